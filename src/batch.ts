@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import type { StoredError } from './errors.js';
+import { OptionRangeError } from './errors.js';
+import { deserialize } from './serialize.js';
+import {
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
+  describeValue,
+} from './validate.js';
+
+/**
+ * A batch is a set of jobs added together under one id (an ebook is a batch
+ * of pages). Its counters move atomically with its jobs, and each job's
+ * result is kept in the batch by position, so the results come back in the
+ * order the jobs were added, whatever order they finished in.
+ */
+export interface BatchOptions {
+  /** Your own id for the batch. @default `<timestamp>-<random>`, e.g. `1704123456789-abc123` */
+  batchId?: string;
+  /** Seconds the batch (and its results) stays in Redis after it finishes. @default 604800 (7 days) */
+  ttl?: number;
+}
+
+export const DEFAULT_BATCH_TTL = 7 * 24 * 3600;
+
+/** A batch's progress, from `getBatch()` and `waitForBatch()`'s `onProgress`. */
+export interface BatchProgress {
+  readonly id: string;
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** Jobs not finished yet: waiting, delayed, running or between attempts. */
+  readonly pending: number;
+  /** Every job completed or failed. */
+  readonly done: boolean;
+  readonly createdAt: number;
+  readonly finishedAt?: number;
+}
+
+/** One job of a batch, at its position. */
+export interface BatchItem<Result = unknown> {
+  readonly index: number;
+  readonly state: 'completed' | 'failed' | 'pending';
+  readonly result?: Result;
+  readonly error?: StoredError;
+}
+
+/** A finished batch: its progress and every job's outcome, in the order they were added. */
+export interface BatchResult<Result = unknown> extends BatchProgress {
+  readonly items: readonly BatchItem<Result>[];
+}
+
+/** What `addBatch()` returns. */
+export interface AddedBatch<Job> {
+  readonly id: string;
+  readonly jobs: readonly Job[];
+}
+
+export function newBatchId(): string {
+  return `${Date.now()}-${randomBytes(4).toString('hex').slice(0, 6)}`;
+}
+
+export function resolveBatchOptions(options: unknown): { batchId: string; ttl: number } {
+  if (options === undefined) return { batchId: newBatchId(), ttl: DEFAULT_BATCH_TTL };
+  const o = checkObject('batch options', options);
+  checkKnownKeys('batch options', o, ['batchId', 'ttl']);
+  let batchId = newBatchId();
+  if (o.batchId !== undefined) {
+    batchId = checkString('batchId', o.batchId);
+    if (batchId.length > 512 || /[{}]/.test(batchId)) {
+      throw new OptionRangeError(
+        `Expected \`batchId\` to be at most 512 characters without braces, got ${describeValue(o.batchId)}`,
+        'batchId',
+      );
+    }
+  }
+  const ttl = o.ttl === undefined ? DEFAULT_BATCH_TTL : checkInteger('ttl', o.ttl, { min: 1 });
+  return { batchId, ttl };
+}
+
+/** Decode `HMGET total completed failed t f` of a batch hash. */
+export function decodeProgress(
+  id: string,
+  fields: readonly (string | null)[],
+): BatchProgress | null {
+  const [total, completed, failed, createdAt, finishedAt] = fields;
+  if (total === null || total === undefined) return null;
+  const progress = {
+    id,
+    total: Number(total),
+    completed: Number(completed ?? 0),
+    failed: Number(failed ?? 0),
+    pending: Number(total) - Number(completed ?? 0) - Number(failed ?? 0),
+    done: Number(completed ?? 0) + Number(failed ?? 0) >= Number(total),
+    createdAt: Number(createdAt ?? 0),
+    ...(finishedAt ? { finishedAt: Number(finishedAt) } : {}),
+  };
+  return Object.freeze(progress);
+}
+
+/** Decode a batch hash (`HGETALL`) into its items, in order. */
+export function decodeItems<Result>(
+  total: number,
+  hash: Record<string, string>,
+): BatchItem<Result>[] {
+  const items: BatchItem<Result>[] = [];
+  for (let index = 0; index < total; index++) {
+    const result = hash[`r:${index}`];
+    const error = hash[`e:${index}`];
+    if (result !== undefined)
+      items.push({ index, state: 'completed', result: deserialize<Result>(result) });
+    else if (error !== undefined)
+      items.push({ index, state: 'failed', error: deserialize<StoredError>(error) });
+    else items.push({ index, state: 'pending' });
+  }
+  return items;
+}

@@ -1,0 +1,256 @@
+import pRetry from 'p-retry';
+import type { RedisClient } from './connection.js';
+import { decodeClaimed, type ClaimedJob } from './job.js';
+import {
+  MAX_JOBS_PER_CALL,
+  type MoveReport,
+  type ReportStatus,
+  type Scripts,
+} from './redis/scripts.js';
+
+/** What the loop needs from the pool that owns it. */
+export interface ClaimLoopHost {
+  /** Worker slots free to take a job now; 0 while paused or closing. */
+  freeSlots(): number;
+  onClaimed(jobs: ClaimedJob[]): void;
+  onStalled(jobId: string, outcome: 'retry' | 'failed'): void;
+  /** A claim found no job ready. */
+  onQueueEmpty(): void;
+  onError(error: Error, context: string): void;
+}
+
+export interface ClaimLoopOptions {
+  leaseDuration: number;
+  pollInterval: number;
+  defaultAttempts: number;
+  poolId: string;
+  markerKey: string;
+}
+
+/** What became of a report: the script's verdict, or `unsent` if the pool gave up on Redis while closing. */
+export type ReportOutcome = ReportStatus | 'unsent';
+
+interface PendingReport {
+  report: MoveReport;
+  resolve(status: ReportOutcome): void;
+}
+
+export type ReportCallback = (outcome: ReportOutcome) => void;
+
+/**
+ * The pool's only conversation with Redis about jobs. One `move` script call
+ * at a time carries every report waiting to be sent *and* claims jobs for
+ * every free slot, so under load a finished job and its replacement cost one
+ * round trip together, and many of them share it. When a claim finds nothing,
+ * the loop blocks on the queue's marker key (BZPOPMIN, on a connection of its
+ * own) until a producer adds a job: no polling, and no delay for a ready job.
+ */
+export class ClaimLoop {
+  readonly #scripts: Scripts;
+  readonly #blocking: RedisClient;
+  readonly #options: ClaimLoopOptions;
+  readonly #host: ClaimLoopHost;
+  #reports: PendingReport[] = [];
+  #calls = 0;
+  #moving = false;
+  #blocked = false;
+  #stopped = false;
+  /** False after a claim came back short: the queue is empty until the marker says otherwise. */
+  #mayHaveWork = true;
+  /** When the earliest delayed job is due, on this machine's clock; 0 for none. */
+  #nextDueAt = 0;
+  #idle: (() => void)[] = [];
+  /** Aborted by `abandon()`: stops retrying calls to an unreachable Redis. */
+  readonly #abandon = new AbortController();
+
+  constructor(
+    scripts: Scripts,
+    blocking: RedisClient,
+    options: ClaimLoopOptions,
+    host: ClaimLoopHost,
+  ) {
+    this.#scripts = scripts;
+    this.#blocking = blocking;
+    this.#options = options;
+    this.#host = host;
+  }
+
+  /**
+   * Queue a report for the next call. `onOutcome` runs with the script's
+   * verdict synchronously, before the jobs claimed by the same call start,
+   * so a slot's log reads "Completed job A" before "Processing job B".
+   */
+  report(report: MoveReport, onOutcome: ReportCallback): void {
+    this.#reports.push({ report, resolve: onOutcome });
+    void this.#pump();
+  }
+
+  /** A slot came free, or the pool resumed: claim now rather than wait for the marker. */
+  wake(): void {
+    this.#mayHaveWork = true;
+    void this.#pump();
+  }
+
+  /** A slot came free just before a report: let that report's call claim for it. */
+  expectWork(): void {
+    this.#mayHaveWork = true;
+  }
+
+  /** Stop claiming and blocking; reports still go out. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /**
+   * Give up on reports not sent yet (Redis unreachable while the pool closes).
+   * Their jobs keep their leases until those expire, then another pool takes
+   * them over: late, but not lost.
+   */
+  abandon(): void {
+    this.#stopped = true;
+    this.#abandon.abort();
+    for (const p of this.#reports.splice(0)) p.resolve('unsent');
+  }
+
+  /** Resolves once every queued report has been sent (or `timeout` ms passed); false on timeout. */
+  flush(timeout: number): Promise<boolean> {
+    if (!this.#moving && this.#reports.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeout);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#moving) return;
+    this.#moving = true;
+    try {
+      for (;;) {
+        const pending = this.#reports.splice(0, MAX_JOBS_PER_CALL);
+        const claim =
+          this.#stopped || !this.#mayHaveWork
+            ? 0
+            : Math.min(this.#host.freeSlots(), MAX_JOBS_PER_CALL);
+        if (pending.length === 0 && claim === 0) break;
+        if (this.#abandon.signal.aborted) {
+          for (const p of pending) p.resolve('unsent');
+          break;
+        }
+        const result = await this.#move(pending, claim);
+        if (!result) continue;
+        try {
+          pending.forEach((p, i) => p.resolve(result.statuses[i] ?? 'stale'));
+          for (let i = 0; i + 1 < result.stalled.length; i += 2) {
+            this.#host.onStalled(
+              result.stalled[i] as string,
+              result.stalled[i + 1] as 'retry' | 'failed',
+            );
+          }
+          if (claim > 0) {
+            const jobs: ClaimedJob[] = [];
+            for (let i = 0; i < result.claimed.length; i += 12)
+              jobs.push(decodeClaimed(result.claimed, i));
+            if (jobs.length > 0) this.#host.onClaimed(jobs);
+            if (jobs.length < claim) {
+              this.#mayHaveWork = false;
+              this.#nextDueAt = result.nextDue > 0 ? Date.now() + (result.nextDue - result.now) : 0;
+              this.#host.onQueueEmpty();
+            }
+          }
+        } catch (error) {
+          // A bug here must not stop the loop; claimed jobs it failed to start are reclaimed after their lease.
+          this.#host.onError(
+            error instanceof Error ? error : new Error(String(error)),
+            'starting claimed jobs',
+          );
+        }
+      }
+    } finally {
+      this.#moving = false;
+    }
+    for (const notify of this.#idle.splice(0)) notify();
+    this.#blockUntilWork();
+  }
+
+  /**
+   * One move call, retried with backoff while Redis is unreachable. Reports
+   * are never dropped: if the call fails they go back to the front of the queue.
+   */
+  async #move(pending: PendingReport[], claim: number) {
+    try {
+      return await pRetry(
+        () =>
+          this.#scripts.move({
+            leaseDuration: this.#options.leaseDuration,
+            claim: this.#stopped ? 0 : claim,
+            tokenPrefix: `${this.#options.poolId}.${++this.#calls}`,
+            defaultAttempts: this.#options.defaultAttempts,
+            reports: pending.map((p) => p.report),
+          }),
+        {
+          retries: pending.length > 0 ? 1_000_000 : 3,
+          minTimeout: 50,
+          maxTimeout: 2000,
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            if (attemptNumber === 1)
+              this.#host.onError(error, 'claiming jobs and reporting results');
+          },
+          shouldRetry: () => pending.length > 0 || !this.#stopped,
+          signal: this.#abandon.signal,
+        },
+      );
+    } catch (error) {
+      if (this.#abandon.signal.aborted) {
+        for (const p of pending) p.resolve('unsent');
+        return undefined;
+      }
+      this.#reports.unshift(...pending);
+      this.#host.onError(
+        error instanceof Error ? error : new Error(String(error)),
+        'claiming jobs',
+      );
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(this.#options.pollInterval, 1000)),
+      );
+      return undefined;
+    }
+  }
+
+  /** Block on the marker until a job is added, a delayed job is due, or `pollInterval` passes. */
+  #blockUntilWork(): void {
+    if (this.#blocked || this.#stopped || this.#mayHaveWork || this.#host.freeSlots() === 0) return;
+    let wait = this.#options.pollInterval;
+    if (this.#nextDueAt > 0) wait = Math.min(wait, this.#nextDueAt - Date.now());
+    if (wait <= 0) {
+      this.wake();
+      return;
+    }
+    this.#blocked = true;
+    // BZPOPMIN takes seconds, with decimals since Redis 6; 0 would mean "forever".
+    const seconds = Math.max(wait, 5) / 1000;
+    this.#blocking.bzpopmin(this.#options.markerKey, seconds).then(
+      () => this.#unblock(),
+      async (error: unknown) => {
+        if (!this.#stopped) {
+          this.#host.onError(
+            error instanceof Error ? error : new Error(String(error)),
+            'waiting for jobs',
+          );
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(this.#options.pollInterval, 1000)),
+          );
+        }
+        this.#unblock();
+      },
+    );
+  }
+
+  #unblock(): void {
+    this.#blocked = false;
+    if (!this.#stopped) this.wake();
+  }
+}

@@ -1,0 +1,110 @@
+import { OptionRangeError, OptionTypeError } from './errors.js';
+import { MAX_TIMER_MS } from './job-options.js';
+import { describeValue } from './validate.js';
+
+/**
+ * The environment variables of the original deployment, and what they set.
+ * Unset variables take the original deployment's defaults, so a pool built
+ * from `optionsFromEnv()` behaves like the original did, including the
+ * 500 ms `PROCESSING_DELAY`.
+ */
+export const ENV_DEFAULTS = Object.freeze({
+  CONCURRENT_WORKERS: 5,
+  PROCESSING_DELAY: 500,
+  GENERATION_TIMEOUT: 90_000,
+  POLL_INTERVAL: 1000,
+  MAX_RETRIES: 3,
+});
+
+/** What `optionsFromEnv()` returns: spread it into `WorkerPoolOptions`. */
+export interface EnvPoolOptions {
+  /** `CONCURRENT_WORKERS` */
+  concurrency: number;
+  /** `PROCESSING_DELAY` (ms) */
+  processingDelay: number;
+  /** `GENERATION_TIMEOUT` (ms) */
+  timeout: number;
+  /** `POLL_INTERVAL` (ms) */
+  pollInterval: number;
+  /** `MAX_RETRIES` + 1 */
+  attempts: number;
+  /** `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway); absent when neither is set. */
+  connection?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function readInteger(env: Env, name: keyof typeof ENV_DEFAULTS, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined) return ENV_DEFAULTS[name];
+  const expected = `an integer from ${min} to ${max}`;
+  const text = raw.trim();
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new OptionTypeError(
+      `Expected \`${name}\` to be ${expected}, got ${describeValue(raw)}`,
+      name,
+    );
+  }
+  const value = Number(text);
+  if (value < min || value > max) {
+    throw new OptionRangeError(
+      `Expected \`${name}\` to be ${expected}, got ${describeValue(raw)}`,
+      name,
+    );
+  }
+  return value;
+}
+
+/**
+ * `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway's name for the public URL), or
+ * `undefined`. The value is checked but never echoed in an error: it may hold
+ * a password.
+ */
+export function redisUrlFromEnv(env: Env = process.env): string | undefined {
+  for (const name of ['REDIS_URL', 'REDIS_PUBLIC_URL'] as const) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const url = raw.trim();
+    let ok: boolean;
+    try {
+      ok = /^rediss?:$/.test(new URL(url).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      const shown =
+        url === ''
+          ? '`""` (empty string)'
+          : `a value starting with \`${url.split(':')[0]?.slice(0, 12) ?? ''}:\``;
+      throw new OptionTypeError(
+        `Expected \`${name}\` to be a redis:// or rediss:// URL, got ${shown}`,
+        name,
+      );
+    }
+    return url;
+  }
+  return undefined;
+}
+
+/**
+ * Read the original deployment's environment variables into pool options:
+ *
+ * ```ts
+ * const pool = new WorkerPool('pages', handlers, { ...optionsFromEnv(), logger });
+ * ```
+ *
+ * Throws an `OptionTypeError` / `OptionRangeError` naming the variable for a
+ * bad value (`CONCURRENT_WORKERS=abc`, `-1`, `0`, an empty string).
+ */
+export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
+  const options: EnvPoolOptions = {
+    concurrency: readInteger(env, 'CONCURRENT_WORKERS', 1, 10_000),
+    processingDelay: readInteger(env, 'PROCESSING_DELAY', 0, MAX_TIMER_MS),
+    timeout: readInteger(env, 'GENERATION_TIMEOUT', 1, MAX_TIMER_MS),
+    pollInterval: readInteger(env, 'POLL_INTERVAL', 10, MAX_TIMER_MS),
+    attempts: readInteger(env, 'MAX_RETRIES', 0, 999_999) + 1,
+  };
+  const url = redisUrlFromEnv(env);
+  if (url !== undefined) options.connection = url;
+  return options;
+}

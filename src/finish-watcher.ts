@@ -1,0 +1,185 @@
+import { duplicateClient, watchConnection, type RedisClient } from './connection.js';
+import { WaitTimeoutError, WorkerPoolError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/**
+ * One entry of the queue's events channel, as the scripts publish it:
+ * `[id, state, batchId, payload]`. `payload` (the result or error JSON) is
+ * only sent for jobs removed as they finished, whose hash no longer holds it.
+ * A finished batch is `[batchId, 'batch', batchId, '']`.
+ */
+export interface FinishEvent {
+  readonly id: string;
+  readonly state: string;
+  readonly batchId: string;
+  readonly payload: string;
+}
+
+export type CheckResult<T> = { done: true; value: T } | { done: false };
+
+/** Re-check this often even without events, in case one was missed. */
+const SAFETY_RECHECK_MS = 5000;
+
+/**
+ * Waits for jobs and batches to finish, from any process, without polling:
+ * one pub/sub connection per queue, opened on first use, listening to the
+ * channel the scripts publish finished jobs on. Every wait also re-reads the
+ * state from Redis when it starts, after a reconnection and every few seconds,
+ * so a message lost with a dropped connection cannot hang it.
+ */
+export class FinishWatcher {
+  readonly #source: RedisClient;
+  readonly #channel: string;
+  readonly #logger: Logger;
+  #subscriber: RedisClient | undefined;
+  #subscribed: Promise<void> | undefined;
+  #closed = false;
+  readonly #watchers = new Map<string, Set<(event?: FinishEvent) => void>>();
+  /** Rejecters of the waits under way, run by `close()`. */
+  readonly #closers = new Set<() => void>();
+
+  constructor(source: RedisClient, channel: string, logger: Logger) {
+    this.#source = source;
+    this.#channel = channel;
+    this.#logger = logger;
+  }
+
+  #subscribe(): Promise<void> {
+    if (this.#subscribed) return this.#subscribed;
+    // Pub/sub needs a connection of its own; it waits out Redis restarts.
+    const subscriber = duplicateClient(this.#source, {
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+    });
+    this.#subscriber = subscriber;
+    watchConnection(subscriber, this.#logger, '[Queue]');
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.#channel) this.#dispatch(message);
+    });
+    // After a reconnection ioredis subscribes again, but messages sent meanwhile are gone: re-check everything.
+    let first = true;
+    subscriber.on('ready', () => {
+      if (first) first = false;
+      else this.#notifyAll();
+    });
+    this.#subscribed = subscriber.subscribe(this.#channel).then(() => undefined);
+    this.#subscribed.catch(() => {
+      this.#subscribed = undefined;
+    });
+    return this.#subscribed;
+  }
+
+  #dispatch(message: string): void {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(message);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(entries)) return;
+    for (const entry of entries) {
+      if (!Array.isArray(entry)) continue;
+      const [id, state, batchId, payload] = entry.map((v) =>
+        typeof v === 'string' ? v : '',
+      ) as string[];
+      const event: FinishEvent = {
+        id: id ?? '',
+        state: state ?? '',
+        batchId: batchId ?? '',
+        payload: payload ?? '',
+      };
+      if (event.state === 'batch') {
+        this.#notify(`batch:${event.id}`, event);
+        continue;
+      }
+      this.#notify(`job:${event.id}`, event);
+      if (event.batchId) this.#notify(`batch:${event.batchId}`, event);
+    }
+  }
+
+  #notify(key: string, event: FinishEvent): void {
+    for (const watcher of this.#watchers.get(key) ?? []) watcher(event);
+  }
+
+  #notifyAll(): void {
+    for (const set of this.#watchers.values()) for (const watcher of set) watcher();
+  }
+
+  /**
+   * Resolve with the first `done` result of `check`, called now, on every
+   * event for `key` (`job:<id>` or `batch:<id>`), after reconnections and as
+   * a safety net every few seconds. A `check` that throws rejects the wait.
+   */
+  async wait<T>(
+    key: string,
+    check: (event?: FinishEvent) => Promise<CheckResult<T>>,
+    { timeout, what }: { timeout?: number; what: string },
+  ): Promise<T> {
+    if (this.#closed) throw new WorkerPoolError('The queue is closed', 'ERR_QUEUE_CLOSED');
+    await this.#subscribe();
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let running = false;
+      let rerun = false;
+      // An event carrying a payload must reach `check` even if it arrives while a check runs.
+      let pendingEvent: FinishEvent | undefined;
+      const finish = (done: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(safety);
+        this.#closers.delete(onClose);
+        this.#watchers.get(key)?.delete(trigger);
+        if (this.#watchers.get(key)?.size === 0) this.#watchers.delete(key);
+        done();
+      };
+      const trigger = (event?: FinishEvent) => {
+        if (event?.payload || event?.state === 'removed') pendingEvent = event;
+        if (running) {
+          rerun = true;
+          return;
+        }
+        void run();
+      };
+      const run = async () => {
+        running = true;
+        try {
+          do {
+            rerun = false;
+            const event = pendingEvent;
+            pendingEvent = undefined;
+            const result = await check(event);
+            if (result.done) return finish(() => resolve(result.value));
+          } while (rerun && !settled);
+        } catch (error) {
+          finish(() => reject(error));
+        } finally {
+          running = false;
+        }
+      };
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => finish(() => reject(new WaitTimeoutError(what, timeout))), timeout);
+      const safety = setInterval(() => trigger(), SAFETY_RECHECK_MS);
+      let set = this.#watchers.get(key);
+      if (!set) this.#watchers.set(key, (set = new Set()));
+      set.add(trigger);
+      const onClose = () =>
+        finish(() =>
+          reject(new WorkerPoolError('The queue was closed while waiting', 'ERR_QUEUE_CLOSED')),
+        );
+      this.#closers.add(onClose);
+      trigger();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const close of this.#closers) close();
+    this.#closers.clear();
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    if (subscriber) subscriber.disconnect();
+  }
+}

@@ -1,0 +1,58 @@
+// The public face of redis-worker-pool: every export is named here on purpose.
+export { Queue } from './queue.js';
+export type { BulkJob, JobCounts, WaitOptions, WaitForBatchOptions } from './queue.js';
+
+export { WorkerPool } from './worker-pool.js';
+export type { CloseOptions, JobHandler, JobHandlers } from './worker-pool.js';
+
+export type { HandlerContext } from './job-runner.js';
+export type { WorkerPoolEvents } from './events.js';
+export type { PoolStats } from './stats.js';
+export { formatStatsLine } from './stats.js';
+
+export type {
+  AddedJob,
+  AnyJob,
+  DefaultJobMap,
+  Job,
+  JobData,
+  JobDefinition,
+  JobInfo,
+  JobMap,
+  JobName,
+  JobResult,
+  JobState,
+} from './job.js';
+export type { AddedBatch, BatchItem, BatchOptions, BatchProgress, BatchResult } from './batch.js';
+
+export type { ConnectionOptions, QueueOptions, WorkerPoolOptions } from './options.js';
+export { DEFAULT_POOL_OPTIONS, DEFAULT_QUEUE_OPTIONS } from './options.js';
+export type { DefaultJobOptions, JobOptions } from './job-options.js';
+export type { Backoff, BackoffOptions } from './backoff.js';
+export { DEFAULT_BACKOFF } from './backoff.js';
+export type { KeepJobs } from './retention.js';
+export { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.js';
+export type { ConnectionOption, RedisClient } from './connection.js';
+export type { Logger } from './logger.js';
+
+export { optionsFromEnv, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
+export type { EnvPoolOptions } from './env.js';
+
+export {
+  InvalidJobStateError,
+  JobFailedError,
+  JobNotFoundError,
+  JobTimeoutError,
+  LeaseLostError,
+  MissingHandlerError,
+  NonErrorThrownError,
+  OptionRangeError,
+  OptionTypeError,
+  PayloadTooLargeError,
+  PoolClosedError,
+  SerializationError,
+  UnrecoverableError,
+  WaitTimeoutError,
+  WorkerPoolError,
+} from './errors.js';
+export type { StoredError } from './errors.js';

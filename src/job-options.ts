@@ -1,0 +1,148 @@
+import { resolveBackoff, type Backoff, type ResolvedBackoff } from './backoff.js';
+import { OptionRangeError } from './errors.js';
+import {
+  DEFAULT_REMOVE_ON_COMPLETE,
+  DEFAULT_REMOVE_ON_FAIL,
+  encodeRetention,
+  resolveRetention,
+  type KeepJobs,
+  type ResolvedRetention,
+} from './retention.js';
+import {
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
+  describeValue,
+} from './validate.js';
+
+/** Largest delay `setTimeout` accepts; larger values would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Options of one job, given to `add()`; `defaultJobOptions` of the queue fills what a job leaves out. */
+export interface JobOptions {
+  /**
+   * Your own id, to make `add()` idempotent: adding a job whose id exists adds
+   * nothing and returns the existing job with `duplicate: true`. Must not be a
+   * plain integer (those are the ids the queue numbers jobs with).
+   * @default a number from the queue's sequence
+   */
+  jobId?: string;
+  /** Milliseconds to wait before the job becomes ready. @default 0 */
+  delay?: number;
+  /** Attempts in all, the first included. @default the pool's `attempts` (4) */
+  attempts?: number;
+  /** Wait between attempts. @default the pool's `backoff` */
+  backoff?: Backoff;
+  /** Milliseconds one attempt may run before its signal is aborted. @default the pool's `timeout` (90000) */
+  timeout?: number;
+  /** Retention of the job once completed. @default { count: 1000, age: 86400 } */
+  removeOnComplete?: KeepJobs;
+  /** Retention of the job once failed for good. @default { count: 10000, age: 604800 } */
+  removeOnFail?: KeepJobs;
+}
+
+/** Queue-wide job defaults: every `JobOptions` field but `jobId`. */
+export type DefaultJobOptions = Omit<JobOptions, 'jobId'>;
+
+const JOB_OPTION_KEYS = [
+  'jobId',
+  'delay',
+  'attempts',
+  'backoff',
+  'timeout',
+  'removeOnComplete',
+  'removeOnFail',
+] as const;
+
+/** Validated job options, in the form they are stored. */
+export interface ResolvedJobOptions {
+  readonly jobId?: string;
+  readonly delay: number;
+  readonly attempts?: number;
+  readonly backoff?: ResolvedBackoff;
+  readonly timeout?: number;
+  readonly removeOnComplete: ResolvedRetention;
+  readonly removeOnFail: ResolvedRetention;
+}
+
+export const NO_JOB_DEFAULTS: ResolvedJobOptions = Object.freeze({
+  delay: 0,
+  removeOnComplete: DEFAULT_REMOVE_ON_COMPLETE,
+  removeOnFail: DEFAULT_REMOVE_ON_FAIL,
+});
+
+/**
+ * Validate `options` (named `where` in messages) over `defaults`.
+ * `allowJobId: false` for queue-wide defaults, where an id makes no sense.
+ */
+export function resolveJobOptions(
+  where: string,
+  options: unknown,
+  defaults: ResolvedJobOptions = NO_JOB_DEFAULTS,
+  { allowJobId = true } = {},
+): ResolvedJobOptions {
+  if (options === undefined) return defaults;
+  const o = checkObject(where, options);
+  checkKnownKeys(
+    `\`${where}\``,
+    o,
+    allowJobId ? JOB_OPTION_KEYS : JOB_OPTION_KEYS.filter((k) => k !== 'jobId'),
+  );
+  const resolved: { -readonly [K in keyof ResolvedJobOptions]: ResolvedJobOptions[K] } = {
+    ...defaults,
+  };
+  if (o.jobId !== undefined) resolved.jobId = checkJobId(`${where}.jobId`, o.jobId);
+  if (o.delay !== undefined)
+    resolved.delay = checkInteger(`${where}.delay`, o.delay, { min: 0, max: MAX_TIMER_MS });
+  if (o.attempts !== undefined)
+    resolved.attempts = checkInteger(`${where}.attempts`, o.attempts, { min: 1, max: 1_000_000 });
+  if (o.backoff !== undefined) resolved.backoff = resolveBackoff(`${where}.backoff`, o.backoff);
+  if (o.timeout !== undefined)
+    resolved.timeout = checkInteger(`${where}.timeout`, o.timeout, { min: 1, max: MAX_TIMER_MS });
+  if (o.removeOnComplete !== undefined)
+    resolved.removeOnComplete = resolveRetention(`${where}.removeOnComplete`, o.removeOnComplete);
+  if (o.removeOnFail !== undefined)
+    resolved.removeOnFail = resolveRetention(`${where}.removeOnFail`, o.removeOnFail);
+  return Object.freeze(resolved);
+}
+
+export function checkJobId(name: string, value: unknown): string {
+  const id = checkString(name, value);
+  if (/^\d+$/.test(id)) {
+    throw new OptionRangeError(
+      `Expected \`${name}\` to be a string that is not a plain integer (the queue numbers its own jobs), got ${describeValue(value)}`,
+      name,
+    );
+  }
+  if (id.length > 512) {
+    throw new OptionRangeError(
+      `Expected \`${name}\` to be at most 512 characters long, got ${id.length} characters`,
+      name,
+    );
+  }
+  return id;
+}
+
+/** What the pool needs to know of a job's own options, stored as the job's `o` field. */
+export function encodeRunOptions(options: ResolvedJobOptions): string {
+  if (options.backoff === undefined && options.timeout === undefined) return '';
+  return JSON.stringify({ backoff: options.backoff, timeout: options.timeout });
+}
+
+/** The 7 option-derived values of a job in the add script's argument list. */
+export function encodeForAdd(options: ResolvedJobOptions): {
+  runOptions: string;
+  maxAttempts: string;
+  keepCompleted: string;
+  keepFailed: string;
+  delay: number;
+} {
+  return {
+    runOptions: encodeRunOptions(options),
+    maxAttempts: options.attempts === undefined ? '' : String(options.attempts),
+    keepCompleted: encodeRetention(options.removeOnComplete),
+    keepFailed: encodeRetention(options.removeOnFail),
+    delay: options.delay,
+  };
+}

@@ -1,0 +1,146 @@
+import { SerializationError, type StoredError } from './errors.js';
+
+/** Where a job is. Every job is in exactly one of these until its retention ends. */
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+/** What one job name carries: its payload, and what its handler returns. */
+export interface JobDefinition {
+  data: unknown;
+  result?: unknown;
+}
+
+/**
+ * A map from job name to its payload and result, for type-safe queues:
+ *
+ * ```ts
+ * type Jobs = { page: { data: { title: string; index: number }; result: { text: string } } };
+ * const queue = new Queue<Jobs>('pages');
+ * await queue.add('page', { title: 'x', index: 0 }); // checked against Jobs
+ * ```
+ */
+export type JobMap<J = Record<string, JobDefinition>> = { [N in keyof J]: JobDefinition };
+
+/** The map used when none is given: any name, any JSON payload. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type DefaultJobMap = Record<string, { data: any; result: any }>;
+
+export type JobName<J> = Extract<keyof J, string>;
+export type JobData<J, N extends keyof J> = J[N] extends { data: infer D } ? D : never;
+export type JobResult<J, N extends keyof J> = J[N] extends { result: infer R } ? R : unknown;
+
+/** A job as its handler sees it. */
+export interface Job<Data = unknown, Name extends string = string> {
+  readonly id: string;
+  readonly name: Name;
+  readonly data: Data;
+  /** When it was added (ms since the epoch, Redis clock). */
+  readonly createdAt: number;
+  /** The batch it was added in, if any, and its position there. */
+  readonly batchId?: string;
+  readonly batchIndex?: number;
+}
+
+/** A job of any name of the map, narrowed by `job.name`. */
+export type AnyJob<J> = { [N in JobName<J>]: Job<JobData<J, N>, N> }[JobName<J>];
+
+/** A job's full record, from `queue.getJob()`. */
+export interface JobInfo<Data = unknown, Result = unknown, Name extends string = string> {
+  readonly id: string;
+  readonly name: Name;
+  readonly state: JobState;
+  readonly data: Data;
+  /** Attempts started so far (the running one included). */
+  readonly attempts: number;
+  /** The job's own `attempts` option, if it set one; else the pool's default applies. */
+  readonly maxAttempts?: number;
+  /** The handler's return value, once `completed`. */
+  readonly result?: Result;
+  /** The error of the last failed attempt (kept after a later attempt succeeds). */
+  readonly error?: StoredError;
+  readonly createdAt: number;
+  /** When the last finished attempt started. */
+  readonly processedAt?: number;
+  /** When the job reached `completed` or `failed`. */
+  readonly finishedAt?: number;
+  /** `delayed`: when it becomes due. */
+  readonly dueAt?: number;
+  /** `active`: when its lease runs out unless renewed. */
+  readonly leaseExpiresAt?: number;
+  readonly batchId?: string;
+  readonly batchIndex?: number;
+}
+
+/** What `add()` returns. */
+export interface AddedJob<Data = unknown, Name extends string = string> {
+  readonly id: string;
+  readonly name: Name;
+  readonly data: Data;
+  /** `true` when a job with this `jobId` already existed, so nothing was added. */
+  readonly duplicate: boolean;
+  readonly batchId?: string;
+  readonly batchIndex?: number;
+}
+
+/** A job the pool claimed: the job plus what running and reporting it needs. */
+export interface ClaimedJob {
+  readonly job: Job<unknown, string>;
+  readonly token: string;
+  /** Attempts finished before this one. */
+  readonly attemptsMade: number;
+  readonly maxAttempts: number | undefined;
+  readonly options: { backoff?: unknown; timeout?: number };
+  readonly keepCompleted: string;
+  readonly keepFailed: string;
+  /** Set when the stored job could not be decoded; the job then fails at once. */
+  readonly decodeError?: Error;
+}
+
+type Field = string | null;
+
+/** Decode the 12 values the move script returns per claimed job. */
+export function decodeClaimed(values: readonly Field[], offset: number): ClaimedJob {
+  const [
+    id,
+    token,
+    name,
+    data,
+    options,
+    attempts,
+    createdAt,
+    maxAttempts,
+    keepCompleted,
+    keepFailed,
+    batchId,
+    batchIndex,
+  ] = values.slice(offset, offset + 12);
+  let decodeError: Error | undefined;
+  const parse = (text: Field | undefined, what: string): unknown => {
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      decodeError = new SerializationError(
+        `The stored ${what} of job ${id} is not valid JSON: ${(error as Error).message}`,
+        what,
+      );
+      return undefined;
+    }
+  };
+  const job: Job<unknown, string> = {
+    id: id ?? '',
+    name: name ?? '',
+    data: parse(data, 'data') ?? null,
+    createdAt: Number(createdAt ?? 0),
+    ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
+  };
+  return {
+    job,
+    token: token ?? '',
+    attemptsMade: Number(attempts ?? 0),
+    maxAttempts: maxAttempts ? Number(maxAttempts) : undefined,
+    options: (parse(options, 'options') as ClaimedJob['options'] | undefined) ?? {},
+    keepCompleted: keepCompleted ?? '-1:-1',
+    keepFailed: keepFailed ?? '-1:-1',
+    ...(decodeError ? { decodeError } : {}),
+  };
+}

@@ -1,0 +1,426 @@
+import {
+  decodeItems,
+  decodeProgress,
+  resolveBatchOptions,
+  type AddedBatch,
+  type BatchItem,
+  type BatchOptions,
+  type BatchProgress,
+  type BatchResult,
+} from './batch.js';
+import {
+  closeClient,
+  openClient,
+  watchConnection,
+  type ClientHandle,
+  type RedisClient,
+} from './connection.js';
+import {
+  InvalidJobStateError,
+  JobFailedError,
+  JobNotFoundError,
+  OptionTypeError,
+  WorkerPoolError,
+  type StoredError,
+} from './errors.js';
+import { FinishWatcher, type CheckResult, type FinishEvent } from './finish-watcher.js';
+import { encodeForAdd, resolveJobOptions, type JobOptions } from './job-options.js';
+import type {
+  AddedJob,
+  DefaultJobMap,
+  JobData,
+  JobInfo,
+  JobMap,
+  JobName,
+  JobResult,
+  JobState,
+} from './job.js';
+import {
+  checkQueueName,
+  resolveQueueOptions,
+  type QueueOptions,
+  type ResolvedQueueOptions,
+} from './options.js';
+import { queueKeys, type QueueKeys } from './redis/keys.js';
+import { MAX_JOBS_PER_CALL, Scripts } from './redis/scripts.js';
+import { deserialize, serialize } from './serialize.js';
+import { checkObject, checkString, describeValue } from './validate.js';
+
+/** One job for `addBulk()` and `addBatch()`. */
+export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
+  [K in N]: { name: K; data: JobData<J, K>; opts?: JobOptions };
+}[N];
+
+/** How many jobs are in each state. */
+export interface JobCounts {
+  readonly waiting: number;
+  readonly delayed: number;
+  readonly active: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export interface WaitOptions {
+  /** Give up after this many ms with a `WaitTimeoutError` (the job goes on). @default no limit */
+  timeout?: number;
+}
+
+export interface WaitForBatchOptions extends WaitOptions {
+  /** Called with the batch's progress when the wait starts and each time one of its jobs finishes. */
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+/**
+ * The producer side of a queue: add jobs and batches, read their state, wait
+ * for their results. Cheap to construct; share one per process.
+ *
+ * ```ts
+ * const queue = new Queue<Jobs>('pages', { connection: process.env.REDIS_URL });
+ * const job = await queue.add('page', { title: 'Bees', index: 0 });
+ * const page = await queue.waitForResult(job.id);
+ * ```
+ */
+export class Queue<J extends JobMap<J> = DefaultJobMap> {
+  readonly name: string;
+  readonly #options: ResolvedQueueOptions;
+  readonly #keys: QueueKeys;
+  readonly #handle: ClientHandle;
+  readonly #scripts: Scripts;
+  readonly #watcher: FinishWatcher;
+  #closed: Promise<void> | undefined;
+
+  constructor(name: string, options?: QueueOptions) {
+    this.name = checkQueueName(name);
+    this.#options = resolveQueueOptions(options);
+    this.#keys = queueKeys(this.#options.prefix, this.name);
+    this.#handle = openClient(this.#options.connection, {}, { reuse: true });
+    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, '[Queue]');
+    this.#scripts = new Scripts(this.#handle.client, this.#keys);
+    this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
+  }
+
+  /** The ioredis client this queue uses (yours, if you passed one). */
+  get client(): RedisClient {
+    return this.#handle.client;
+  }
+
+  /** The Redis keys of this queue (all share one hash tag). */
+  get keys(): QueueKeys {
+    return this.#keys;
+  }
+
+  /** Add one job. Resolves once it is stored in Redis. */
+  async add<N extends JobName<J>>(
+    name: N,
+    data: JobData<J, N>,
+    opts?: JobOptions,
+  ): Promise<AddedJob<JobData<J, N>, N>> {
+    const [job] = await this.addBulk([{ name, data, opts } as BulkJob<J>]);
+    return job as AddedJob<JobData<J, N>, N>;
+  }
+
+  /**
+   * Add many jobs: one round trip per 1000, each chunk atomic. Every job is
+   * validated and serialised before anything is sent, so a bad one adds none.
+   */
+  async addBulk(
+    jobs: readonly BulkJob<J>[],
+  ): Promise<AddedJob<JobData<J, JobName<J>>, JobName<J>>[]> {
+    return this.#addMany(jobs, undefined);
+  }
+
+  /**
+   * Add jobs as one batch, whose progress and results (in this order) can be
+   * read and awaited from any process: `getBatch()`, `waitForBatch()`.
+   */
+  async addBatch(
+    jobs: readonly BulkJob<J>[],
+    options?: BatchOptions,
+  ): Promise<AddedBatch<AddedJob<JobData<J, JobName<J>>, JobName<J>>>> {
+    const { batchId, ttl } = resolveBatchOptions(options);
+    if (!Array.isArray(jobs) || jobs.length === 0) {
+      throw new OptionTypeError(
+        `Expected \`jobs\` to be a non-empty array, got ${describeValue(jobs)}`,
+        'jobs',
+      );
+    }
+    const added = await this.#addMany(jobs, { id: batchId, total: jobs.length, ttl });
+    return { id: batchId, jobs: added };
+  }
+
+  async #addMany(
+    jobs: readonly BulkJob<J>[],
+    batch: { id: string; total: number; ttl: number } | undefined,
+  ): Promise<AddedJob<JobData<J, JobName<J>>, JobName<J>>[]> {
+    this.#assertOpen();
+    if (!Array.isArray(jobs))
+      throw new OptionTypeError(
+        `Expected \`jobs\` to be an array, got ${describeValue(jobs)}`,
+        'jobs',
+      );
+    const args: (string | number)[] = [];
+    jobs.forEach((item, index) => {
+      const where = `jobs[${index}]`;
+      const job = checkObject(where, item);
+      const name = checkString(`${where}.name`, job.name);
+      const options = resolveJobOptions(`${where}.opts`, job.opts, this.#options.defaultJobOptions);
+      if (batch && options.jobId !== undefined) {
+        throw new OptionTypeError(
+          `\`${where}.opts.jobId\` cannot be set on a batch job: batch jobs are numbered`,
+          'jobId',
+        );
+      }
+      const data = serialize(
+        job.data,
+        jobs.length === 1 && !batch ? 'Job data' : `Job data of ${where}`,
+        this.#options.maxPayloadSize,
+      );
+      const stored = encodeForAdd(options);
+      args.push(
+        options.jobId ?? '',
+        name,
+        data,
+        stored.runOptions,
+        stored.maxAttempts,
+        stored.keepCompleted,
+        stored.keepFailed,
+        stored.delay,
+        batch ? index : '',
+      );
+    });
+    const calls: Promise<(string | number)[]>[] = [];
+    const perCall = MAX_JOBS_PER_CALL * 9;
+    for (let i = 0; i < args.length; i += perCall)
+      calls.push(this.#scripts.add(batch, args.slice(i, i + perCall)));
+    const replies = (await Promise.all(calls)).flat();
+    return jobs.map((job, index) => ({
+      id: String(replies[index * 2]),
+      name: job.name,
+      data: job.data,
+      duplicate: Number(replies[index * 2 + 1]) === 0,
+      ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
+    }));
+  }
+
+  /** A job's state, data, attempts, result or error and timestamps; `null` if there is no such job. */
+  async getJob<N extends JobName<J> = JobName<J>>(
+    id: string,
+  ): Promise<JobInfo<JobData<J, N>, JobResult<J, N>, N> | null> {
+    this.#assertOpen();
+    const raw = await this.#scripts.getJob(checkString('id', id));
+    if (!raw) return null;
+    const [
+      state,
+      name,
+      data,
+      ,
+      attempts,
+      createdAt,
+      maxAttempts,
+      batchId,
+      batchIndex,
+      result,
+      error,
+      processedAt,
+      finishedAt,
+      score,
+    ] = raw;
+    const s = state as JobState;
+    const info = {
+      id,
+      name: name as N,
+      state: s,
+      data: deserialize<JobData<J, N>>(data),
+      attempts: Number(attempts ?? 0) + (s === 'active' ? 1 : 0),
+      createdAt: Number(createdAt),
+      ...(maxAttempts ? { maxAttempts: Number(maxAttempts) } : {}),
+      ...(s === 'completed' && result !== null
+        ? { result: deserialize<JobResult<J, N>>(result) }
+        : {}),
+      ...(error ? { error: deserialize<StoredError>(error) } : {}),
+      ...(processedAt ? { processedAt: Number(processedAt) } : {}),
+      ...(finishedAt && (s === 'completed' || s === 'failed')
+        ? { finishedAt: Number(finishedAt) }
+        : {}),
+      ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
+      ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
+      ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
+    };
+    return Object.freeze(info);
+  }
+
+  /** How many jobs are in each state, read atomically. */
+  async getCounts(): Promise<JobCounts> {
+    this.#assertOpen();
+    const k = this.#keys;
+    const replies = await this.#handle.client
+      .multi()
+      .llen(k.wait)
+      .zcard(k.delayed)
+      .zcard(k.active)
+      .zcard(k.completed)
+      .zcard(k.failed)
+      .exec();
+    const [waiting, delayed, active, completed, failed] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return Number(value);
+    });
+    return Object.freeze({
+      waiting: waiting ?? 0,
+      delayed: delayed ?? 0,
+      active: active ?? 0,
+      completed: completed ?? 0,
+      failed: failed ?? 0,
+    });
+  }
+
+  /**
+   * Wait for a job to finish, from any process: resolves with its result,
+   * rejects with a `JobFailedError` (the job's error as `cause`) if it failed,
+   * a `JobNotFoundError` if there is no such job, or a `WaitTimeoutError`.
+   */
+  async waitForResult<N extends JobName<J> = JobName<J>>(
+    id: string,
+    options: WaitOptions = {},
+  ): Promise<JobResult<J, N>> {
+    this.#assertOpen();
+    checkString('id', id);
+    return this.#watcher.wait<JobResult<J, N>>(
+      `job:${id}`,
+      async (event?: FinishEvent): Promise<CheckResult<JobResult<J, N>>> => {
+        // A job removed as it finished is only known by its event.
+        if (event?.payload) {
+          if (event.state === 'completed') return { done: true, value: deserialize(event.payload) };
+          if (event.state === 'failed')
+            throw new JobFailedError(id, deserialize<StoredError>(event.payload));
+        }
+        const job = await this.getJob<N>(id);
+        if (!job) throw new JobNotFoundError(id);
+        if (job.state === 'completed') return { done: true, value: job.result as JobResult<J, N> };
+        if (job.state === 'failed') {
+          throw new JobFailedError(id, job.error ?? { name: 'Error', message: 'unknown error' });
+        }
+        return { done: false };
+      },
+      { timeout: options.timeout, what: `job ${id}` },
+    );
+  }
+
+  /** A batch's progress, or `null` if there is no such batch (or it expired). */
+  async getBatch(id: string): Promise<BatchProgress | null> {
+    this.#assertOpen();
+    const fields = await this.#handle.client.hmget(
+      this.#keys.batch(checkString('id', id)),
+      'total',
+      'completed',
+      'failed',
+      't',
+      'f',
+    );
+    return decodeProgress(id, fields);
+  }
+
+  /** Every job of a batch at its position: result, error, or still pending. */
+  async getBatchResults<Result = unknown>(id: string): Promise<BatchItem<Result>[]> {
+    this.#assertOpen();
+    const hash = await this.#handle.client.hgetall(this.#keys.batch(checkString('id', id)));
+    if (hash.total === undefined) throw new JobNotFoundError(id, 'Batch');
+    return decodeItems<Result>(Number(hash.total), hash);
+  }
+
+  /**
+   * Wait until every job of a batch completed or failed; resolves with the
+   * progress and each job's outcome in the order they were added. A batch
+   * with failed jobs still resolves: look at `failed` and each item's `state`.
+   */
+  async waitForBatch<Result = unknown>(
+    id: string,
+    options: WaitForBatchOptions = {},
+  ): Promise<BatchResult<Result>> {
+    this.#assertOpen();
+    checkString('id', id);
+    let last = '';
+    return this.#watcher.wait<BatchResult<Result>>(
+      `batch:${id}`,
+      async () => {
+        const hash = await this.#handle.client.hgetall(this.#keys.batch(id));
+        const progress = decodeProgress(id, [
+          hash.total ?? null,
+          hash.completed ?? null,
+          hash.failed ?? null,
+          hash.t ?? null,
+          hash.f ?? null,
+        ]);
+        if (!progress) throw new JobNotFoundError(id, 'Batch');
+        const seen = `${progress.completed}/${progress.failed}`;
+        if (seen !== last) {
+          last = seen;
+          try {
+            options.onProgress?.(progress);
+          } catch (error) {
+            this.#options.logger.error(
+              `[Queue] onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        }
+        if (!progress.done) return { done: false };
+        return {
+          done: true,
+          value: Object.freeze({ ...progress, items: decodeItems<Result>(progress.total, hash) }),
+        };
+      },
+      { timeout: options.timeout, what: `batch ${id}` },
+    );
+  }
+
+  /** Send a failed job back to `waiting`, its attempts reset. */
+  async retryJob(id: string): Promise<void> {
+    this.#assertOpen();
+    const reply = await this.#scripts.retryJob(checkString('id', id));
+    if (reply === 0) throw new JobNotFoundError(id);
+    if (reply !== 1) throw new InvalidJobStateError(id, String(reply), 'retry');
+  }
+
+  /** Remove a job that is not running (and its result). A running job cannot be removed. */
+  async removeJob(id: string): Promise<void> {
+    this.#assertOpen();
+    const reply = await this.#scripts.removeJob(checkString('id', id));
+    if (reply === 0) throw new JobNotFoundError(id);
+    if (reply === -1) throw new InvalidJobStateError(id, 'active', 'remove');
+  }
+
+  /** Stop every pool on this queue from claiming jobs (running jobs finish). */
+  async pause(): Promise<void> {
+    this.#assertOpen();
+    await this.#handle.client.hset(this.#keys.meta, 'paused', '1');
+  }
+
+  /** Undo `pause()`: pools claim again at once. */
+  async resume(): Promise<void> {
+    this.#assertOpen();
+    await this.#handle.client
+      .multi()
+      .hdel(this.#keys.meta, 'paused')
+      .zadd(this.#keys.marker, 0, 'm')
+      .exec();
+  }
+
+  async isPaused(): Promise<boolean> {
+    this.#assertOpen();
+    return (await this.#handle.client.hexists(this.#keys.meta, 'paused')) === 1;
+  }
+
+  /** Close the connections this queue opened; pending waits reject. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#watcher.close();
+      await closeClient(this.#handle);
+    })();
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed)
+      throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
+  }
+}

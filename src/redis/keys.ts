@@ -1,0 +1,51 @@
+/**
+ * Every Redis key of a queue is built here, and every one carries the queue's
+ * `{hash tag}`, so a queue lives on a single Redis Cluster slot and its
+ * scripts never touch two slots (no CROSSSLOT errors).
+ *
+ * Layout, for prefix `rwp` and queue `pages`:
+ * - `rwp:{pages}:wait`      LIST  ids ready to run (LPUSH to add, RPOP to claim: FIFO)
+ * - `rwp:{pages}:active`    ZSET  id -> lease deadline (ms, Redis clock)
+ * - `rwp:{pages}:leases`    HASH  id -> token of the lease that holds it
+ * - `rwp:{pages}:delayed`   ZSET  id -> due time (ms): delayed jobs and retries in backoff
+ * - `rwp:{pages}:completed` ZSET  id -> finish time, trimmed by retention
+ * - `rwp:{pages}:failed`    ZSET  id -> finish time, trimmed by retention
+ * - `rwp:{pages}:marker`    ZSET  one member; idle pools block on it (BZPOPMIN) to be woken
+ * - `rwp:{pages}:meta`      HASH  id sequence, queue-wide pause flag
+ * - `rwp:{pages}:job:<id>`  HASH  one job
+ * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
+ * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
+ */
+export interface QueueKeys {
+  /** Prefix of per-job and per-batch keys, handed to scripts that build them. */
+  readonly base: string;
+  readonly wait: string;
+  readonly active: string;
+  readonly leases: string;
+  readonly delayed: string;
+  readonly completed: string;
+  readonly failed: string;
+  readonly marker: string;
+  readonly meta: string;
+  readonly events: string;
+  job(id: string): string;
+  batch(id: string): string;
+}
+
+export function queueKeys(prefix: string, queueName: string): QueueKeys {
+  const base = `${prefix}:{${queueName}}:`;
+  return Object.freeze({
+    base,
+    wait: `${base}wait`,
+    active: `${base}active`,
+    leases: `${base}leases`,
+    delayed: `${base}delayed`,
+    completed: `${base}completed`,
+    failed: `${base}failed`,
+    marker: `${base}marker`,
+    meta: `${base}meta`,
+    events: `${base}events`,
+    job: (id: string) => `${base}job:${id}`,
+    batch: (id: string) => `${base}batch:${id}`,
+  });
+}

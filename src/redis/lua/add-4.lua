@@ -1,0 +1,74 @@
+--[[
+  Add jobs: store each job's hash and put it in `wait`, or in `delayed` when
+  it has a delay. One call adds a whole chunk of `addBulk()`.
+
+  KEYS[1] wait      KEYS[2] delayed   KEYS[3] marker   KEYS[4] meta
+  ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`)
+  ARGV[2] number of jobs N
+  ARGV[3] batch id, or '' when the jobs are not a batch
+  ARGV[4] batch total (the whole batch, which may span several calls)
+  ARGV[5] batch ttl in seconds, applied when the batch finishes
+  ARGV[6 + 9i .. 14 + 9i], for job i:
+          id ('' = next number), name, data JSON, options JSON ('' = none),
+          max attempts ('' = the pool's default), keep-completed, keep-failed,
+          delay in ms, index in the batch
+  Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... }
+]]
+local base = ARGV[1]
+local n = tonumber(ARGV[2])
+local batchId = ARGV[3]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+-- Number all the new jobs with one HINCRBY. Custom ids can never be integers
+-- (the client refuses them), so numbered ids never collide with them.
+local numbered = 0
+for i = 0, n - 1 do
+  if ARGV[6 + i * 9] == '' then numbered = numbered + 1 end
+end
+local nextId = 0
+if numbered > 0 then
+  nextId = redis.call('HINCRBY', KEYS[4], 'seq', numbered) - numbered
+end
+
+local ready, delayed, out = {}, {}, {}
+for i = 0, n - 1 do
+  local a = 6 + i * 9
+  local id = ARGV[a]
+  local fresh = 1
+  if id == '' then
+    nextId = nextId + 1
+    id = tostring(nextId)
+  elseif redis.call('EXISTS', base .. 'job:' .. id) == 1 then
+    fresh = 0
+  end
+  if fresh == 1 then
+    local fields = { 'n', ARGV[a + 1], 'd', ARGV[a + 2], 't', now, 'kc', ARGV[a + 5], 'kf', ARGV[a + 6] }
+    if ARGV[a + 3] ~= '' then fields[#fields + 1] = 'o'; fields[#fields + 1] = ARGV[a + 3] end
+    if ARGV[a + 4] ~= '' then fields[#fields + 1] = 'ma'; fields[#fields + 1] = ARGV[a + 4] end
+    if batchId ~= '' then
+      fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
+      fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
+    end
+    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
+    local delay = tonumber(ARGV[a + 7])
+    if delay > 0 then
+      delayed[#delayed + 1] = now + delay
+      delayed[#delayed + 1] = id
+    else
+      ready[#ready + 1] = id
+    end
+  end
+  out[#out + 1] = id
+  out[#out + 1] = fresh
+end
+
+if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
+  redis.call('HSET', base .. 'batch:' .. batchId, 'total', ARGV[4], 'completed', 0, 'failed', 0, 't', now, 'ttl', ARGV[5])
+end
+if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
+if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
+-- Wake one idle pool (it cascades the wake-up if there is more work than it can take).
+-- Delayed jobs wake it too, so that it can shorten its wait to their due time.
+if #ready > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
+return out

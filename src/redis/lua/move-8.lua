@@ -1,0 +1,227 @@
+--[[
+  The pool's hot path, one call per round trip: apply the reports of finished
+  attempts, reclaim jobs whose lease expired, promote delayed jobs that are due,
+  and claim up to `count` jobs with fresh leases.
+
+  KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] delayed
+  KEYS[5] completed   KEYS[6] failed   KEYS[7] marker   KEYS[8] meta
+  ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`)
+  ARGV[2] pub/sub channel for finished jobs
+  ARGV[3] lease duration (ms)
+  ARGV[4] how many jobs to claim (0 to only report)
+  ARGV[5] token prefix, unique to this call; the i-th claimed job gets `<prefix>.<i>`
+  ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs)
+  ARGV[7] number of reports R
+  ARGV[8 + 10r .. 17 + 10r], for report r:
+          id, lease token, kind ('c' completed, 'f' failed, 'r' retry),
+          result or error JSON, attempt number, started at (ms), retry delay (ms),
+          retention ('count:age', see retention.ts), batch id or '', batch index
+  Returns: { statuses, claimed, stalled, next due, now }
+    statuses: per report 'ok', 'stale' (token does not hold the lease: refused)
+              or 'dup' (this lease's report was already applied: a resend)
+    claimed:  12 values per job: id, token, then the job hash's
+              n d o a t ma kc kf b bi (false where absent)
+    stalled:  2 values per reclaimed job: id, 'retry' or 'failed'
+    next due: due time of the earliest delayed job, or -1
+]]
+local base = ARGV[1]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+local events = {}
+local wake = false
+local finishedIn = { [KEYS[5]] = {}, [KEYS[6]] = {} }
+local policies = { [KEYS[5]] = {}, [KEYS[6]] = {} }
+
+-- Record a final state. Batch jobs keep their result in the batch hash, so
+-- that the job's own retention can never lose a page of an ebook.
+local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index)
+  local set = completed and KEYS[5] or KEYS[6]
+  local state = completed and 'completed' or 'failed'
+  local field = completed and 'r' or 'e'
+  local count = tonumber(string.match(keep, '^(-?%d+)')) or -1
+  local removed = count == 0
+  if batchId and batchId ~= '' then
+    local batchKey = base .. 'batch:' .. batchId
+    if redis.call('EXISTS', batchKey) == 1 then
+      redis.call('HSET', batchKey, field .. ':' .. index, payload)
+      redis.call('HINCRBY', batchKey, state, 1)
+      local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'ttl')
+      if tonumber(b[2]) + tonumber(b[3]) >= tonumber(b[1]) then
+        redis.call('HSET', batchKey, 'f', now)
+        local ttl = tonumber(b[4]) or -1
+        if ttl > 0 then redis.call('EXPIRE', batchKey, ttl) end
+        events[#events + 1] = { batchId, 'batch', batchId, '' }
+      end
+    end
+  end
+  if removed then
+    redis.call('DEL', jobKey)
+    -- The job is gone: a waiter can only learn its outcome from the event.
+    events[#events + 1] = { id, state, batchId or '', payload }
+  else
+    if batchId and batchId ~= '' then
+      redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
+    else
+      redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
+    end
+    local list = finishedIn[set]
+    list[#list + 1] = now
+    list[#list + 1] = id
+    policies[set][keep] = true
+    events[#events + 1] = { id, state, batchId or '', '' }
+  end
+end
+
+-- 1. Reports of finished attempts. A report counts only if its token still
+-- holds the lease: a worker whose lease was taken over cannot overwrite the
+-- outcome of the worker that took over.
+local statuses = {}
+local reportCount = tonumber(ARGV[7])
+if reportCount > 0 then
+  local ids = {}
+  for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[8 + r * 10] end
+  local holders = redis.call('HMGET', KEYS[3], unpack(ids))
+  local released = {}
+  for r = 0, reportCount - 1 do
+    local a = 8 + r * 10
+    local id, token, kind, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+    local jobKey = base .. 'job:' .. id
+    if holders[r + 1] ~= token then
+      if redis.call('HGET', jobKey, 'fk') == token then
+        statuses[r + 1] = 'dup'
+      else
+        statuses[r + 1] = 'stale'
+      end
+    else
+      statuses[r + 1] = 'ok'
+      released[#released + 1] = id
+      if kind == 'r' then
+        redis.call('HSET', jobKey, 'e', payload, 'a', ARGV[a + 4], 'p', ARGV[a + 5], 'fk', token)
+        local delay = tonumber(ARGV[a + 6])
+        if delay > 0 then
+          redis.call('ZADD', KEYS[4], now + delay, id)
+        else
+          redis.call('LPUSH', KEYS[1], id)
+        end
+        wake = true
+      else
+        finish(id, jobKey, kind == 'c', payload, ARGV[a + 4], ARGV[a + 5], ARGV[a + 7], token, ARGV[a + 8], ARGV[a + 9])
+      end
+    end
+  end
+  if #released > 0 then
+    redis.call('ZREM', KEYS[2], unpack(released))
+    redis.call('HDEL', KEYS[3], unpack(released))
+  end
+end
+
+-- 2. Reclaim jobs whose lease expired (their pool crashed, hung, or lost
+-- Redis for longer than the lease). The lost run counts as an attempt.
+local stalled = {}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
+if #expired > 0 then
+  redis.call('ZREM', KEYS[2], unpack(expired))
+  redis.call('HDEL', KEYS[3], unpack(expired))
+  local defaultMax = tonumber(ARGV[6])
+  for _, id in ipairs(expired) do
+    local jobKey = base .. 'job:' .. id
+    local f = redis.call('HMGET', jobKey, 'n', 'a', 'ma', 'kf', 'b', 'bi')
+    if f[1] then
+      local attempt = (tonumber(f[2]) or 0) + 1
+      local max = tonumber(f[3]) or defaultMax
+      local err = cjson.encode({
+        name = 'StalledJobError',
+        code = 'ERR_JOB_STALLED',
+        message = 'Job ' .. id .. ' stalled: its lease expired before attempt ' .. attempt .. ' finished',
+      })
+      if attempt >= max then
+        finish(id, jobKey, false, err, attempt, '', f[4] or '-1:-1', '', f[5], f[6])
+        stalled[#stalled + 1] = id
+        stalled[#stalled + 1] = 'failed'
+      else
+        redis.call('HSET', jobKey, 'a', attempt, 'e', err)
+        -- Back to the front of the line: this job was already someone's turn.
+        redis.call('RPUSH', KEYS[1], id)
+        wake = true
+        stalled[#stalled + 1] = id
+        stalled[#stalled + 1] = 'retry'
+      end
+    end
+  end
+end
+
+-- Finished jobs enter their sets, then each retention policy seen trims them
+-- (at most 1000 jobs a call, so a lowered limit is caught up over a few calls).
+local function forget(set, ids)
+  if #ids == 0 then return end
+  local jobKeys = {}
+  for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
+  redis.call('DEL', unpack(jobKeys))
+  redis.call('ZREM', set, unpack(ids))
+end
+for set, list in pairs(finishedIn) do
+  if #list > 0 then
+    redis.call('ZADD', set, unpack(list))
+    for keep in pairs(policies[set]) do
+      local count, age = string.match(keep, '^(-?%d+):(-?%d+)$')
+      count, age = tonumber(count), tonumber(age)
+      if age and age >= 0 then
+        forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000))
+      end
+      if count and count > 0 then
+        local excess = redis.call('ZCARD', set) - count
+        if excess > 0 then forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1)) end
+      end
+    end
+  end
+end
+
+-- 3. Promote delayed jobs that are due, to the back of the line.
+local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+if #due > 0 then
+  redis.call('ZREM', KEYS[4], unpack(due))
+  redis.call('LPUSH', KEYS[1], unpack(due))
+  wake = true
+end
+
+-- 4. Claim. Each claimed job gets a lease: a token only this claim knows, and
+-- a deadline the holder must keep pushing back.
+local claimed = {}
+local count = tonumber(ARGV[4])
+local nextDue = -1
+if count > 0 and not redis.call('HGET', KEYS[8], 'paused') then
+  local ids = redis.call('RPOP', KEYS[1], count)
+  if ids then
+    local deadline = now + tonumber(ARGV[3])
+    local scores, tokens = {}, {}
+    for i, id in ipairs(ids) do
+      local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
+      -- A job removed while it waited leaves its id behind: skip it.
+      if f[1] then
+        local token = ARGV[5] .. '.' .. i
+        scores[#scores + 1] = deadline
+        scores[#scores + 1] = id
+        tokens[#tokens + 1] = id
+        tokens[#tokens + 1] = token
+        claimed[#claimed + 1] = id
+        claimed[#claimed + 1] = token
+        for j = 1, 10 do claimed[#claimed + 1] = f[j] end
+      end
+    end
+    if #scores > 0 then
+      redis.call('ZADD', KEYS[2], unpack(scores))
+      redis.call('HSET', KEYS[3], unpack(tokens))
+    end
+    -- This pool took all it could and more is waiting: wake the next idle pool.
+    if #ids == count and redis.call('LLEN', KEYS[1]) > 0 then wake = true end
+  end
+  if #claimed < count * 12 then
+    local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    if first[2] then nextDue = tonumber(first[2]) end
+  end
+end
+
+if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
+if #events > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode(events)) end
+return { statuses, claimed, stalled, nextDue, now }

@@ -1,0 +1,69 @@
+import { PayloadTooLargeError, SerializationError } from './errors.js';
+
+/**
+ * Job data and results cross process boundaries as JSON, and JSON drops or
+ * mangles some values without a word (functions vanish, `NaN` becomes `null`,
+ * a `Map` becomes `{}`). Refusing them here, with the path of the bad value,
+ * beats finding a half-empty payload in a worker an hour later.
+ */
+export function serialize(value: unknown, what: string, maxBytes?: number): string {
+  // Each object's path, so an error can say where the bad value is (`data.pages[3].at`).
+  const paths = new Map<unknown, string>();
+  function replacer(this: unknown, key: string, v: unknown): unknown {
+    const parent = paths.get(this);
+    // JSON.stringify first calls the replacer with a wrapper holder and key '': that is the root.
+    const path =
+      parent === undefined ? what : Array.isArray(this) ? `${parent}[${key}]` : `${parent}.${key}`;
+    const problem = unsupported(v);
+    if (problem)
+      throw new SerializationError(
+        `${what} cannot be stored as JSON: \`${path}\` is ${problem}`,
+        path,
+      );
+    if (typeof v === 'object' && v !== null) paths.set(v, path);
+    return v;
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value === undefined ? null : value, replacer);
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    // JSON.stringify's own failures: circular structures, a throwing toJSON, depth.
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new SerializationError(`${what} cannot be stored as JSON: ${message}`, what);
+  }
+  // Only a top-level function/symbol gets here as undefined; the replacer refuses those.
+  const text = json ?? 'null';
+  if (maxBytes !== undefined) {
+    const size = Buffer.byteLength(text);
+    if (size > maxBytes) throw new PayloadTooLargeError(what, size, maxBytes);
+  }
+  return text;
+}
+
+function unsupported(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    case 'bigint':
+      return 'a BigInt (store it as a string)';
+    case 'number':
+      return Number.isFinite(v) ? undefined : `${String(v)} (JSON would store null)`;
+    case 'object':
+      if (v instanceof Map)
+        return 'a Map (JSON would store {}; use an object or an array of entries)';
+      if (v instanceof Set) return 'a Set (JSON would store {}; use an array)';
+      if (v instanceof WeakMap || v instanceof WeakSet) return 'a WeakMap or WeakSet';
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Parse JSON that this library stored. JSON.parse never evaluates code or sets prototypes. */
+export function deserialize<T = unknown>(text: string | null | undefined): T {
+  if (text === null || text === undefined || text === '') return undefined as T;
+  return JSON.parse(text) as T;
+}
