@@ -250,6 +250,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.#loop.stop();
     // Unblock the BZPOPMIN at once; this connection is always the pool's own.
     await closeClient(this.#blocking, { force: true });
+    // A claim may be on its way back: let it land, so the jobs it brings are waited for or handed back too.
+    await this.#loop.flush(Math.max(5000, gracePeriod));
     if (this.#running.size > 0) {
       log.info(
         `[Worker Pool] Closing: waiting up to ${formatDuration(force ? 0 : gracePeriod)} for ${this.#running.size} running jobs...`,

@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisUrl, uniquePrefix } from '../support/redis.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+// A round trip through the installed package: add a job, run it in a pool, read the result.
+const roundTrip = (load: string) => `
+${load}
+const { Queue, WorkerPool, UnrecoverableError } = pkg;
+const [url, prefix] = process.argv.slice(2);
+const queue = new Queue('q', { connection: url, prefix, logger: false });
+const pool = new WorkerPool('q', { page: async (job) => 'hello ' + job.data.name }, { connection: url, prefix, logger: false, statsInterval: 0 });
+await pool.start();
+const job = await queue.add('page', { name: 'world' });
+const result = await queue.waitForResult(job.id, { timeout: 10000 });
+await pool.close();
+await queue.close();
+console.log(JSON.stringify({ result, errorName: new UnrecoverableError('x').name }));
+`;
+
+describe('the published package', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rwp-pack-'));
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop()!;
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    execFileSync(
+      'npm',
+      ['install', '--silent', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball)],
+      {
+        cwd: dir,
+        stdio: 'inherit',
+      },
+    );
+  }, 120_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ships only dist/ with README and LICENSE, no sources or tests', () => {
+    const installed = join(dir, 'node_modules', 'redis-worker-pool');
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      files: string[];
+    };
+    expect(manifest.files).toEqual(['dist']);
+    const listing = execFileSync('find', ['.', '-type', 'f'], { cwd: installed, encoding: 'utf8' });
+    expect(listing).toContain('./dist/index.js');
+    expect(listing).toContain('./dist/index.cjs');
+    expect(listing).toContain('./dist/index.d.ts');
+    expect(listing).toContain('./dist/index.d.cts');
+    expect(listing).not.toMatch(/\.\/(src|test|examples|bench)\//);
+  });
+
+  it('works from import (ESM)', () => {
+    writeFileSync(join(dir, 'esm.mjs'), roundTrip(`import * as pkg from 'redis-worker-pool';`));
+    const out = execFileSync('node', ['esm.mjs', redisUrl(), uniquePrefix('esm')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ result: 'hello world', errorName: 'UnrecoverableError' });
+  }, 30_000);
+
+  it('works from require() (CommonJS), with the ESM-only dependencies bundled', () => {
+    writeFileSync(
+      join(dir, 'cjs.cjs'),
+      `(async () => {\n${roundTrip(`const pkg = require('redis-worker-pool');`)}\n})();`,
+    );
+    const out = execFileSync('node', ['cjs.cjs', redisUrl(), uniquePrefix('cjs')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ result: 'hello world', errorName: 'UnrecoverableError' });
+  }, 30_000);
+});
