@@ -1,0 +1,228 @@
+import { getEventListeners } from 'node:events';
+import { describe, it, expect } from 'vitest';
+import {
+  JobTimeoutError,
+  LeaseLostError,
+  NonErrorThrownError,
+  PoolClosedError,
+  SerializationError,
+} from '../../src/errors.js';
+import { coerceError, runAttempt } from '../../src/job-runner.js';
+
+const never = () => new Promise<never>(() => {});
+
+describe('runAttempt', () => {
+  it('returns the handler’s result, serialised', async () => {
+    const outcome = await runAttempt(
+      async () => ({ text: 'done', n: 2 }),
+      new AbortController(),
+      1000,
+    );
+    expect(outcome).toEqual({
+      ok: true,
+      result: '{"text":"done","n":2}',
+      value: { text: 'done', n: 2 },
+    });
+  });
+
+  it('accepts a synchronous handler', async () => {
+    const outcome = await runAttempt(() => 42, new AbortController(), 1000);
+    expect(outcome).toEqual({ ok: true, result: '42', value: 42 });
+  });
+
+  it('stores undefined as null', async () => {
+    const outcome = await runAttempt(async () => undefined, new AbortController(), 1000);
+    expect(outcome).toEqual({ ok: true, result: 'null', value: undefined });
+  });
+
+  it('hands the controller’s signal to the handler', async () => {
+    const controller = new AbortController();
+    let given: AbortSignal | undefined;
+    await runAttempt(
+      (signal) => {
+        given = signal;
+      },
+      controller,
+      1000,
+    );
+    expect(given).toBe(controller.signal);
+  });
+
+  it('turns a rejection into a failed outcome with the same error', async () => {
+    const error = new Error('429 Too Many Requests');
+    const outcome = await runAttempt(() => Promise.reject(error), new AbortController(), 1000);
+    expect(outcome).toEqual({ ok: false, error });
+  });
+
+  it('turns a synchronous throw into a failed outcome', async () => {
+    const error = new TypeError('bad');
+    const outcome = await runAttempt(
+      () => {
+        throw error;
+      },
+      new AbortController(),
+      1000,
+    );
+    expect(outcome).toEqual({ ok: false, error });
+  });
+
+  it('turns a thrown string into a NonErrorThrownError that says what was thrown', async () => {
+    const outcome = await runAttempt(
+      () => {
+        throw 'quota exceeded';
+      },
+      new AbortController(),
+      1000,
+    );
+    expect(outcome.ok).toBe(false);
+    const error = !outcome.ok ? outcome.error : undefined;
+    expect(error).toBeInstanceOf(NonErrorThrownError);
+    expect(error?.message).toBe("Handler threw a non-Error value: 'quota exceeded'");
+    expect((error as NonErrorThrownError).value).toBe('quota exceeded');
+  });
+
+  it('fails with a SerializationError when the handler returns a function', async () => {
+    const outcome = await runAttempt(async () => () => 1, new AbortController(), 1000);
+    expect(outcome.ok).toBe(false);
+    const error = !outcome.ok ? outcome.error : undefined;
+    expect(error).toBeInstanceOf(SerializationError);
+    expect(error?.message).toBe(
+      'The handler result cannot be stored as JSON: `The handler result` is a function',
+    );
+  });
+
+  it('fails with a SerializationError naming the path of a BigInt in the result', async () => {
+    const outcome = await runAttempt(async () => ({ tokens: 10n }), new AbortController(), 1000);
+    const error = !outcome.ok ? outcome.error : undefined;
+    expect(error).toBeInstanceOf(SerializationError);
+    expect((error as SerializationError).path).toBe('The handler result.tokens');
+  });
+
+  it('times out a handler that never settles, aborting its signal with the timeout error', async () => {
+    const controller = new AbortController();
+    let given: AbortSignal | undefined;
+    const outcome = await runAttempt(
+      (signal) => {
+        given = signal;
+        return never();
+      },
+      controller,
+      30,
+    );
+    expect(outcome.ok).toBe(false);
+    const error = !outcome.ok ? outcome.error : undefined;
+    expect(error).toBeInstanceOf(JobTimeoutError);
+    expect(error?.message).toBe('Job timed out after 30 ms');
+    expect((error as JobTimeoutError).timeout).toBe(30);
+    expect(given?.aborted).toBe(true);
+    expect(given?.reason).toBe(error);
+  });
+
+  it('lets a handler that honours its signal stop at the timeout', async () => {
+    let stopped = false;
+    const outcome = await runAttempt(
+      (signal) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => {
+            stopped = true;
+            reject(signal.reason);
+          });
+        }),
+      new AbortController(),
+      20,
+    );
+    expect(stopped).toBe(true);
+    expect(!outcome.ok && outcome.error).toBeInstanceOf(JobTimeoutError);
+  });
+
+  it('ends the attempt with the reason of an external abort', async () => {
+    const controller = new AbortController();
+    const reason = new LeaseLostError('17');
+    const pending = runAttempt(never, controller, 5000);
+    setTimeout(() => controller.abort(reason), 20);
+    const started = Date.now();
+    const outcome = await pending;
+    expect(outcome).toEqual({ ok: false, error: reason });
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('ends at once when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    const reason = new PoolClosedError();
+    controller.abort(reason);
+    const outcome = await runAttempt(never, controller, 5000);
+    expect(outcome).toEqual({ ok: false, error: reason });
+  });
+
+  it('turns a non-Error abort reason into an Error', async () => {
+    const controller = new AbortController();
+    const pending = runAttempt(never, controller, 5000);
+    controller.abort('closing');
+    const outcome = await pending;
+    const error = !outcome.ok ? outcome.error : undefined;
+    expect(error).toBeInstanceOf(NonErrorThrownError);
+    expect((error as NonErrorThrownError).value).toBe('closing');
+  });
+
+  it('does not time out a handler that settles in time', async () => {
+    const controller = new AbortController();
+    const outcome = await runAttempt(
+      () => new Promise((resolve) => setTimeout(() => resolve('late but fine'), 10)),
+      controller,
+      500,
+    );
+    expect(outcome).toEqual({ ok: true, result: '"late but fine"', value: 'late but fine' });
+    expect(controller.signal.aborted).toBe(false);
+  });
+
+  it('stops listening to the signal once the attempt is over', async () => {
+    const controller = new AbortController();
+    const during: number[] = [];
+    const outcome = await runAttempt(
+      () => {
+        during.push(getEventListeners(controller.signal, 'abort').length);
+        return 'ok';
+      },
+      controller,
+      500,
+    );
+    expect(outcome.ok).toBe(true);
+    expect(during).toEqual([1]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('stops listening to the signal after a failed attempt too', async () => {
+    const controller = new AbortController();
+    await runAttempt(() => Promise.reject(new Error('x')), controller, 500);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('coerceError', () => {
+  it('returns an Error as it is', () => {
+    const error = new RangeError('x');
+    expect(coerceError(error)).toBe(error);
+  });
+
+  it.each([
+    ['a string', 'oops', "'oops'"],
+    ['a number', 42, '42'],
+    ['undefined', undefined, 'undefined'],
+    ['null', null, 'null'],
+    ['an object', { status: 429 }, '{ status: 429 }'],
+  ])('describes %s', (_kind, value, description) => {
+    const error = coerceError(value);
+    expect(error).toBeInstanceOf(NonErrorThrownError);
+    expect(error.message).toBe(`Handler threw a non-Error value: ${description}`);
+  });
+
+  it('keeps the description of a huge value short', () => {
+    const error = coerceError({
+      text: 'x'.repeat(10_000),
+      more: Array.from({ length: 500 }, (_, i) => i),
+    });
+    const description = error.message.replace('Handler threw a non-Error value: ', '');
+    expect(description.length).toBeLessThanOrEqual(300);
+    expect(description.endsWith('...')).toBe(true);
+  });
+});
