@@ -151,3 +151,24 @@ export function watchConnection(
     client.on('error', () => {});
   };
 }
+
+/** Resolve when the client is ready; reject with its first error (a wrong URL or password should fail loudly at start). */
+export function waitUntilReady(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+    };
+    client.on('ready', onReady);
+    client.on('error', onError);
+  });
+}

@@ -3,7 +3,8 @@ export { Queue } from './queue.js';
 export type { BulkJob, JobCounts, WaitOptions, WaitForBatchOptions } from './queue.js';
 
 export { WorkerPool } from './worker-pool.js';
-export type { CloseOptions, JobHandler, JobHandlers } from './worker-pool.js';
+export type { CloseOptions, PoolState } from './worker-pool.js';
+export type { JobHandler, JobHandlers } from './handlers.js';
 
 export type { HandlerContext } from './job-runner.js';
 export type { WorkerPoolEvents } from './events.js';

@@ -1,0 +1,60 @@
+import { OptionTypeError } from './errors.js';
+import type { HandlerContext } from './job-runner.js';
+import type { AnyJob, Job, JobData, JobName, JobResult } from './job.js';
+import { describeValue, isPlainObject } from './validate.js';
+
+/** Runs jobs of one name. Return (or resolve with) the result; throw to fail the attempt. */
+export type JobHandler<J, N extends JobName<J>> = (
+  job: Job<JobData<J, N>, N>,
+  context: HandlerContext,
+) => JobResult<J, N> | Promise<JobResult<J, N>>;
+
+/** One handler per job name, or one function for every name. */
+export type JobHandlers<J> =
+  { [N in JobName<J>]: JobHandler<J, N> } | ((job: AnyJob<J>, context: HandlerContext) => unknown);
+
+export type AnyHandler = (job: Job, context: HandlerContext) => unknown;
+
+/** The handlers a pool was given, validated, looked up by job name. */
+export class HandlerRegistry {
+  readonly #all: AnyHandler | undefined;
+  readonly #byName = new Map<string, AnyHandler>();
+
+  constructor(handlers: unknown) {
+    if (typeof handlers === 'function') {
+      this.#all = handlers as AnyHandler;
+      return;
+    }
+    if (!isPlainObject(handlers)) {
+      throw new OptionTypeError(
+        `Expected \`handlers\` to be a function or an object of functions by job name, got ${describeValue(handlers)}`,
+        'handlers',
+      );
+    }
+    // Own keys only: a job named `constructor` or `__proto__` must not find Object.prototype's.
+    for (const [name, handler] of Object.entries(handlers)) {
+      if (typeof handler !== 'function') {
+        throw new OptionTypeError(
+          `Expected \`handlers.${name}\` to be a function, got ${describeValue(handler)}`,
+          `handlers.${name}`,
+        );
+      }
+      this.#byName.set(name, handler as AnyHandler);
+    }
+    if (this.#byName.size === 0) {
+      throw new OptionTypeError(
+        'Expected `handlers` to have at least one handler, got an empty object',
+        'handlers',
+      );
+    }
+  }
+
+  get(name: string): AnyHandler | undefined {
+    return this.#all ?? this.#byName.get(name);
+  }
+
+  /** The job names with a handler of their own (none when one function handles every name). */
+  get names(): string[] {
+    return [...this.#byName.keys()];
+  }
+}

@@ -1,0 +1,339 @@
+import { backoffDelay, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
+import type { ClaimLoop, ReportOutcome } from './claim-loop.js';
+import {
+  LeaseLostError,
+  MissingHandlerError,
+  PoolClosedError,
+  UnrecoverableError,
+  toStoredError,
+} from './errors.js';
+import type { WorkerPoolEvents } from './events.js';
+import type { HandlerRegistry } from './handlers.js';
+import { runAttempt, type AttemptOutcome } from './job-runner.js';
+import type { AnyJob, ClaimedJob, Job } from './job.js';
+import { formatDuration } from './logger.js';
+import type { ResolvedPoolOptions } from './options.js';
+import type { MoveReport, Scripts } from './redis/scripts.js';
+import type { StatsCollector } from './stats.js';
+
+interface Running {
+  readonly claimed: ClaimedJob;
+  readonly controller: AbortController;
+  readonly workerId: number;
+  /** Set when the pool handed the job back: its outcome is no longer ours to report. */
+  handedBack: boolean;
+  /** Resolves when the handler's outcome is known. */
+  readonly settled: Promise<void>;
+}
+
+/** What the executor needs from its pool. */
+export interface ExecutorHost<J> {
+  emit<E extends keyof WorkerPoolEvents<J> & string>(
+    event: E,
+    ...args: WorkerPoolEvents<J>[E]
+  ): void;
+  onError(error: unknown, context: string): void;
+  /** Whether a slot that frees up should rest `processingDelay` first (not while closing). */
+  isAccepting(): boolean;
+}
+
+/** An attempt whose outcome is known, on its way to Redis. */
+interface Finished {
+  job: Job;
+  attempt: number;
+  workerId: number;
+  duration: number;
+  label: string;
+  outcome: AttemptOutcome;
+  report: MoveReport;
+}
+
+/**
+ * The pool's worker slots: runs claimed jobs in them, turns each attempt's
+ * outcome into a report (completed, retry with backoff, or failed), keeps the
+ * leases of running jobs alive, and hands jobs back when the pool closes.
+ */
+export class JobExecutor<J> {
+  readonly #options: ResolvedPoolOptions;
+  readonly #handlers: HandlerRegistry;
+  readonly #stats: StatsCollector;
+  readonly #host: ExecutorHost<J>;
+  #loop: ClaimLoop | undefined;
+  #scripts: Scripts | undefined;
+  readonly #running = new Map<string, Running>();
+  /** Slots taken: jobs running plus slots resting for `processingDelay`. */
+  #busy = 0;
+  /** Free worker numbers, highest first, so pop() hands out the lowest. */
+  readonly #freeWorkerIds: number[];
+  readonly #resting = new Set<NodeJS.Timeout>();
+  #renewing = false;
+
+  constructor(
+    options: ResolvedPoolOptions,
+    handlers: HandlerRegistry,
+    stats: StatsCollector,
+    host: ExecutorHost<J>,
+  ) {
+    this.#options = options;
+    this.#handlers = handlers;
+    this.#stats = stats;
+    this.#host = host;
+    this.#freeWorkerIds = Array.from(
+      { length: options.concurrency },
+      (_, i) => options.concurrency - i,
+    );
+  }
+
+  attach(scripts: Scripts, loop: ClaimLoop): void {
+    this.#scripts = scripts;
+    this.#loop = loop;
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  get freeSlots(): number {
+    return this.#options.concurrency - this.#busy;
+  }
+
+  start(claimed: ClaimedJob): void {
+    const workerId = this.#freeWorkerIds.pop() ?? 0;
+    this.#busy++;
+    let markSettled!: () => void;
+    const settled = new Promise<void>((resolve) => (markSettled = resolve));
+    const entry: Running = {
+      claimed,
+      controller: new AbortController(),
+      workerId,
+      handedBack: false,
+      settled,
+    };
+    this.#running.set(claimed.token, entry);
+    void this.#run(entry).finally(markSettled);
+  }
+
+  async #run(entry: Running): Promise<void> {
+    const { claimed, workerId } = entry;
+    const job = claimed.job;
+    const attempt = claimed.attemptsMade + 1;
+    const maxAttempts = Math.max(attempt, claimed.maxAttempts ?? this.#options.attempts);
+    const label = `${this.#label(job)} (Attempt ${attempt}/${maxAttempts})`;
+    const startedAt = Date.now();
+    this.#options.logger.info(`[Worker-${workerId}] Processing job: ${label}`);
+    this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId });
+
+    const outcome = await this.#attempt(entry, attempt, maxAttempts);
+    this.#running.delete(claimed.token);
+    if (entry.handedBack) {
+      this.#release(workerId, false);
+      return;
+    }
+    const report = reportFor(claimed, outcome, {
+      attempt,
+      maxAttempts,
+      startedAt,
+      backoff: this.#options.backoff,
+    });
+    const finished: Finished = {
+      job,
+      attempt,
+      workerId,
+      duration: Date.now() - startedAt,
+      label,
+      outcome,
+      report,
+    };
+    const rest = this.#options.processingDelay > 0 && this.#host.isAccepting();
+    // Free the slot before reporting, so the call that carries this report also claims the next job.
+    if (!rest) this.#release(workerId, false);
+    if (this.#loop) this.#loop.report(report, (status) => this.#announce(status, finished));
+    else this.#announce('unsent', finished);
+    if (rest) this.#restThenRelease(workerId);
+  }
+
+  #attempt(
+    { claimed, controller, workerId }: Running,
+    attempt: number,
+    maxAttempts: number,
+  ): Promise<AttemptOutcome> {
+    if (claimed.decodeError) {
+      const error = new UnrecoverableError(claimed.decodeError.message, {
+        cause: claimed.decodeError,
+      });
+      return Promise.resolve({ ok: false, error });
+    }
+    const handler = this.#handlers.get(claimed.job.name);
+    if (!handler) {
+      return Promise.resolve({
+        ok: false,
+        error: new MissingHandlerError(claimed.job.name, this.#handlers.names),
+      });
+    }
+    const timeout =
+      typeof claimed.options.timeout === 'number' ? claimed.options.timeout : this.#options.timeout;
+    return runAttempt(
+      (signal) => handler(claimed.job, { signal, attempt, maxAttempts, workerId }),
+      controller,
+      timeout,
+    );
+  }
+
+  /** Log, count and emit an attempt's outcome once Redis has ruled on its report. */
+  #announce(
+    status: ReportOutcome,
+    { job: plainJob, attempt, workerId, duration, label, outcome, report }: Finished,
+  ): void {
+    const log = this.#options.logger;
+    const job = plainJob as AnyJob<J>;
+    if (status === 'stale') {
+      this.#stats.recordLeaseLost();
+      const error = new LeaseLostError(
+        job.id,
+        "another pool took the job over; this attempt's outcome was refused",
+      );
+      log.warn(`[Worker-${workerId}] Outcome of job ${label} refused: ${error.message}`);
+      this.#host.emit('leaseLost', { job, attempt, workerId, error });
+    } else if (status === 'unsent') {
+      log.warn(
+        `[Worker-${workerId}] Outcome of job ${label} not sent: Redis unreachable while closing.`,
+      );
+    } else if (outcome.ok) {
+      this.#stats.recordSuccess();
+      log.info(`[Worker-${workerId}] Completed job: ${label} in ${formatDuration(duration)}`);
+      this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
+    } else if (report.kind === 'r') {
+      this.#stats.recordFailure({ retried: true });
+      log.warn(
+        `[Worker-${workerId}] Job failed: ${label}: ${outcome.error.message}. Retrying in ${formatDuration(report.delay)}`,
+      );
+      this.#host.emit('retrying', {
+        job,
+        error: outcome.error,
+        attempt,
+        delay: report.delay,
+        workerId,
+      });
+    } else {
+      this.#stats.recordFailure({ retried: false });
+      log.error(`[Worker-${workerId}] Job failed permanently: ${label}: ${outcome.error.message}`);
+      this.#host.emit('failed', { job, error: outcome.error, attempt, workerId });
+    }
+  }
+
+  #release(workerId: number, wake = true): void {
+    this.#busy--;
+    this.#freeWorkerIds.push(workerId);
+    // Keep the lowest number on top, so logs read Worker-1, Worker-2...
+    this.#freeWorkerIds.sort((a, b) => b - a);
+    if (wake) this.#loop?.wake();
+    else this.#loop?.expectWork();
+  }
+
+  #restThenRelease(workerId: number): void {
+    const timer = setTimeout(() => {
+      this.#resting.delete(timer);
+      this.#release(workerId);
+    }, this.#options.processingDelay);
+    this.#resting.add(timer);
+  }
+
+  /** Push back the deadlines of every running job; abort those whose lease is gone. */
+  async renewLeases(): Promise<void> {
+    if (this.#renewing || !this.#scripts || this.#running.size === 0) return;
+    this.#renewing = true;
+    try {
+      const running = [...this.#running.values()].filter((r) => !r.handedBack);
+      const leases = running.map((r) => ({ id: r.claimed.job.id, token: r.claimed.token }));
+      const lost = new Set(await this.#scripts.renew(this.#options.leaseDuration, leases));
+      for (const r of running) {
+        if (lost.has(r.claimed.token)) r.controller.abort(new LeaseLostError(r.claimed.job.id));
+      }
+    } catch (error) {
+      this.#host.onError(error, 'renewing leases');
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  /** Resolve when every running job has settled, or after `ms`. */
+  async settled(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.all([...this.#running.values()].map((r) => r.settled));
+    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
+  /** Hand jobs still running back to `waiting` without spending an attempt, and abort them. */
+  async handBack(): Promise<void> {
+    const left = [...this.#running.values()];
+    if (left.length === 0 || !this.#scripts) return;
+    for (const r of left) r.handedBack = true;
+    try {
+      const released = await this.#scripts.release(
+        left.map((r) => ({ id: r.claimed.job.id, token: r.claimed.token })),
+      );
+      this.#options.logger.info(
+        `[Worker Pool] Handed ${released.length} unfinished jobs back to the queue.`,
+      );
+    } catch (error) {
+      this.#host.onError(error, 'handing jobs back');
+    }
+    const reason = new PoolClosedError('The pool closed and handed this job back to the queue');
+    for (const r of left) r.controller.abort(reason);
+  }
+
+  /** Cancel the rest of slots in `processingDelay`: the pool is closing. */
+  stopResting(): void {
+    for (const timer of this.#resting) clearTimeout(timer);
+    this.#resting.clear();
+  }
+
+  #label(job: Job): string {
+    if (this.#options.jobLabel) {
+      try {
+        return String(this.#options.jobLabel(job));
+      } catch {
+        // A broken label function must not fail the job; fall back to the default.
+      }
+    }
+    const batch = job.batchId ? `, Batch=${job.batchId}, Index=${job.batchIndex}` : '';
+    return `ID=${job.id}, Name=${job.name}${batch}`;
+  }
+}
+
+/**
+ * Turn an attempt's outcome into its report: completed; failed for good (an
+ * `UnrecoverableError`, or no attempts left); or a retry after the backoff.
+ */
+export function reportFor(
+  claimed: ClaimedJob,
+  outcome: AttemptOutcome,
+  {
+    attempt,
+    maxAttempts,
+    startedAt,
+    backoff,
+  }: { attempt: number; maxAttempts: number; startedAt: number; backoff: ResolvedBackoff },
+): MoveReport {
+  const base = {
+    id: claimed.job.id,
+    token: claimed.token,
+    attempt,
+    startedAt,
+    batchId: claimed.job.batchId ?? '',
+    batchIndex: claimed.job.batchIndex === undefined ? '' : String(claimed.job.batchIndex),
+  };
+  if (outcome.ok)
+    return { ...base, kind: 'c', payload: outcome.result, delay: 0, keep: claimed.keepCompleted };
+  const payload = JSON.stringify(toStoredError(outcome.error));
+  const permanent =
+    outcome.error instanceof UnrecoverableError ||
+    (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
+  if (permanent || attempt >= maxAttempts)
+    return { ...base, kind: 'f', payload, delay: 0, keep: claimed.keepFailed };
+  // The job's own backoff (stored resolved at add time) wins over the pool's.
+  const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
+  const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
+  return { ...base, kind: 'r', payload, delay, keep: claimed.keepFailed };
+}
