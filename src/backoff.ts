@@ -73,7 +73,8 @@ export function backoffDelay(
   failedAttempt: number,
   random: () => number = Math.random,
 ): number {
-  const exponent = backoff.type === 'exponential' ? Math.max(0, failedAttempt - 1) : 0;
+  const attempt = Number.isNaN(failedAttempt) ? 1 : failedAttempt;
+  const exponent = backoff.type === 'exponential' ? Math.max(0, attempt - 1) : 0;
   // Cap the exponent too: 2^1100 is Infinity, and Infinity * 0 would be NaN.
   const raw = backoff.delay * 2 ** Math.min(exponent, 50);
   const capped = Math.min(raw, backoff.maxDelay);

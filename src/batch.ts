@@ -39,13 +39,11 @@ export interface BatchProgress {
   readonly finishedAt?: number;
 }
 
-/** One job of a batch, at its position. */
-export interface BatchItem<Result = unknown> {
-  readonly index: number;
-  readonly state: 'completed' | 'failed' | 'pending';
-  readonly result?: Result;
-  readonly error?: StoredError;
-}
+/** One job of a batch, at its position: narrow on `state` to read `result` or `error`. */
+export type BatchItem<Result = unknown> =
+  | { readonly index: number; readonly state: 'completed'; readonly result: Result }
+  | { readonly index: number; readonly state: 'failed'; readonly error: StoredError }
+  | { readonly index: number; readonly state: 'pending' };
 
 /** A finished batch: its progress and every job's outcome, in the order they were added. */
 export interface BatchResult<Result = unknown> extends BatchProgress {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Cluster, RedisOptions } from 'ioredis';
+import { OptionTypeError } from './errors.js';
 import { invalid, isPlainObject } from './validate.js';
 
 /** A connected ioredis client: a single server or a Redis Cluster. */
@@ -29,8 +30,9 @@ export function checkConnection(name: string, value: unknown): ConnectionOption 
   if (typeof value === 'string') {
     if (!/^rediss?:\/\//i.test(value) && !/^\//.test(value)) {
       // Never echo the value: a URL may hold a password.
-      throw new TypeError(
-        `Expected \`${name}\` to be a redis:// or rediss:// URL, ioredis options or an ioredis client, got a string that is not such a URL`,
+      throw new OptionTypeError(
+        `Expected \`${name}\` to be a redis:// or rediss:// URL, ioredis options or an ioredis client, got a string that is not such a URL (not shown: it may hold a password)`,
+        name,
       );
     }
     return value;

@@ -67,15 +67,20 @@ export function redisUrlFromEnv(env: Env = process.env): string | undefined {
     const url = raw.trim();
     let ok: boolean;
     try {
-      ok = /^rediss?:$/.test(new URL(url).protocol);
+      const parsed = new URL(url);
+      ok = /^rediss?:$/.test(parsed.protocol) && parsed.hostname !== '';
     } catch {
       ok = false;
     }
     if (!ok) {
+      // Show at most the scheme: anything else may be a password.
+      const scheme = /^([a-z][a-z0-9+.-]{0,15}):\/\//i.exec(url)?.[1];
       const shown =
         url === ''
           ? '`""` (empty string)'
-          : `a value starting with \`${url.split(':')[0]?.slice(0, 12) ?? ''}:\``;
+          : scheme
+            ? `a \`${scheme}://\` URL or one without a host`
+            : 'a value that is not a URL (not shown: it may hold a password)';
       throw new OptionTypeError(
         `Expected \`${name}\` to be a redis:// or rediss:// URL, got ${shown}`,
         name,

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import pTimeout from 'p-timeout';
-import { JobTimeoutError, NonErrorThrownError } from './errors.js';
+import { JobTimeoutError, NonErrorThrownError, WorkerPoolError } from './errors.js';
 import { serialize } from './serialize.js';
 
 /** What a handler gets besides the job. */
@@ -33,6 +33,11 @@ export function coerceError(thrown: unknown): Error {
   );
 }
 
+function abortError(reason: unknown): Error {
+  if (reason instanceof Error) return reason;
+  return new WorkerPoolError(`The attempt was aborted: ${String(reason)}`, 'ERR_ABORTED');
+}
+
 /**
  * Run one attempt: the handler races its timeout and its signal, and its
  * result must serialise. Never throws: every way a handler can misbehave
@@ -44,13 +49,13 @@ export async function runAttempt(
   timeout: number,
 ): Promise<AttemptOutcome> {
   const { signal } = controller;
+  // Aborted before it began (the pool is closing): do not start the handler at all.
+  if (signal.aborted) return { ok: false, error: abortError(signal.reason) };
   let onAbort: (() => void) | undefined;
   // The signal can be aborted from outside (lease lost, pool closing): stop waiting then too.
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(signal.reason instanceof Error ? signal.reason : coerceError(signal.reason));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    onAbort = () => reject(abortError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     const handled = Promise.resolve().then(() => run(signal));
@@ -63,7 +68,7 @@ export async function runAttempt(
         throw error;
       },
     });
-    return { ok: true, result: serialize(value, 'The handler result'), value };
+    return { ok: true, result: serialize(value, 'The handler result', { path: 'result' }), value };
   } catch (thrown) {
     return { ok: false, error: coerceError(thrown) };
   } finally {

@@ -1,4 +1,9 @@
 import { SerializationError, type StoredError } from './errors.js';
+import {
+  DEFAULT_REMOVE_ON_COMPLETE,
+  DEFAULT_REMOVE_ON_FAIL,
+  encodeRetention,
+} from './retention.js';
 
 /** Where a job is. Every job is in exactly one of these until its retention ends. */
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
@@ -139,8 +144,9 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     attemptsMade: Number(attempts ?? 0),
     maxAttempts: maxAttempts ? Number(maxAttempts) : undefined,
     options: (parse(options, 'options') as ClaimedJob['options'] | undefined) ?? {},
-    keepCompleted: keepCompleted ?? '-1:-1',
-    keepFailed: keepFailed ?? '-1:-1',
+    // Every job is stored with its retention; if one is missing, fall back to the bounded defaults.
+    keepCompleted: keepCompleted ?? encodeRetention(DEFAULT_REMOVE_ON_COMPLETE),
+    keepFailed: keepFailed ?? encodeRetention(DEFAULT_REMOVE_ON_FAIL),
     ...(decodeError ? { decodeError } : {}),
   };
 }

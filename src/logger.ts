@@ -43,7 +43,10 @@ export function safeLogger(logger: Logger): Logger {
 
 /** `5.2s`, `850ms`: durations the way the logs show them. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  // Round first, then pick the unit, so 999.6 ms reads `1.0s`, not `1000ms`, and 119.6 s `2m0s`, not `1m60s`.
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }

@@ -24,7 +24,7 @@ import {
   type StoredError,
 } from './errors.js';
 import { FinishWatcher, type CheckResult, type FinishEvent } from './finish-watcher.js';
-import { encodeForAdd, resolveJobOptions, type JobOptions } from './job-options.js';
+import { encodeForAdd, MAX_TIMER_MS, resolveJobOptions, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
   DefaultJobMap,
@@ -44,7 +44,14 @@ import {
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import { MAX_JOBS_PER_CALL, Scripts } from './redis/scripts.js';
 import { deserialize, serialize } from './serialize.js';
-import { checkObject, checkString, describeValue } from './validate.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
+  describeValue,
+} from './validate.js';
 
 /** One job for `addBulk()` and `addBatch()`. */
 export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
@@ -115,7 +122,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     data: JobData<J, N>,
     opts?: JobOptions,
   ): Promise<AddedJob<JobData<J, N>, N>> {
-    const [job] = await this.addBulk([{ name, data, opts } as BulkJob<J>]);
+    const [job] = await this.#addMany([{ name, data, opts } as BulkJob<J>], undefined, true);
     return job as AddedJob<JobData<J, N>, N>;
   }
 
@@ -151,6 +158,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   async #addMany(
     jobs: readonly BulkJob<J>[],
     batch: { id: string; total: number; ttl: number } | undefined,
+    single = false,
   ): Promise<AddedJob<JobData<J, JobName<J>>, JobName<J>>[]> {
     this.#assertOpen();
     if (!Array.isArray(jobs))
@@ -160,21 +168,21 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       );
     const args: (string | number)[] = [];
     jobs.forEach((item, index) => {
-      const where = `jobs[${index}]`;
-      const job = checkObject(where, item);
-      const name = checkString(`${where}.name`, job.name);
-      const options = resolveJobOptions(`${where}.opts`, job.opts, this.#options.defaultJobOptions);
+      // add(name, data, opts) names its arguments; addBulk()/addBatch() name the array entry.
+      const where = single ? '' : `jobs[${index}].`;
+      const job = checkObject(single ? 'job' : `jobs[${index}]`, item);
+      const name = checkString(`${where}name`, job.name);
+      const options = resolveJobOptions(`${where}opts`, job.opts, this.#options.defaultJobOptions);
       if (batch && options.jobId !== undefined) {
         throw new OptionTypeError(
-          `\`${where}.opts.jobId\` cannot be set on a batch job: batch jobs are numbered`,
+          `\`${where}opts.jobId\` cannot be set on a batch job: batch jobs are numbered`,
           'jobId',
         );
       }
-      const data = serialize(
-        job.data,
-        jobs.length === 1 && !batch ? 'Job data' : `Job data of ${where}`,
-        this.#options.maxPayloadSize,
-      );
+      const data = serialize(job.data, single ? 'Job data' : `Job data of jobs[${index}]`, {
+        maxBytes: this.#options.maxPayloadSize,
+        path: `${where}data`,
+      });
       const stored = encodeForAdd(options);
       args.push(
         options.jobId ?? '',
@@ -188,11 +196,18 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
         batch ? index : '',
       );
     });
-    const calls: Promise<(string | number)[]>[] = [];
     const perCall = MAX_JOBS_PER_CALL * 9;
-    for (let i = 0; i < args.length; i += perCall)
-      calls.push(this.#scripts.add(batch, args.slice(i, i + perCall)));
-    const replies = (await Promise.all(calls)).flat();
+    const chunks: (string | number)[][] = [];
+    for (let i = 0; i < args.length; i += perCall) chunks.push(args.slice(i, i + perCall));
+    const replies: (string | number)[] = [];
+    if (batch) {
+      // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
+      replies.push(...(await this.#addChunk({ ...batch, first: true }, chunks.shift() ?? [])));
+    }
+    const rest = await Promise.all(
+      chunks.map((chunk) => this.#addChunk(batch && { ...batch, first: false }, chunk)),
+    );
+    replies.push(...rest.flat());
     return jobs.map((job, index) => ({
       id: String(replies[index * 2]),
       name: job.name,
@@ -200,6 +215,23 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       duplicate: Number(replies[index * 2 + 1]) === 0,
       ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
     }));
+  }
+
+  async #addChunk(
+    batch: { id: string; total: number; ttl: number; first: boolean } | undefined,
+    chunk: (string | number)[],
+  ): Promise<(string | number)[]> {
+    try {
+      return await this.#scripts.add(batch, chunk);
+    } catch (error) {
+      if (batch && error instanceof Error && error.message.includes('ERR_BATCH_EXISTS')) {
+        throw new WorkerPoolError(
+          `Batch ${batch.id} already exists: give each batch its own \`batchId\` (or leave it out to get a fresh one)`,
+          'ERR_BATCH_EXISTS',
+        );
+      }
+      throw error;
+    }
   }
 
   /** A job's state, data, attempts, result or error and timestamps; `null` if there is no such job. */
@@ -285,6 +317,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   ): Promise<JobResult<J, N>> {
     this.#assertOpen();
     checkString('id', id);
+    checkWaitOptions(options);
     return this.#watcher.wait<JobResult<J, N>>(
       `job:${id}`,
       async (event?: FinishEvent): Promise<CheckResult<JobResult<J, N>>> => {
@@ -339,6 +372,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   ): Promise<BatchResult<Result>> {
     this.#assertOpen();
     checkString('id', id);
+    checkWaitOptions(options, ['timeout', 'onProgress']);
     let last = '';
     return this.#watcher.wait<BatchResult<Result>>(
       `batch:${id}`,
@@ -423,4 +457,11 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     if (this.#closed)
       throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
   }
+}
+
+function checkWaitOptions(options: unknown, known: readonly string[] = ['timeout']): void {
+  const o = checkObject('wait options', options);
+  checkKnownKeys('wait options', o, known);
+  if (o.timeout !== undefined) checkInteger('timeout', o.timeout, { min: 1, max: MAX_TIMER_MS });
+  if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
 }

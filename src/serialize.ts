@@ -6,15 +6,24 @@ import { PayloadTooLargeError, SerializationError } from './errors.js';
  * a `Map` becomes `{}`). Refusing them here, with the path of the bad value,
  * beats finding a half-empty payload in a worker an hour later.
  */
-export function serialize(value: unknown, what: string, maxBytes?: number): string {
+export function serialize(
+  value: unknown,
+  what: string,
+  { maxBytes, path: root = what }: { maxBytes?: number; path?: string } = {},
+): string {
   // Each object's path, so an error can say where the bad value is (`data.pages[3].at`).
   const paths = new Map<unknown, string>();
   function replacer(this: unknown, key: string, v: unknown): unknown {
     const parent = paths.get(this);
     // JSON.stringify first calls the replacer with a wrapper holder and key '': that is the root.
     const path =
-      parent === undefined ? what : Array.isArray(this) ? `${parent}[${key}]` : `${parent}.${key}`;
-    const problem = unsupported(v);
+      parent === undefined ? root : Array.isArray(this) ? `${parent}[${key}]` : `${parent}.${key}`;
+    // `v` is what toJSON() made of the value; an invalid Date's toJSON() is null, so look at the original.
+    const original = (this as Record<string, unknown>)[key];
+    const problem =
+      original instanceof Date && Number.isNaN(original.getTime())
+        ? 'an invalid Date (JSON would store null)'
+        : unsupported(v);
     if (problem)
       throw new SerializationError(
         `${what} cannot be stored as JSON: \`${path}\` is ${problem}`,
@@ -28,9 +37,16 @@ export function serialize(value: unknown, what: string, maxBytes?: number): stri
     json = JSON.stringify(value === undefined ? null : value, replacer);
   } catch (error) {
     if (error instanceof SerializationError) throw error;
-    // JSON.stringify's own failures: circular structures, a throwing toJSON, depth.
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new SerializationError(`${what} cannot be stored as JSON: ${message}`, what);
+    // JSON.stringify's own failures: circular structures (V8 names the property that
+    // closes the circle on the following lines), a throwing toJSON, depth.
+    const message =
+      error instanceof Error
+        ? error.message
+            .split('\n')
+            .map((line) => line.trim())
+            .join(' ')
+        : String(error);
+    throw new SerializationError(`${what} cannot be stored as JSON: ${message}`, root);
   }
   // Only a top-level function/symbol gets here as undefined; the replacer refuses those.
   const text = json ?? 'null';

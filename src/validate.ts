@@ -129,7 +129,7 @@ export function checkKnownKeys(
     if (known.includes(key)) continue;
     const suggestion = closest(key, known);
     throw new OptionTypeError(
-      `Unknown option \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : ''} Known options: ${known
+      `Unknown option \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : '.'} Known options: ${known
         .map((k) => `\`${k}\``)
         .join(', ')}`,
       key,

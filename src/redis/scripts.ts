@@ -104,7 +104,7 @@ export class Scripts {
 
   /** `jobs`: 9 values per job, see add-4.lua. Returns id, created flag pairs. */
   async add(
-    batch: { id: string; total: number; ttl: number } | undefined,
+    batch: { id: string; total: number; ttl: number; first: boolean } | undefined,
     jobs: Arg[],
   ): Promise<(string | number)[]> {
     const k = this.#keys;
@@ -118,6 +118,7 @@ export class Scripts {
       batch?.id ?? '',
       batch?.total ?? 0,
       batch?.ttl ?? -1,
+      batch?.first ? '1' : '0',
       ...jobs,
     ])) as (string | number)[];
   }

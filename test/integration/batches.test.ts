@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { JobNotFoundError, type BatchProgress } from '../../src/index.js';
+import { JobNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
 import { useHarness } from '../support/harness.js';
 import { startPoolProcess } from '../support/processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
+
+const results = <R>(items: readonly BatchItem<R>[]) =>
+  items.map((i) => (i.state === 'completed' ? i.result : undefined));
 
 type Jobs = { page: { data: { index: number; ms?: number; fail?: boolean }; result: string } };
 
@@ -41,9 +44,7 @@ describe('batches', () => {
       pending: 0,
       done: true,
     });
-    expect(result.items.map((i) => i.result)).toEqual(
-      Array.from({ length: 20 }, (_, i) => `page ${i}`),
-    );
+    expect(results(result.items)).toEqual(Array.from({ length: 20 }, (_, i) => `page ${i}`));
     expect(result.finishedAt).toBeGreaterThanOrEqual(result.createdAt);
   });
 
@@ -113,12 +114,9 @@ describe('batches', () => {
       [0, 1].map((index) => ({ name: 'page' as const, data: { index } })),
     );
     const result = await queue.waitForBatch<string>(batch.id, { timeout: 10_000 });
-    expect(result.items.map((i) => i.result)).toEqual(['kept 0', 'kept 1']);
+    expect(results(result.items)).toEqual(['kept 0', 'kept 1']);
     expect(await queue.getJob(batch.jobs[0]!.id)).toBeNull();
-    expect((await queue.getBatchResults<string>(batch.id)).map((i) => i.result)).toEqual([
-      'kept 0',
-      'kept 1',
-    ]);
+    expect(results(await queue.getBatchResults<string>(batch.id))).toEqual(['kept 0', 'kept 1']);
   });
 
   it('expires a finished batch after its ttl, and not before it finishes', async () => {
@@ -147,7 +145,7 @@ describe('batches', () => {
       { name: 'page', data: {} },
     ]);
     const result = await queue.waitForBatch<{ tag: string }>(batch.id, { timeout: 10_000 });
-    expect(result.items.map((i) => i.result?.tag)).toEqual(['child', 'child']);
+    expect(results(result.items).map((r) => r?.tag)).toEqual(['child', 'child']);
     await child.terminate();
   });
 
@@ -166,6 +164,31 @@ describe('batches', () => {
     await expect(queue.addBatch([])).rejects.toThrow('Expected `jobs` to be a non-empty array');
   });
 
+  it('refuses a batchId that is already in use, adding nothing', async () => {
+    const queue = h.queue<Jobs>();
+    await queue.addBatch([{ name: 'page', data: { index: 0 } }], { batchId: 'ebook-1' });
+    await expect(
+      queue.addBatch([{ name: 'page', data: { index: 1 } }], { batchId: 'ebook-1' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_BATCH_EXISTS',
+      message: expect.stringContaining('Batch ebook-1 already exists'),
+    });
+    expect((await queue.getCounts()).waiting).toBe(1);
+    expect((await queue.getBatch('ebook-1'))?.total).toBe(1);
+  });
+
+  it('adds a batch of more than 1000 jobs over several calls, results still in order', async () => {
+    const queue = h.queue<Jobs>();
+    const pool = h.pool<Jobs>({ page: async (job) => `p${job.data.index}` }, { concurrency: 50 });
+    await pool.start();
+    const batch = await queue.addBatch(
+      Array.from({ length: 2100 }, (_, index) => ({ name: 'page' as const, data: { index } })),
+    );
+    const result = await queue.waitForBatch<string>(batch.id, { timeout: 60_000 });
+    expect(result.total).toBe(2100);
+    expect(results(result.items)).toEqual(Array.from({ length: 2100 }, (_, i) => `p${i}`));
+  });
+
   it('counts a removed waiting job as failed, so the batch still finishes', async () => {
     const queue = h.queue<Jobs>();
     const batch = await queue.addBatch(
@@ -176,6 +199,6 @@ describe('batches', () => {
     await pool.start();
     const result = await queue.waitForBatch(batch.id, { timeout: 10_000 });
     expect(result).toMatchObject({ completed: 1, failed: 1, done: true });
-    expect(result.items[1]?.error?.code).toBe('ERR_JOB_REMOVED');
+    expect(result.items[1]).toMatchObject({ state: 'failed', error: { code: 'ERR_JOB_REMOVED' } });
   });
 });

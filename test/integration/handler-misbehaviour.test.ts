@@ -47,8 +47,8 @@ describe('handlers that misbehave', () => {
     for (const job of jobs)
       expect(await queue.waitForResult(job.id, { timeout: 5000 })).toBe('stored');
     expect(retried.sort()).toEqual([
-      'The handler result cannot be stored as JSON: `The handler result.render` is a function',
-      'The handler result cannot be stored as JSON: `The handler result.tokens` is a BigInt (store it as a string)',
+      'The handler result cannot be stored as JSON: `result.render` is a function',
+      'The handler result cannot be stored as JSON: `result.tokens` is a BigInt (store it as a string)',
     ]);
   });
 

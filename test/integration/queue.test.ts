@@ -91,7 +91,7 @@ describe('Queue', () => {
   it('refuses data JSON cannot carry, naming where it is, and stores nothing', async () => {
     const queue = h.queue();
     await expect(queue.add('page', { pages: [{ at: () => 1 }] })).rejects.toThrow(
-      'Job data cannot be stored as JSON: `Job data.pages[0].at` is a function',
+      'Job data cannot be stored as JSON: `data.pages[0].at` is a function',
     );
     await expect(queue.add('page', { n: 10n })).rejects.toThrow(SerializationError);
     const circular: Record<string, unknown> = {};
@@ -107,7 +107,7 @@ describe('Queue', () => {
         { name: 'page', data: { ok: true } },
         { name: 'page', data: { bad: Number.NaN } },
       ]),
-    ).rejects.toThrow('`Job data of jobs[1].bad` is NaN');
+    ).rejects.toThrow('Job data of jobs[1] cannot be stored as JSON: `jobs[1].data.bad` is NaN');
     expect((await queue.getCounts()).waiting).toBe(0);
   });
 
@@ -122,7 +122,7 @@ describe('Queue', () => {
   it('validates job options at add()', async () => {
     const queue = h.queue<Jobs>();
     await expect(queue.add('page', { index: 0 }, { attempts: 0 })).rejects.toThrow(
-      'Expected `jobs[0].opts.attempts` to be an integer from 1 to 1000000, got `0` (number)',
+      'Expected `opts.attempts` to be an integer from 1 to 1000000, got `0` (number)',
     );
     await expect(queue.add('page', { index: 0 }, { atempts: 3 } as never)).rejects.toThrow(
       /did you mean `attempts`/,

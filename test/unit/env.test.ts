@@ -174,7 +174,7 @@ describe('Redis URL from the environment', () => {
     const error = catchError(() => optionsFromEnv({ REDIS_URL: 'http://user:s3cret@host' }));
     expect(error).toBeInstanceOf(OptionTypeError);
     expect(error.message).toBe(
-      'Expected `REDIS_URL` to be a redis:// or rediss:// URL, got a value starting with `http:`',
+      'Expected `REDIS_URL` to be a redis:// or rediss:// URL, got a `http://` URL or one without a host',
     );
     expect(error.message).not.toContain('s3cret');
     expect(error.message).not.toContain('user');
@@ -188,6 +188,19 @@ describe('Redis URL from the environment', () => {
     expect(error).toBeInstanceOf(OptionTypeError);
     expect(error.message).toContain('`REDIS_PUBLIC_URL`');
     expect(error.message).not.toContain('s3cret');
+  });
+
+  it('refuses a value without a scheme without echoing any of it', () => {
+    for (const value of ['s3cret@host:6379', 'mypassword']) {
+      const error = catchError(() => optionsFromEnv({ REDIS_URL: value }));
+      expect(error.message).toBe(
+        'Expected `REDIS_URL` to be a redis:// or rediss:// URL, got a value that is not a URL (not shown: it may hold a password)',
+      );
+    }
+  });
+
+  it('refuses a redis:// URL without a host', () => {
+    expect(() => optionsFromEnv({ REDIS_URL: 'redis://' })).toThrow(/one without a host/);
   });
 
   it('refuses an empty REDIS_URL rather than falling back', () => {

@@ -6,6 +6,7 @@ import {
   NonErrorThrownError,
   PoolClosedError,
   SerializationError,
+  WorkerPoolError,
 } from '../../src/errors.js';
 import { coerceError, runAttempt } from '../../src/job-runner.js';
 
@@ -87,7 +88,7 @@ describe('runAttempt', () => {
     const error = !outcome.ok ? outcome.error : undefined;
     expect(error).toBeInstanceOf(SerializationError);
     expect(error?.message).toBe(
-      'The handler result cannot be stored as JSON: `The handler result` is a function',
+      'The handler result cannot be stored as JSON: `result` is a function',
     );
   });
 
@@ -95,7 +96,7 @@ describe('runAttempt', () => {
     const outcome = await runAttempt(async () => ({ tokens: 10n }), new AbortController(), 1000);
     const error = !outcome.ok ? outcome.error : undefined;
     expect(error).toBeInstanceOf(SerializationError);
-    expect((error as SerializationError).path).toBe('The handler result.tokens');
+    expect((error as SerializationError).path).toBe('result.tokens');
   });
 
   it('times out a handler that never settles, aborting its signal with the timeout error', async () => {
@@ -154,14 +155,26 @@ describe('runAttempt', () => {
     expect(outcome).toEqual({ ok: false, error: reason });
   });
 
-  it('turns a non-Error abort reason into an Error', async () => {
+  it('turns a non-Error abort reason into an Error that says the attempt was aborted', async () => {
     const controller = new AbortController();
     const pending = runAttempt(never, controller, 5000);
     controller.abort('closing');
     const outcome = await pending;
     const error = !outcome.ok ? outcome.error : undefined;
-    expect(error).toBeInstanceOf(NonErrorThrownError);
-    expect((error as NonErrorThrownError).value).toBe('closing');
+    expect(error).toBeInstanceOf(WorkerPoolError);
+    expect(error).toMatchObject({
+      code: 'ERR_ABORTED',
+      message: 'The attempt was aborted: closing',
+    });
+  });
+
+  it('does not start the handler when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new PoolClosedError());
+    let called = false;
+    const outcome = await runAttempt(() => (called = true), controller, 5000);
+    expect(called).toBe(false);
+    expect(outcome.ok).toBe(false);
   });
 
   it('does not time out a handler that settles in time', async () => {

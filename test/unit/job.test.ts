@@ -81,8 +81,9 @@ describe('decodeClaimed', () => {
       attemptsMade: 0,
       maxAttempts: undefined,
       options: {},
-      keepCompleted: '-1:-1',
-      keepFailed: '-1:-1',
+      // Bounded defaults, never "keep forever", when a job's retention is missing.
+      keepCompleted: '1000:86400',
+      keepFailed: '10000:604800',
     });
   });
 

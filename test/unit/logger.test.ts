@@ -103,6 +103,11 @@ describe('formatDuration', () => {
     [90_000, '1m30s'],
     [125_000, '2m5s'],
     [3_600_000, '60m0s'],
+    // Rounding never shows 60 of a unit: it carries to the next one.
+    [999.6, '1.0s'],
+    [59_950, '1m0s'],
+    [119_600, '2m0s'],
+    [3_599_999, '60m0s'],
   ])('formats %s ms as %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });

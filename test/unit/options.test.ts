@@ -169,6 +169,15 @@ describe('resolvePoolOptions refuses a bad value', () => {
     expect(error.message).toBe(`Expected \`${name}\` to be ${expected}, got ${shown}`);
   });
 
+  it('refuses a connection string that is not a Redis URL without echoing it', () => {
+    const error = catchError(() => resolvePoolOptions({ connection: 'http://user:s3cret@host' }));
+    expect(error).toBeInstanceOf(OptionTypeError);
+    expect((error as OptionTypeError).code).toBe('ERR_INVALID_OPTION');
+    expect((error as OptionTypeError).option).toBe('connection');
+    expect(error.message).toMatch(/^Expected `connection` to be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(error.message).not.toContain('s3cret');
+  });
+
   it('names the option of a bad backoff', () => {
     const error = catchError(() => resolvePoolOptions({ backoff: { delay: -1 } }));
     expect(error).toBeInstanceOf(OptionRangeError);

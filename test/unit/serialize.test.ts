@@ -106,7 +106,21 @@ describe('serialize refuses what JSON would lose, naming where', () => {
     value.self = value;
     const error = refusal({ wrapper: value });
     expect(error.message).toMatch(/^data cannot be stored as JSON: .*circular/i);
+    // V8's detail of where the circle closes is kept.
+    expect(error.message).toContain("property 'self' closes the circle");
     expect(error.path).toBe('data');
+  });
+
+  it('refuses an invalid Date, which JSON would store as null', () => {
+    const error = refusal({ at: new Date(Number.NaN) });
+    expect(error.message).toBe(
+      'data cannot be stored as JSON: `data.at` is an invalid Date (JSON would store null)',
+    );
+  });
+
+  it('names the path from the given root', () => {
+    const error = catchError(() => serialize({ f: () => 1 }, 'Job data', { path: 'jobs[3].data' }));
+    expect(error.message).toBe('Job data cannot be stored as JSON: `jobs[3].data.f` is a function');
   });
 
   it('reports a throwing toJSON', () => {
@@ -125,7 +139,7 @@ describe('serialize maxBytes', () => {
     const value = { text: 'é'.repeat(10) }; // 2 bytes each in UTF-8
     const size = Buffer.byteLength(JSON.stringify(value));
     expect(size).toBe(31);
-    const error = catchError(() => serialize(value, 'Job data', 30));
+    const error = catchError(() => serialize(value, 'Job data', { maxBytes: 30 }));
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect(error.message).toBe(
       'Job data is 31 bytes once serialised, over the limit of 30 bytes (`maxPayloadSize`)',
@@ -136,12 +150,12 @@ describe('serialize maxBytes', () => {
   });
 
   it('accepts a payload exactly at the limit', () => {
-    expect(serialize({ text: 'é'.repeat(10) }, 'Job data', 31)).toHaveLength(21);
+    expect(serialize({ text: 'é'.repeat(10) }, 'Job data', { maxBytes: 31 })).toHaveLength(21);
   });
 
   it('counts bytes, not characters', () => {
-    expect(() => serialize('ééé', 'Job data', 5)).toThrow(PayloadTooLargeError);
-    expect(serialize('eee', 'Job data', 5)).toBe('"eee"');
+    expect(() => serialize('ééé', 'Job data', { maxBytes: 5 })).toThrow(PayloadTooLargeError);
+    expect(serialize('eee', 'Job data', { maxBytes: 5 })).toBe('"eee"');
   });
 });
 

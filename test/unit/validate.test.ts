@@ -305,7 +305,7 @@ describe('checkKnownKeys', () => {
   it('makes no suggestion when nothing is close', () => {
     const error = catchError(() => checkKnownKeys('options', { color: 'red' }, known));
     expect(error).toBeInstanceOf(OptionTypeError);
-    expect(error.message).toMatch(/^Unknown option `color` in options\b/);
+    expect(error.message).toMatch(/^Unknown option `color` in options\. Known options/);
     expect(error.message).toContain('Known options: `concurrency`, `timeout`, `prefix`');
     expect(error.message).not.toContain('did you mean');
   });

@@ -8,15 +8,20 @@
   ARGV[3] batch id, or '' when the jobs are not a batch
   ARGV[4] batch total (the whole batch, which may span several calls)
   ARGV[5] batch ttl in seconds, applied when the batch finishes
-  ARGV[6 + 9i .. 14 + 9i], for job i:
+  ARGV[6] '1' when this call starts the batch: it must not exist yet
+  ARGV[7 + 9i .. 15 + 9i], for job i:
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
-  Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... }
+  Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
+  or the error ERR_BATCH_EXISTS
 ]]
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
+if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 1 then
+  return redis.error_reply('ERR_BATCH_EXISTS')
+end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
@@ -24,7 +29,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 -- (the client refuses them), so numbered ids never collide with them.
 local numbered = 0
 for i = 0, n - 1 do
-  if ARGV[6 + i * 9] == '' then numbered = numbered + 1 end
+  if ARGV[7 + i * 9] == '' then numbered = numbered + 1 end
 end
 local nextId = 0
 if numbered > 0 then
@@ -33,7 +38,7 @@ end
 
 local ready, delayed, out = {}, {}, {}
 for i = 0, n - 1 do
-  local a = 6 + i * 9
+  local a = 7 + i * 9
   local id = ARGV[a]
   local fresh = 1
   if id == '' then
