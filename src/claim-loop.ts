@@ -12,7 +12,8 @@ import {
 export interface ClaimLoopHost {
   /** Worker slots free to take a job now; 0 while paused or closing. */
   freeSlots(): number;
-  onClaimed(jobs: ClaimedJob[]): void;
+  /** Jobs claimed at `now` (Redis time, ms). */
+  onClaimed(jobs: ClaimedJob[], now: number): void;
   onStalled(jobId: string, outcome: 'retry' | 'failed'): void;
   /** A claim found no job ready. */
   onQueueEmpty(): void;
@@ -23,6 +24,7 @@ export interface ClaimLoopOptions {
   leaseDuration: number;
   pollInterval: number;
   defaultAttempts: number;
+  limiter: { max: number; duration: number };
   poolId: string;
   markerKey: string;
 }
@@ -154,11 +156,13 @@ export class ClaimLoop {
             const jobs: ClaimedJob[] = [];
             for (let i = 0; i < result.claimed.length; i += 12)
               jobs.push(decodeClaimed(result.claimed, i));
-            if (jobs.length > 0) this.#host.onClaimed(jobs);
+            if (jobs.length > 0) this.#host.onClaimed(jobs, result.now);
             if (jobs.length < claim) {
+              // Sleep until the marker wakes us, or until the rate limit lets go, or a delayed job is due.
               this.#mayHaveWork = false;
-              this.#nextDueAt = result.nextDue > 0 ? Date.now() + (result.nextDue - result.now) : 0;
-              this.#host.onQueueEmpty();
+              const wakeAt = result.heldUntil > 0 ? result.heldUntil : result.nextDue;
+              this.#nextDueAt = wakeAt > 0 ? Date.now() + (wakeAt - result.now) : 0;
+              if (result.heldUntil < 0 && !result.paused) this.#host.onQueueEmpty();
             }
           }
         } catch (error) {
@@ -189,6 +193,7 @@ export class ClaimLoop {
             claim: this.#stopped ? 0 : claim,
             tokenPrefix: `${this.#options.poolId}.${++this.#calls}`,
             defaultAttempts: this.#options.defaultAttempts,
+            limiter: this.#options.limiter,
             reports: pending.map((p) => p.report),
           }),
         {

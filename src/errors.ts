@@ -25,6 +25,22 @@ export class UnrecoverableError extends WorkerPoolError {
   }
 }
 
+/**
+ * Throw this from a handler when the service it calls says "too many
+ * requests, retry after N ms" (an HTTP 429 with `retry-after`): no pool of the
+ * queue starts another job until `retryAfter` ms have passed, and this job is
+ * tried again then without spending one of its attempts.
+ */
+export class RateLimitError extends WorkerPoolError {
+  /** Milliseconds to hold the queue, and to wait before this job's next try. */
+  readonly retryAfter: number;
+  constructor(retryAfter: number, message?: string, options?: { cause?: unknown }) {
+    const ms = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1000;
+    super(message ?? `Rate limited: retry after ${ms} ms`, 'ERR_RATE_LIMITED', options);
+    this.retryAfter = ms;
+  }
+}
+
 /** The job ran past its `timeout`; its signal was aborted with this reason. Retryable. */
 export class JobTimeoutError extends WorkerPoolError {
   readonly timeout: number;

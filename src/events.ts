@@ -10,8 +10,11 @@ import type { PoolStats } from './stats.js';
  * reported as an `error` event and never breaks the pool.
  */
 export interface WorkerPoolEvents<J> {
-  /** A worker started an attempt. */
-  active: [event: { job: AnyJob<J>; attempt: number; workerId: number }];
+  /**
+   * A worker started an attempt. `waited`: ms from the job's creation to this
+   * claim (Redis clock); for a retry it includes earlier attempts and backoff.
+   */
+  active: [event: { job: AnyJob<J>; attempt: number; workerId: number; waited: number }];
   /** An attempt succeeded and its result is stored. */
   completed: [
     event: { job: AnyJob<J>; result: unknown; attempt: number; duration: number; workerId: number },
@@ -20,6 +23,11 @@ export interface WorkerPoolEvents<J> {
   retrying: [
     event: { job: AnyJob<J>; error: Error; attempt: number; delay: number; workerId: number },
   ];
+  /**
+   * The handler threw a `RateLimitError`: every pool of the queue holds off for
+   * `retryAfter` ms, then the job runs again without spending an attempt.
+   */
+  rateLimited: [event: { job: AnyJob<J>; error: Error; retryAfter: number; workerId: number }];
   /** The job failed for good: attempts spent, or an `UnrecoverableError`. */
   failed: [event: { job: AnyJob<J>; error: Error; attempt: number; workerId: number }];
   /**

@@ -1,9 +1,10 @@
 // The public face of redis-worker-pool: every export is named here on purpose.
 export { Queue } from './queue.js';
-export type { BulkJob, JobCounts, WaitOptions, WaitForBatchOptions } from './queue.js';
+export type { BulkJob, WaitOptions, WaitForBatchOptions } from './queue.js';
+export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
 
 export { WorkerPool } from './worker-pool.js';
-export type { CloseOptions, PoolState } from './worker-pool.js';
+export type { CloseOptions, PoolInfo, PoolState } from './worker-pool.js';
 export type { JobHandler, JobHandlers } from './handlers.js';
 
 export type { HandlerContext } from './job-runner.js';
@@ -51,6 +52,7 @@ export {
   OptionTypeError,
   PayloadTooLargeError,
   PoolClosedError,
+  RateLimitError,
   SerializationError,
   UnrecoverableError,
   WaitTimeoutError,

@@ -4,6 +4,7 @@ import {
   LeaseLostError,
   MissingHandlerError,
   PoolClosedError,
+  RateLimitError,
   UnrecoverableError,
   toStoredError,
 } from './errors.js';
@@ -97,7 +98,8 @@ export class JobExecutor<J> {
     return this.#options.concurrency - this.#busy;
   }
 
-  start(claimed: ClaimedJob): void {
+  /** Run a job claimed at `claimedAt` (Redis time) in a free slot. */
+  start(claimed: ClaimedJob, claimedAt: number): void {
     const workerId = this.#freeWorkerIds.pop() ?? 0;
     this.#busy++;
     let markSettled!: () => void;
@@ -110,10 +112,10 @@ export class JobExecutor<J> {
       settled,
     };
     this.#running.set(claimed.token, entry);
-    void this.#run(entry).finally(markSettled);
+    void this.#run(entry, claimedAt).finally(markSettled);
   }
 
-  async #run(entry: Running): Promise<void> {
+  async #run(entry: Running, claimedAt: number): Promise<void> {
     const { claimed, workerId } = entry;
     const job = claimed.job;
     const attempt = claimed.attemptsMade + 1;
@@ -121,7 +123,8 @@ export class JobExecutor<J> {
     const label = `${this.#label(job)} (Attempt ${attempt}/${maxAttempts})`;
     const startedAt = Date.now();
     this.#options.logger.info(`[Worker-${workerId}] Processing job: ${label}`);
-    this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId });
+    const waited = Math.max(0, claimedAt - job.createdAt);
+    this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId, waited });
 
     const outcome = await this.#attempt(entry, attempt, maxAttempts);
     this.#running.delete(claimed.token);
@@ -202,6 +205,17 @@ export class JobExecutor<J> {
       this.#stats.recordSuccess();
       log.info(`[Worker-${workerId}] Completed job: ${label} in ${formatDuration(duration)}`);
       this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
+    } else if (report.kind === 'l') {
+      this.#stats.recordRateLimited();
+      log.warn(
+        `[Worker-${workerId}] Rate limited: ${label}: ${outcome.error.message}. Queue held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
+      );
+      this.#host.emit('rateLimited', {
+        job,
+        error: outcome.error,
+        retryAfter: report.delay,
+        workerId,
+      });
     } else if (report.kind === 'r') {
       this.#stats.recordFailure({ retried: true });
       log.warn(
@@ -327,6 +341,10 @@ export function reportFor(
   if (outcome.ok)
     return { ...base, kind: 'c', payload: outcome.result, delay: 0, keep: claimed.keepCompleted };
   const payload = JSON.stringify(toStoredError(outcome.error));
+  const retryAfter = rateLimitDelay(outcome.error);
+  if (retryAfter !== undefined) {
+    return { ...base, kind: 'l', payload, delay: retryAfter, keep: claimed.keepFailed };
+  }
   const permanent =
     outcome.error instanceof UnrecoverableError ||
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
@@ -336,4 +354,13 @@ export function reportFor(
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
   const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
   return { ...base, kind: 'r', payload, delay, keep: claimed.keepFailed };
+}
+
+/** A `RateLimitError` (or an error shaped like one, from another copy of this library): its delay. */
+function rateLimitDelay(error: Error): number | undefined {
+  if (error instanceof RateLimitError) return error.retryAfter;
+  const { code, retryAfter } = error as { code?: unknown; retryAfter?: unknown };
+  return code === 'ERR_RATE_LIMITED' && typeof retryAfter === 'number' && retryAfter >= 0
+    ? retryAfter
+    : undefined;
 }

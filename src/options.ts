@@ -94,6 +94,13 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
   /** Milliseconds between `stats` events and `[Stats]` log lines; `0` for none. @default 60000 */
   statsInterval?: number;
   /**
+   * A rate limit shared by every pool of the queue, enforced in Redis: at most
+   * `max` jobs start in any window of `duration` ms, across all pools and
+   * processes. Give every pool of the queue the same limiter.
+   * @default none
+   */
+  limiter?: { max: number; duration: number };
+  /**
    * How a job is named in log lines. Default: `ID=17, Name=page`, plus
    * `Batch=<id>, Index=<n>` for batch jobs.
    */
@@ -121,6 +128,8 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly leaseDuration: number;
   readonly gracePeriod: number;
   readonly statsInterval: number;
+  /** `max` 0: no limit. */
+  readonly limiter: { readonly max: number; readonly duration: number };
   readonly jobLabel: ((job: Job) => string) | undefined;
 }
 
@@ -157,6 +166,7 @@ const POOL_KEYS = [
   'leaseDuration',
   'gracePeriod',
   'statsInterval',
+  'limiter',
   'jobLabel',
 ] as const;
 
@@ -239,10 +249,22 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     leaseDuration: int('leaseDuration', 50),
     gracePeriod: int('gracePeriod', 0),
     statsInterval: int('statsInterval', 0),
+    limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
     jobLabel:
       o.jobLabel === undefined
         ? undefined
         : checkFunction<(job: Job) => string>('jobLabel', o.jobLabel),
   };
   return Object.freeze(resolved);
+}
+
+const NO_LIMIT = Object.freeze({ max: 0, duration: 0 });
+
+function resolveLimiter(value: unknown): { max: number; duration: number } {
+  const o = checkObject('limiter', value);
+  checkKnownKeys('`limiter`', o, ['max', 'duration']);
+  return Object.freeze({
+    max: checkInteger('limiter.max', o.max, { min: 1, max: 1_000_000 }),
+    duration: checkInteger('limiter.duration', o.duration, { min: 1, max: MAX_TIMER_MS }),
+  });
 }

@@ -41,6 +41,13 @@ import {
   type QueueOptions,
   type ResolvedQueueOptions,
 } from './options.js';
+import {
+  QueueReader,
+  type ConnectedPool,
+  type GetJobsOptions,
+  type JobCounts,
+  type QueueMetrics,
+} from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import { MAX_JOBS_PER_CALL, Scripts } from './redis/scripts.js';
 import { deserialize, serialize } from './serialize.js';
@@ -57,15 +64,6 @@ import {
 export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
   [K in N]: { name: K; data: JobData<J, K>; opts?: JobOptions };
 }[N];
-
-/** How many jobs are in each state. */
-export interface JobCounts {
-  readonly waiting: number;
-  readonly delayed: number;
-  readonly active: number;
-  readonly completed: number;
-  readonly failed: number;
-}
 
 export interface WaitOptions {
   /** Give up after this many ms with a `WaitTimeoutError` (the job goes on). @default no limit */
@@ -93,6 +91,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   readonly #keys: QueueKeys;
   readonly #handle: ClientHandle;
   readonly #scripts: Scripts;
+  readonly #reader: QueueReader;
   readonly #watcher: FinishWatcher;
   #closed: Promise<void> | undefined;
 
@@ -103,6 +102,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#handle = openClient(this.#options.connection, {}, { reuse: true });
     if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, '[Queue]');
     this.#scripts = new Scripts(this.#handle.client, this.#keys);
+    this.#reader = new QueueReader(this.#handle.client, this.#scripts, this.#keys);
     this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
   }
 
@@ -239,71 +239,41 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     id: string,
   ): Promise<JobInfo<JobData<J, N>, JobResult<J, N>, N> | null> {
     this.#assertOpen();
-    const raw = await this.#scripts.getJob(checkString('id', id));
-    if (!raw) return null;
-    const [
-      state,
-      name,
-      data,
-      ,
-      attempts,
-      createdAt,
-      maxAttempts,
-      batchId,
-      batchIndex,
-      result,
-      error,
-      processedAt,
-      finishedAt,
-      score,
-    ] = raw;
-    const s = state as JobState;
-    const info = {
-      id,
-      name: name as N,
-      state: s,
-      data: deserialize<JobData<J, N>>(data),
-      attempts: Number(attempts ?? 0) + (s === 'active' ? 1 : 0),
-      createdAt: Number(createdAt),
-      ...(maxAttempts ? { maxAttempts: Number(maxAttempts) } : {}),
-      ...(s === 'completed' && result !== null
-        ? { result: deserialize<JobResult<J, N>>(result) }
-        : {}),
-      ...(error ? { error: deserialize<StoredError>(error) } : {}),
-      ...(processedAt ? { processedAt: Number(processedAt) } : {}),
-      ...(finishedAt && (s === 'completed' || s === 'failed')
-        ? { finishedAt: Number(finishedAt) }
-        : {}),
-      ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
-      ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
-      ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
-    };
-    return Object.freeze(info);
+    return (await this.#reader.getJob(checkString('id', id))) as JobInfo<
+      JobData<J, N>,
+      JobResult<J, N>,
+      N
+    > | null;
+  }
+
+  /**
+   * Jobs in one state: `waiting` and `delayed` in the order they will run,
+   * `active` oldest lease first, `completed` and `failed` most recent first.
+   */
+  async getJobs(
+    state: JobState,
+    options?: GetJobsOptions,
+  ): Promise<JobInfo<JobData<J, JobName<J>>>[]> {
+    this.#assertOpen();
+    return (await this.#reader.getJobs(state, options)) as JobInfo<JobData<J, JobName<J>>>[];
   }
 
   /** How many jobs are in each state, read atomically. */
-  async getCounts(): Promise<JobCounts> {
+  getCounts(): Promise<JobCounts> {
     this.#assertOpen();
-    const k = this.#keys;
-    const replies = await this.#handle.client
-      .multi()
-      .llen(k.wait)
-      .zcard(k.delayed)
-      .zcard(k.active)
-      .zcard(k.completed)
-      .zcard(k.failed)
-      .exec();
-    const [waiting, delayed, active, completed, failed] = (replies ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return Number(value);
-    });
-    return Object.freeze({
-      waiting: waiting ?? 0,
-      delayed: delayed ?? 0,
-      active: active ?? 0,
-      completed: completed ?? 0,
-      failed: failed ?? 0,
-    });
+    return this.#reader.getCounts();
+  }
+
+  /** The pools working on this queue now, from every process and machine (by their heartbeats). */
+  getPools(): Promise<ConnectedPool[]> {
+    this.#assertOpen();
+    return this.#reader.getPools();
+  }
+
+  /** Jobs completed and failed per minute, over the last `minutes` (at most 60). */
+  getMetrics(minutes?: number): Promise<QueueMetrics> {
+    this.#assertOpen();
+    return this.#reader.getMetrics(minutes);
   }
 
   /**
@@ -340,25 +310,15 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   /** A batch's progress, or `null` if there is no such batch (or it expired). */
-  async getBatch(id: string): Promise<BatchProgress | null> {
+  getBatch(id: string): Promise<BatchProgress | null> {
     this.#assertOpen();
-    const fields = await this.#handle.client.hmget(
-      this.#keys.batch(checkString('id', id)),
-      'total',
-      'completed',
-      'failed',
-      't',
-      'f',
-    );
-    return decodeProgress(id, fields);
+    return this.#reader.getBatch(checkString('id', id));
   }
 
   /** Every job of a batch at its position: result, error, or still pending. */
-  async getBatchResults<Result = unknown>(id: string): Promise<BatchItem<Result>[]> {
+  getBatchResults<Result = unknown>(id: string): Promise<BatchItem<Result>[]> {
     this.#assertOpen();
-    const hash = await this.#handle.client.hgetall(this.#keys.batch(checkString('id', id)));
-    if (hash.total === undefined) throw new JobNotFoundError(id, 'Batch');
-    return decodeItems<Result>(Number(hash.total), hash);
+    return this.#reader.getBatchResults<Result>(checkString('id', id));
   }
 
   /**

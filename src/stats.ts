@@ -10,6 +10,8 @@ export interface PoolStats {
   readonly failed: number;
   /** Of the failed attempts, those scheduled for another attempt. */
   readonly retried: number;
+  /** Attempts that hit a rate limit (`RateLimitError`): not counted as failed, retried without spending an attempt. */
+  readonly rateLimited: number;
   /** Jobs this pool found with an expired lease and reclaimed (their pool crashed or hung). */
   readonly stalled: number;
   /** Reports this pool made for jobs whose lease it had lost; Redis refused them. */
@@ -33,6 +35,7 @@ export class StatsCollector {
   #retried = 0;
   #stalled = 0;
   #leasesLost = 0;
+  #rateLimited = 0;
   // Finished attempts per second over the last minute: a ring indexed by epoch second.
   #buckets = new Array<number>(WINDOW_SECONDS).fill(0);
   #bucketSecond = new Array<number>(WINDOW_SECONDS).fill(-1);
@@ -56,6 +59,10 @@ export class StatsCollector {
     this.#failed++;
     if (retried) this.#retried++;
     this.#tick();
+  }
+
+  recordRateLimited(): void {
+    this.#rateLimited++;
   }
 
   recordStalled(): void {
@@ -93,6 +100,7 @@ export class StatsCollector {
       succeeded: this.#succeeded,
       failed: this.#failed,
       retried: this.#retried,
+      rateLimited: this.#rateLimited,
       stalled: this.#stalled,
       leasesLost: this.#leasesLost,
       successRate: processed === 0 ? 0 : this.#succeeded / processed,

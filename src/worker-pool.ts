@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ClaimLoop } from './claim-loop.js';
 import {
   closeClient,
@@ -35,6 +36,23 @@ export interface CloseOptions {
 
 export type PoolState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
 
+/** How often a pool tells Redis it is alive (see `queue.getPools()`). */
+export const HEARTBEAT_INTERVAL = 5000;
+
+/** A running pool, as `queue.getPools()` reports it. */
+export interface PoolInfo {
+  readonly id: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly concurrency: number;
+  /** Jobs it was running at its last heartbeat. */
+  readonly active: number;
+  readonly paused: boolean;
+  /** When it started (its own clock, ms). */
+  readonly startedAt: number;
+  readonly heartbeatInterval: number;
+}
+
 /**
  * A pool of `concurrency` workers running the jobs of one queue. Start any
  * number of pools, in any number of processes, on one queue: each job runs on
@@ -67,6 +85,9 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #loop: ClaimLoop | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #scripts: Scripts | undefined;
+  #startedAt = 0;
   #drained = false;
 
   constructor(name: string, handlers: JobHandlers<J>, options?: WorkerPoolOptions<J>) {
@@ -128,18 +149,20 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         leaseDuration: o.leaseDuration,
         pollInterval: o.pollInterval,
         defaultAttempts: o.attempts,
+        limiter: o.limiter,
         poolId: this.#poolId,
         markerKey: this.#keys.marker,
       },
       {
         freeSlots: () => this.#freeSlots(),
-        onClaimed: (jobs) => jobs.forEach((claimed) => this.#startJob(claimed)),
+        onClaimed: (jobs, now) => jobs.forEach((claimed) => this.#startJob(claimed, now)),
         onStalled: (jobId, outcome) => this.#onStalled(jobId, outcome),
         onQueueEmpty: () => this.#checkDrained(),
         onError: (error, context) => this.#reportError(error, context),
       },
     );
     this.#executor.attach(scripts, this.#loop);
+    this.#scripts = scripts;
     log.info('[Worker Pool] Redis connection successful.');
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
     for (let i = 1; i <= o.concurrency; i++) perWorker.call(log, `[Worker-${i}] Started`);
@@ -151,6 +174,9 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     );
     if (o.statsInterval > 0)
       this.#statsTimer = setInterval(() => this.#emitStats(), o.statsInterval);
+    this.#startedAt = Date.now();
+    await this.#heartbeat();
+    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), HEARTBEAT_INTERVAL);
     log.info(`[Worker Pool] All ${o.concurrency} workers started.`);
     this.#loop.wake();
   }
@@ -209,6 +235,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       return;
     }
     clearInterval(this.#statsTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#loop.stop();
     // Unblock the BZPOPMIN at once; this connection is always the pool's own.
     await closeClient(this.#blocking, { force: true });
@@ -231,9 +258,31 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         '[Worker Pool] Redis did not answer; unsent results will be retried by another pool after their lease expires.',
       );
     }
+    await this.#heartbeat(true);
     await closeClient(this.#command);
     this.#state = 'closed';
     log.info('[Worker Pool] Closed.');
+  }
+
+  /** Tell Redis this pool is alive, for `queue.getPools()` (and that it left, when closing). */
+  async #heartbeat(leaving = false): Promise<void> {
+    if (!this.#scripts) return;
+    const info: PoolInfo = {
+      id: this.#poolId,
+      hostname: hostname(),
+      pid: process.pid,
+      concurrency: this.#options.concurrency,
+      active: this.#executor.running,
+      paused: this.#paused,
+      startedAt: this.#startedAt,
+      heartbeatInterval: HEARTBEAT_INTERVAL,
+    };
+    try {
+      await this.#scripts.heartbeat(this.#poolId, JSON.stringify(info), leaving);
+    } catch (error) {
+      // Not worth an error event: the next heartbeat will do, and claims report Redis trouble.
+      this.#options.logger.debug?.(`[Worker Pool] Heartbeat failed: ${(error as Error).message}`);
+    }
   }
 
   #freeSlots(): number {
@@ -241,9 +290,9 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     return this.#executor.freeSlots;
   }
 
-  #startJob(claimed: ClaimedJob): void {
+  #startJob(claimed: ClaimedJob, claimedAt: number): void {
     this.#drained = false;
-    this.#executor.start(claimed);
+    this.#executor.start(claimed, claimedAt);
   }
 
   #onStalled(jobId: string, outcome: 'retry' | 'failed'): void {

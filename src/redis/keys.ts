@@ -11,7 +11,11 @@
  * - `rwp:{pages}:completed` ZSET  id -> finish time, trimmed by retention
  * - `rwp:{pages}:failed`    ZSET  id -> finish time, trimmed by retention
  * - `rwp:{pages}:marker`    ZSET  one member; idle pools block on it (BZPOPMIN) to be woken
- * - `rwp:{pages}:meta`      HASH  id sequence, queue-wide pause flag
+ * - `rwp:{pages}:meta`      HASH  id sequence, queue-wide pause flag, rate-limit hold (`held`)
+ * - `rwp:{pages}:limiter`   ZSET  recent claims (token -> time), for the shared rate limit
+ * - `rwp:{pages}:pools`     HASH  pool id -> JSON info of each running pool
+ * - `rwp:{pages}:pools:seen` ZSET pool id -> last heartbeat (ms)
+ * - `rwp:{pages}:metrics:<completed|failed>:<minute>` counters of finished jobs, kept an hour
  * - `rwp:{pages}:job:<id>`  HASH  one job
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
  * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
@@ -27,9 +31,14 @@ export interface QueueKeys {
   readonly failed: string;
   readonly marker: string;
   readonly meta: string;
+  readonly limiter: string;
+  readonly pools: string;
+  readonly poolsSeen: string;
   readonly events: string;
   job(id: string): string;
   batch(id: string): string;
+  /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
+  metrics(state: 'completed' | 'failed', minute: number): string;
 }
 
 export function queueKeys(prefix: string, queueName: string): QueueKeys {
@@ -44,8 +53,12 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     failed: `${base}failed`,
     marker: `${base}marker`,
     meta: `${base}meta`,
+    limiter: `${base}limiter`,
+    pools: `${base}pools`,
+    poolsSeen: `${base}pools:seen`,
     events: `${base}events`,
     job: (id: string) => `${base}job:${id}`,
     batch: (id: string) => `${base}batch:${id}`,
+    metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
   });
 }

@@ -3,7 +3,8 @@ import type { RedisClient } from '../connection.js';
 import type { QueueKeys } from './keys.js';
 import addLua from './lua/add-4.lua';
 import getJobLua from './lua/get-job-4.lua';
-import moveLua from './lua/move-8.lua';
+import heartbeatLua from './lua/heartbeat-2.lua';
+import moveLua from './lua/move-9.lua';
 import releaseLua from './lua/release-4.lua';
 import removeJobLua from './lua/remove-job-5.lua';
 import renewLua from './lua/renew-2.lua';
@@ -18,7 +19,8 @@ import retryJobLua from './lua/retry-job-4.lua';
  */
 const SOURCES = {
   add: { lua: addLua, keys: 4 },
-  move: { lua: moveLua, keys: 8 },
+  move: { lua: moveLua, keys: 9 },
+  heartbeat: { lua: heartbeatLua, keys: 2 },
   renew: { lua: renewLua, keys: 2 },
   release: { lua: releaseLua, keys: 4 },
   getJob: { lua: getJobLua, keys: 4 },
@@ -45,7 +47,8 @@ export const MAX_JOBS_PER_CALL = 1000;
 export interface MoveReport {
   id: string;
   token: string;
-  kind: 'c' | 'f' | 'r';
+  /** Completed, failed, retry, or rate-limited (retry without spending the attempt, and hold the queue). */
+  kind: 'c' | 'f' | 'r' | 'l';
   payload: string;
   attempt: number;
   startedAt: number;
@@ -60,6 +63,8 @@ export interface MoveParams {
   claim: number;
   tokenPrefix: string;
   defaultAttempts: number;
+  /** Shared rate limit: at most `max` claims per `duration` ms; max 0 for none. */
+  limiter: { max: number; duration: number };
   reports: readonly MoveReport[];
 }
 
@@ -75,6 +80,10 @@ export interface MoveResult {
   nextDue: number;
   /** Redis time when the script ran. */
   now: number;
+  /** Redis time until which the queue is held by its rate limit, or -1. */
+  heldUntil: number;
+  /** The queue is paused (`queue.pause()`). */
+  paused: boolean;
 }
 
 export type RawJob = (string | null)[];
@@ -134,12 +143,15 @@ export class Scripts {
       k.failed,
       k.marker,
       k.meta,
+      k.limiter,
       k.base,
       k.events,
       params.leaseDuration,
       params.claim,
       params.tokenPrefix,
       params.defaultAttempts,
+      params.limiter.max,
+      params.limiter.duration,
       params.reports.length,
     ];
     for (const r of params.reports) {
@@ -156,14 +168,27 @@ export class Scripts {
         r.batchIndex,
       );
     }
-    const [statuses, claimed, stalled, nextDue, now] = (await this.#call('move', args)) as [
-      ReportStatus[],
-      (string | null)[],
-      string[],
-      number,
-      number,
-    ];
-    return { statuses, claimed, stalled, nextDue: Number(nextDue), now: Number(now) };
+    const [statuses, claimed, stalled, nextDue, now, heldUntil, paused] = (await this.#call(
+      'move',
+      args,
+    )) as [ReportStatus[], (string | null)[], string[], number, number, number, number];
+    return {
+      statuses,
+      claimed,
+      stalled,
+      nextDue: Number(nextDue),
+      now: Number(now),
+      heldUntil: Number(heldUntil),
+      paused: Number(paused) === 1,
+    };
+  }
+
+  /** Say this pool is alive (with its info), or that it left. Returns Redis time. */
+  async heartbeat(poolId: string, info: string, leaving = false): Promise<number> {
+    const k = this.#keys;
+    return Number(
+      await this.#call('heartbeat', [k.pools, k.poolsSeen, poolId, info, leaving ? '1' : '0']),
+    );
   }
 
   /** Returns the tokens whose lease is lost. */

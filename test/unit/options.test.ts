@@ -18,10 +18,12 @@ const MAX = 2 ** 31 - 1;
 describe('resolvePoolOptions defaults', () => {
   it('fills every option with its default', () => {
     const resolved = resolvePoolOptions({});
-    const { logger, jobLabel, ...rest } = resolved;
+    const { logger, jobLabel, limiter, ...rest } = resolved;
     expect(rest).toEqual(DEFAULT_POOL_OPTIONS);
     expect(logger).toBe(consoleLogger);
     expect(jobLabel).toBeUndefined();
+    // No rate limit unless asked for.
+    expect(limiter).toEqual({ max: 0, duration: 0 });
     expect(Object.isFrozen(resolved)).toBe(true);
   });
 

@@ -1,28 +1,35 @@
 --[[
   The pool's hot path, one call per round trip: apply the reports of finished
   attempts, reclaim jobs whose lease expired, promote delayed jobs that are due,
-  and claim up to `count` jobs with fresh leases.
+  and claim up to `count` jobs with fresh leases, within the queue's limits.
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] delayed
   KEYS[5] completed   KEYS[6] failed   KEYS[7] marker   KEYS[8] meta
+  KEYS[9] limiter (ZSET of recent claims, for the shared rate limit)
   ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`)
   ARGV[2] pub/sub channel for finished jobs
   ARGV[3] lease duration (ms)
   ARGV[4] how many jobs to claim (0 to only report)
   ARGV[5] token prefix, unique to this call; the i-th claimed job gets `<prefix>.<i>`
   ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs)
-  ARGV[7] number of reports R
-  ARGV[8 + 10r .. 17 + 10r], for report r:
-          id, lease token, kind ('c' completed, 'f' failed, 'r' retry),
+  ARGV[7] rate limit: most claims per window, 0 for none
+  ARGV[8] rate limit window (ms)
+  ARGV[9] number of reports R
+  ARGV[10 + 10r .. 19 + 10r], for report r:
+          id, lease token, kind ('c' completed, 'f' failed, 'r' retry,
+          'l' rate limited: retry without spending the attempt, and hold every
+          pool of the queue off until the delay passes),
           result or error JSON, attempt number, started at (ms), retry delay (ms),
           retention ('count:age', see retention.ts), batch id or '', batch index
-  Returns: { statuses, claimed, stalled, next due, now }
+  Returns: { statuses, claimed, stalled, next due, now, held until, paused }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused)
               or 'dup' (this lease's report was already applied: a resend)
     claimed:  12 values per job: id, token, then the job hash's
               n d o a t ma kc kf b bi (false where absent)
     stalled:  2 values per reclaimed job: id, 'retry' or 'failed'
     next due: due time of the earliest delayed job, or -1
+    held until: when claiming may resume, if the queue is rate limited; else -1
+    paused: 1 if the queue is paused (`queue.pause()`), else 0
 ]]
 local base = ARGV[1]
 local time = redis.call('TIME')
@@ -30,6 +37,8 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
 local events = {}
 local wake = false
+-- Jobs that reached each final state in this call, for the per-minute metrics.
+local done = { completed = 0, failed = 0 }
 local finishedIn = { [KEYS[5]] = {}, [KEYS[6]] = {} }
 local policies = { [KEYS[5]] = {}, [KEYS[6]] = {} }
 
@@ -38,6 +47,7 @@ local policies = { [KEYS[5]] = {}, [KEYS[6]] = {} }
 local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index)
   local set = completed and KEYS[5] or KEYS[6]
   local state = completed and 'completed' or 'failed'
+  done[state] = done[state] + 1
   local field = completed and 'r' or 'e'
   local count = tonumber(string.match(keep, '^(-?%d+)')) or -1
   local removed = count == 0
@@ -77,14 +87,14 @@ end
 -- holds the lease: a worker whose lease was taken over cannot overwrite the
 -- outcome of the worker that took over.
 local statuses = {}
-local reportCount = tonumber(ARGV[7])
+local reportCount = tonumber(ARGV[9])
 if reportCount > 0 then
   local ids = {}
-  for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[8 + r * 10] end
+  for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[10 + r * 10] end
   local holders = redis.call('HMGET', KEYS[3], unpack(ids))
   local released = {}
   for r = 0, reportCount - 1 do
-    local a = 8 + r * 10
+    local a = 10 + r * 10
     local id, token, kind, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
     local jobKey = base .. 'job:' .. id
     if holders[r + 1] ~= token then
@@ -96,9 +106,17 @@ if reportCount > 0 then
     else
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
-      if kind == 'r' then
-        redis.call('HSET', jobKey, 'e', payload, 'a', ARGV[a + 4], 'p', ARGV[a + 5], 'fk', token)
+      if kind == 'r' or kind == 'l' then
         local delay = tonumber(ARGV[a + 6])
+        local attempt = tonumber(ARGV[a + 4])
+        if kind == 'l' then
+          -- Rate limited by the service the handler calls: the attempt does not count,
+          -- and no pool of this queue claims again before the service's delay passes.
+          attempt = attempt - 1
+          local heldUntil = tonumber(redis.call('HGET', KEYS[8], 'held')) or 0
+          if now + delay > heldUntil then redis.call('HSET', KEYS[8], 'held', now + delay) end
+        end
+        redis.call('HSET', jobKey, 'e', payload, 'a', attempt, 'p', ARGV[a + 5], 'fk', token)
         if delay > 0 then
           redis.call('ZADD', KEYS[4], now + delay, id)
         else
@@ -188,9 +206,37 @@ end
 -- 4. Claim. Each claimed job gets a lease: a token only this claim knows, and
 -- a deadline the holder must keep pushing back.
 local claimed = {}
-local count = tonumber(ARGV[4])
+local requested = tonumber(ARGV[4])
+local count = requested
 local nextDue = -1
-if count > 0 and not redis.call('HGET', KEYS[8], 'paused') then
+local heldUntil = -1
+local paused = 0
+if count > 0 then
+  local meta = redis.call('HMGET', KEYS[8], 'paused', 'held')
+  if meta[1] then
+    count = 0
+    paused = 1
+  end
+  local held = tonumber(meta[2])
+  if held and held > now then
+    count = 0
+    heldUntil = held
+  end
+  local max = tonumber(ARGV[7])
+  if count > 0 and max > 0 then
+    -- Shared rate limit: at most `max` claims in any window of ARGV[8] ms, over every pool.
+    local window = tonumber(ARGV[8])
+    redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now - window)
+    local room = max - redis.call('ZCARD', KEYS[9])
+    if room < count then
+      count = math.max(room, 0)
+      -- Room comes back when the oldest claim in the window leaves it.
+      local oldest = redis.call('ZRANGE', KEYS[9], 0, 0, 'WITHSCORES')
+      heldUntil = (tonumber(oldest[2]) or now) + window
+    end
+  end
+end
+if count > 0 then
   local ids = redis.call('RPOP', KEYS[1], count)
   if ids then
     local deadline = now + tonumber(ARGV[3])
@@ -212,16 +258,36 @@ if count > 0 and not redis.call('HGET', KEYS[8], 'paused') then
     if #scores > 0 then
       redis.call('ZADD', KEYS[2], unpack(scores))
       redis.call('HSET', KEYS[3], unpack(tokens))
+      if tonumber(ARGV[7]) > 0 then
+        local stamps = {}
+        for i = 2, #tokens, 2 do
+          stamps[#stamps + 1] = now
+          stamps[#stamps + 1] = tokens[i]
+        end
+        redis.call('ZADD', KEYS[9], unpack(stamps))
+        redis.call('PEXPIRE', KEYS[9], tonumber(ARGV[8]))
+      end
     end
-    -- This pool took all it could and more is waiting: wake the next idle pool.
-    if #ids == count and redis.call('LLEN', KEYS[1]) > 0 then wake = true end
+    -- This pool took all it asked for and more is waiting: wake the next idle pool.
+    if #ids == requested and redis.call('LLEN', KEYS[1]) > 0 then wake = true end
   end
-  if #claimed < count * 12 then
-    local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-    if first[2] then nextDue = tonumber(first[2]) end
+end
+-- Found less than asked for: tell the pool when the next delayed job is due, so it can sleep until then.
+if requested > 0 and heldUntil < 0 and paused == 0 and #claimed < requested * 12 then
+  local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if first[2] then nextDue = tonumber(first[2]) end
+end
+
+-- Per-minute counters of finished jobs, for `getMetrics()`; each lives an hour.
+local minute = math.floor(now / 60000)
+for state, n in pairs(done) do
+  if n > 0 then
+    local key = base .. 'metrics:' .. state .. ':' .. minute
+    redis.call('INCRBY', key, n)
+    redis.call('EXPIRE', key, 3660)
   end
 end
 
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
 if #events > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode(events)) end
-return { statuses, claimed, stalled, nextDue, now }
+return { statuses, claimed, stalled, nextDue, now, heldUntil, paused }

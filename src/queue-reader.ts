@@ -1,0 +1,224 @@
+import { decodeItems, decodeProgress, type BatchItem, type BatchProgress } from './batch.js';
+import type { RedisClient } from './connection.js';
+import { JobNotFoundError, type StoredError } from './errors.js';
+import type { JobInfo, JobState } from './job.js';
+import type { QueueKeys } from './redis/keys.js';
+import type { RawJob, Scripts } from './redis/scripts.js';
+import { deserialize } from './serialize.js';
+import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
+import type { PoolInfo } from './worker-pool.js';
+
+/** How many jobs are in each state. */
+export interface JobCounts {
+  readonly waiting: number;
+  readonly delayed: number;
+  readonly active: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export interface GetJobsOptions {
+  /** Skip this many. @default 0 */
+  start?: number;
+  /** Return at most this many. @default 50 */
+  limit?: number;
+}
+
+/** A running pool, with when Redis last heard from it. */
+export interface ConnectedPool extends PoolInfo {
+  /** Milliseconds since its last heartbeat (Redis clock). */
+  readonly lastSeenAgo: number;
+}
+
+/** Jobs finished per minute, oldest minute first; the last entry is the minute under way. */
+export interface QueueMetrics {
+  readonly minutes: readonly {
+    readonly at: number;
+    readonly completed: number;
+    readonly failed: number;
+  }[];
+}
+
+const STATES: readonly JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
+
+/**
+ * The read side of a queue: jobs, counts, batches, pools and metrics, as
+ * stored in Redis. Every read is one round trip (a script, a MULTI or a
+ * pipeline), whatever the number of jobs it returns.
+ */
+export class QueueReader {
+  readonly #client: RedisClient;
+  readonly #scripts: Scripts;
+  readonly #keys: QueueKeys;
+
+  constructor(client: RedisClient, scripts: Scripts, keys: QueueKeys) {
+    this.#client = client;
+    this.#scripts = scripts;
+    this.#keys = keys;
+  }
+
+  async getJob(id: string): Promise<JobInfo | null> {
+    return decodeJob(id, await this.#scripts.getJob(id));
+  }
+
+  /**
+   * Jobs in one state: `waiting` and `delayed` in the order they will run,
+   * `active` oldest lease first, `completed` and `failed` most recent first.
+   */
+  async getJobs(state: JobState, options: GetJobsOptions = {}): Promise<JobInfo[]> {
+    checkOneOf('state', state, STATES);
+    const o = checkObject('options', options);
+    checkKnownKeys('getJobs options', o, ['start', 'limit']);
+    const start = o.start === undefined ? 0 : checkInteger('start', o.start, { min: 0 });
+    const limit =
+      o.limit === undefined ? 50 : checkInteger('limit', o.limit, { min: 1, max: 10_000 });
+    const k = this.#keys;
+    const end = start + limit - 1;
+    let ids: string[];
+    if (state === 'waiting') {
+      // The next job to run is at the tail of the list (RPOP).
+      ids = (await this.#client.lrange(k.wait, -1 - end, -1 - start)).reverse();
+    } else if (state === 'completed' || state === 'failed') {
+      ids = await this.#client.zrevrange(
+        state === 'completed' ? k.completed : k.failed,
+        start,
+        end,
+      );
+    } else {
+      ids = await this.#client.zrange(
+        state === 'delayed' ? k.delayed : k.active,
+        String(start),
+        String(end),
+      );
+    }
+    const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
+    return jobs.filter((job): job is JobInfo => job !== null);
+  }
+
+  /** How many jobs are in each state, read atomically. */
+  async getCounts(): Promise<JobCounts> {
+    const k = this.#keys;
+    const replies = await this.#client
+      .multi()
+      .llen(k.wait)
+      .zcard(k.delayed)
+      .zcard(k.active)
+      .zcard(k.completed)
+      .zcard(k.failed)
+      .exec();
+    const [waiting = 0, delayed = 0, active = 0, completed = 0, failed = 0] = (replies ?? []).map(
+      ([error, value]) => {
+        if (error) throw error;
+        return Number(value);
+      },
+    );
+    return Object.freeze({ waiting, delayed, active, completed, failed });
+  }
+
+  async getBatch(id: string): Promise<BatchProgress | null> {
+    const fields = await this.#client.hmget(
+      this.#keys.batch(id),
+      'total',
+      'completed',
+      'failed',
+      't',
+      'f',
+    );
+    return decodeProgress(id, fields);
+  }
+
+  async getBatchResults<Result>(id: string): Promise<BatchItem<Result>[]> {
+    const hash = await this.#client.hgetall(this.#keys.batch(id));
+    if (hash.total === undefined) throw new JobNotFoundError(id, 'Batch');
+    return decodeItems<Result>(Number(hash.total), hash);
+  }
+
+  /** Pools that sent a heartbeat within three heartbeat intervals, from any process or machine. */
+  async getPools(): Promise<ConnectedPool[]> {
+    const k = this.#keys;
+    const replies = await this.#client
+      .multi()
+      .time()
+      .hgetall(k.pools)
+      .zrange(k.poolsSeen, '0', '-1', 'WITHSCORES')
+      .exec();
+    const [[, time], [, infos], [, seen]] = (replies ?? []) as [unknown, unknown][] as [
+      [unknown, [string, string]],
+      [unknown, Record<string, string>],
+      [unknown, string[]],
+    ];
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const pools: ConnectedPool[] = [];
+    for (let i = 0; i + 1 < seen.length; i += 2) {
+      const id = seen[i] as string;
+      const info = infos[id];
+      if (!info) continue;
+      const parsed = JSON.parse(info) as PoolInfo;
+      const lastSeenAgo = Math.max(0, now - Number(seen[i + 1]));
+      if (lastSeenAgo <= 3 * parsed.heartbeatInterval)
+        pools.push(Object.freeze({ ...parsed, lastSeenAgo }));
+    }
+    return pools;
+  }
+
+  /** Jobs completed and failed in each of the last `minutes` minutes (at most 60). */
+  async getMetrics(minutes = 15): Promise<QueueMetrics> {
+    const count = checkInteger('minutes', minutes, { min: 1, max: 60 });
+    const [seconds] = await this.#client.time();
+    const current = Math.floor((Number(seconds) * 1000) / 60_000);
+    const range = Array.from({ length: count }, (_, i) => current - count + 1 + i);
+    const k = this.#keys;
+    const values = await this.#client.mget(
+      ...range.map((m) => k.metrics('completed', m)),
+      ...range.map((m) => k.metrics('failed', m)),
+    );
+    return Object.freeze({
+      minutes: range.map((minute, i) => ({
+        at: minute * 60_000,
+        completed: Number(values[i] ?? 0),
+        failed: Number(values[count + i] ?? 0),
+      })),
+    });
+  }
+}
+
+/** Decode what the get-job script returns. */
+function decodeJob(id: string, raw: RawJob | null): JobInfo | null {
+  if (!raw) return null;
+  const [
+    state,
+    name,
+    data,
+    ,
+    attempts,
+    createdAt,
+    maxAttempts,
+    batchId,
+    batchIndex,
+    result,
+    error,
+    processedAt,
+    finishedAt,
+    score,
+  ] = raw;
+  const s = state as JobState;
+  const info: JobInfo = {
+    id,
+    name: name ?? '',
+    state: s,
+    data: deserialize(data),
+    attempts: Number(attempts ?? 0) + (s === 'active' ? 1 : 0),
+    createdAt: Number(createdAt),
+    ...(maxAttempts ? { maxAttempts: Number(maxAttempts) } : {}),
+    ...(s === 'completed' && result !== null ? { result: deserialize(result) } : {}),
+    ...(error ? { error: deserialize<StoredError>(error) } : {}),
+    ...(processedAt ? { processedAt: Number(processedAt) } : {}),
+    ...(finishedAt && (s === 'completed' || s === 'failed')
+      ? { finishedAt: Number(finishedAt) }
+      : {}),
+    ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
+    ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
+    ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
+  };
+  return Object.freeze(info);
+}
