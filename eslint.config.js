@@ -18,6 +18,8 @@ export default tseslint.config(
         URL: 'readonly',
         AbortController: 'readonly',
         AbortSignal: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
       },
     },
     rules: {

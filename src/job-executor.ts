@@ -12,7 +12,7 @@ import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
 import { runAttempt, type AttemptOutcome } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
-import { formatDuration } from './logger.js';
+import { formatDuration, silentLogger } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { MoveReport, Scripts } from './redis/scripts.js';
 import type { StatsCollector } from './stats.js';
@@ -23,8 +23,6 @@ interface Running {
   readonly workerId: number;
   /** Set when the pool handed the job back: its outcome is no longer ours to report. */
   handedBack: boolean;
-  /** Resolves when the handler's outcome is known. */
-  readonly settled: Promise<void>;
 }
 
 /** What the executor needs from its pool. */
@@ -33,6 +31,8 @@ export interface ExecutorHost<J> {
     event: E,
     ...args: WorkerPoolEvents<J>[E]
   ): void;
+  /** Whether `event` has listeners (payloads of per-job events are only built if so). */
+  listens(event: keyof WorkerPoolEvents<J> & string): boolean;
   onError(error: unknown, context: string): void;
   /** Whether a slot that frees up should rest `processingDelay` first (not while closing). */
   isAccepting(): boolean;
@@ -68,6 +68,10 @@ export class JobExecutor<J> {
   readonly #freeWorkerIds: number[];
   readonly #resting = new Set<NodeJS.Timeout>();
   #renewing = false;
+  /** Called when the last running job settles (see `settled()`). */
+  #onIdle: (() => void) | undefined;
+  /** Log lines are built only when someone reads them: this runs for every job. */
+  readonly #verbose: boolean;
 
   constructor(
     options: ResolvedPoolOptions,
@@ -79,6 +83,7 @@ export class JobExecutor<J> {
     this.#handlers = handlers;
     this.#stats = stats;
     this.#host = host;
+    this.#verbose = options.logger !== silentLogger;
     this.#freeWorkerIds = Array.from(
       { length: options.concurrency },
       (_, i) => options.concurrency - i,
@@ -102,17 +107,14 @@ export class JobExecutor<J> {
   start(claimed: ClaimedJob, claimedAt: number): void {
     const workerId = this.#freeWorkerIds.pop() ?? 0;
     this.#busy++;
-    let markSettled!: () => void;
-    const settled = new Promise<void>((resolve) => (markSettled = resolve));
     const entry: Running = {
       claimed,
       controller: new AbortController(),
       workerId,
       handedBack: false,
-      settled,
     };
     this.#running.set(claimed.token, entry);
-    void this.#run(entry, claimedAt).finally(markSettled);
+    void this.#run(entry, claimedAt);
   }
 
   async #run(entry: Running, claimedAt: number): Promise<void> {
@@ -120,14 +122,18 @@ export class JobExecutor<J> {
     const job = claimed.job;
     const attempt = claimed.attemptsMade + 1;
     const maxAttempts = Math.max(attempt, claimed.maxAttempts ?? this.#options.attempts);
-    const label = `${this.#label(job)} (Attempt ${attempt}/${maxAttempts})`;
+    const label = this.#verbose ? `${this.#label(job)} (Attempt ${attempt}/${maxAttempts})` : '';
     const startedAt = Date.now();
-    this.#options.logger.info(`[Worker-${workerId}] Processing job: ${label}`);
-    const waited = Math.max(0, claimedAt - job.createdAt);
-    this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId, waited });
+    if (this.#verbose) this.#options.logger.info(`[Worker-${workerId}] Processing job: ${label}`);
+    // Built only if someone listens: this runs for every job.
+    if (this.#host.listens('active')) {
+      const waited = Math.max(0, claimedAt - job.createdAt);
+      this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId, waited });
+    }
 
     const outcome = await this.#attempt(entry, attempt, maxAttempts);
     this.#running.delete(claimed.token);
+    if (this.#running.size === 0) this.#onIdle?.();
     if (entry.handedBack) {
       this.#release(workerId, false);
       return;
@@ -203,8 +209,11 @@ export class JobExecutor<J> {
       );
     } else if (outcome.ok) {
       this.#stats.recordSuccess();
-      log.info(`[Worker-${workerId}] Completed job: ${label} in ${formatDuration(duration)}`);
-      this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
+      if (this.#verbose)
+        log.info(`[Worker-${workerId}] Completed job: ${label} in ${formatDuration(duration)}`);
+      if (this.#host.listens('completed')) {
+        this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
+      }
     } else if (report.kind === 'l') {
       this.#stats.recordRateLimited();
       log.warn(
@@ -271,11 +280,17 @@ export class JobExecutor<J> {
   }
 
   /** Resolve when every running job has settled, or after `ms`. */
-  async settled(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const all = Promise.all([...this.#running.values()].map((r) => r.settled));
-    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-    clearTimeout(timer);
+  settled(ms: number): Promise<void> {
+    if (this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#onIdle = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#onIdle = done;
+    });
   }
 
   /** Hand jobs still running back to `waiting` without spending an attempt, and abort them. */

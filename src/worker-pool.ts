@@ -98,6 +98,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.#keys = queueKeys(resolved.prefix, this.name);
     this.#executor = new JobExecutor<J>(resolved, new HandlerRegistry(handlers), this.#stats, {
       emit: (event, ...args) => this.#emit(event, ...args),
+      listens: (event) => this.listenerCount(event) > 0,
       onError: (error, context) => this.#reportError(error, context),
       isAccepting: () => this.#state === 'running',
     });

@@ -155,17 +155,12 @@ export class Scripts {
       params.reports.length,
     ];
     for (const r of params.reports) {
+      // Packed as move-9.lua expects: id, `token|kind|attempt|startedAt|delay|keep|batchIndex`, batch id, payload.
       args.push(
         r.id,
-        r.token,
-        r.kind,
-        r.payload,
-        r.attempt,
-        r.startedAt,
-        r.delay,
-        r.keep,
+        `${r.token}|${r.kind}|${r.attempt}|${r.startedAt}|${r.delay}|${r.keep}|${r.batchIndex}`,
         r.batchId,
-        r.batchIndex,
+        r.payload,
       );
     }
     const [statuses, claimed, stalled, nextDue, now, heldUntil, paused] = (await this.#call(

@@ -15,12 +15,15 @@
   ARGV[7] rate limit: most claims per window, 0 for none
   ARGV[8] rate limit window (ms)
   ARGV[9] number of reports R
-  ARGV[10 + 10r .. 19 + 10r], for report r:
-          id, lease token, kind ('c' completed, 'f' failed, 'r' retry,
-          'l' rate limited: retry without spending the attempt, and hold every
-          pool of the queue off until the delay passes),
-          result or error JSON, attempt number, started at (ms), retry delay (ms),
-          retention ('count:age', see retention.ts), batch id or '', batch index
+  ARGV[10 + 4r .. 13 + 4r], for report r:
+          job id;
+          `token|kind|attempt|started at (ms)|retry delay (ms)|retention|batch index`
+            (packed: fewer arguments is less work on both sides), where kind is
+            'c' completed, 'f' failed, 'r' retry, or 'l' rate limited: retry
+            without spending the attempt, and hold every pool of the queue off
+            until the delay passes; retention is 'count:age' (see retention.ts);
+          batch id or '';
+          result or error JSON
   Returns: { statuses, claimed, stalled, next due, now, held until, paused }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused)
               or 'dup' (this lease's report was already applied: a resend)
@@ -90,12 +93,14 @@ local statuses = {}
 local reportCount = tonumber(ARGV[9])
 if reportCount > 0 then
   local ids = {}
-  for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[10 + r * 10] end
+  for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[10 + r * 4] end
   local holders = redis.call('HMGET', KEYS[3], unpack(ids))
   local released = {}
   for r = 0, reportCount - 1 do
-    local a = 10 + r * 10
-    local id, token, kind, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+    local a = 10 + r * 4
+    local id, batchId, payload = ARGV[a], ARGV[a + 2], ARGV[a + 3]
+    local token, kind, attempt, startedAt, delay, keep, batchIndex =
+      string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)$')
     local jobKey = base .. 'job:' .. id
     if holders[r + 1] ~= token then
       if redis.call('HGET', jobKey, 'fk') == token then
@@ -107,8 +112,8 @@ if reportCount > 0 then
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
       if kind == 'r' or kind == 'l' then
-        local delay = tonumber(ARGV[a + 6])
-        local attempt = tonumber(ARGV[a + 4])
+        delay = tonumber(delay)
+        attempt = tonumber(attempt)
         if kind == 'l' then
           -- Rate limited by the service the handler calls: the attempt does not count,
           -- and no pool of this queue claims again before the service's delay passes.
@@ -116,7 +121,7 @@ if reportCount > 0 then
           local heldUntil = tonumber(redis.call('HGET', KEYS[8], 'held')) or 0
           if now + delay > heldUntil then redis.call('HSET', KEYS[8], 'held', now + delay) end
         end
-        redis.call('HSET', jobKey, 'e', payload, 'a', attempt, 'p', ARGV[a + 5], 'fk', token)
+        redis.call('HSET', jobKey, 'e', payload, 'a', attempt, 'p', startedAt, 'fk', token)
         if delay > 0 then
           redis.call('ZADD', KEYS[4], now + delay, id)
         else
@@ -124,7 +129,7 @@ if reportCount > 0 then
         end
         wake = true
       else
-        finish(id, jobKey, kind == 'c', payload, ARGV[a + 4], ARGV[a + 5], ARGV[a + 7], token, ARGV[a + 8], ARGV[a + 9])
+        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex)
       end
     end
   end

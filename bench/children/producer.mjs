@@ -1,0 +1,44 @@
+// A producer in its own process for the benchmarks, on the built package.
+// argv[2]: JSON { url, prefix, queue, jobs, mode: 'bulk' | 'one-by-one', gapMs, payloadBytes }
+import { Queue } from '../../dist/index.js';
+
+const config = JSON.parse(process.argv[2]);
+const send = (m) => process.send?.(m);
+const now = () => performance.timeOrigin + performance.now();
+const queue = new Queue(config.queue, {
+  connection: config.url,
+  prefix: config.prefix,
+  logger: false,
+});
+
+// About `payloadBytes` of JSON, like a page job: a title, an outline, an index.
+const filler = 'x'.repeat(Math.max(0, config.payloadBytes - 80));
+const data = (i) => ({
+  ebookId: '1704123456789-abc123',
+  pageIndex: i,
+  title: 'Honey bees',
+  outline: filler,
+});
+
+await queue.getCounts(); // connected
+const started = now();
+if (config.mode === 'bulk') {
+  const chunk = 10_000;
+  for (let i = 0; i < config.jobs; i += chunk) {
+    const n = Math.min(chunk, config.jobs - i);
+    await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'page', data: data(i + k) })));
+  }
+} else {
+  for (let i = 0; i < config.jobs; i++) {
+    await queue.add('page', { ...data(i), sentAt: now() });
+    await new Promise((r) => setTimeout(r, config.gapMs));
+  }
+}
+send({
+  type: 'added',
+  count: config.jobs,
+  ms: now() - started,
+  bytes: JSON.stringify(data(0)).length,
+});
+await queue.close();
+process.exit(0);

@@ -1,0 +1,386 @@
+/**
+ * The benchmark suite: `npm run bench` (not part of `npm test`).
+ *
+ * Starts its own redis-server on a free port, runs producers and pools in
+ * child processes (on the built package), repeats each case and prints the
+ * median (min-max) as a table, and one JSON line per figure.
+ *
+ *   npm run bench                         # every case, 3 runs each
+ *   npm run bench -- --runs 5 --only throughput-noop,pickup-latency
+ *   npm run bench -- --scale-max 100000   # skip the 1M-job scale run
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    'scale-max': { type: 'string', default: '1000000' },
+    jobs: { type: 'string', default: '20000' },
+  },
+});
+const RUNS = Number(args.runs);
+const ONLY = args.only ? new Set(args.only.split(',')) : undefined;
+const SCALE_MAX = Number(args['scale-max']);
+const NOOP_JOBS = Number(args.jobs);
+const children = join(import.meta.dirname, 'children');
+
+interface Figure {
+  case: string;
+  metric: string;
+  unit: string;
+  values: number[];
+  target?: string;
+}
+const figures: Figure[] = [];
+
+function record(
+  caseName: string,
+  metric: string,
+  unit: string,
+  value: number,
+  target?: string,
+): void {
+  let figure = figures.find((f) => f.case === caseName && f.metric === metric);
+  if (!figure) figures.push((figure = { case: caseName, metric, unit, values: [], target }));
+  figure.values.push(value);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Message {
+  type: string;
+  [key: string]: unknown;
+}
+
+function spawnChild(
+  script: string,
+  config: object,
+): { child: ChildProcess; next: (type: string) => Promise<Message> } {
+  const child = fork(join(children, script), [JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const inbox: Message[] = [];
+  const waiting: { type: string; resolve: (m: Message) => void }[] = [];
+  child.on('message', (m: Message) => {
+    const i = waiting.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
+    else inbox.push(m);
+  });
+  return {
+    child,
+    next: (type) =>
+      new Promise((resolve, reject) => {
+        const i = inbox.findIndex((m) => m.type === type);
+        if (i >= 0) return resolve(inbox.splice(i, 1)[0]!);
+        waiting.push({ type, resolve });
+        child.once('exit', (code) =>
+          reject(new Error(`${script} exited (${code}) before '${type}'`)),
+        );
+      }),
+  };
+}
+
+async function closeChild(c: { child: ChildProcess }): Promise<void> {
+  if (c.child.exitCode !== null) return;
+  c.child.send('close');
+  await new Promise((r) => c.child.once('exit', r));
+}
+
+class RedisProbe {
+  readonly client: Redis;
+  constructor(url: string) {
+    this.client = new Redis(url);
+  }
+  async stats(): Promise<{ commands: number; cpuUs: number; memory: number }> {
+    const info = await this.client.info();
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return {
+      commands: field('total_commands_processed'),
+      cpuUs: (field('used_cpu_user') + field('used_cpu_sys')) * 1e6,
+      memory: field('used_memory'),
+    };
+  }
+}
+
+let server: RedisServer;
+let probe: RedisProbe;
+let prefixCounter = 0;
+const nextPrefix = () => `bench${++prefixCounter}`;
+
+/** Bulk-add `jobs` in a producer process; returns jobs/s of the add. */
+async function produce(
+  prefix: string,
+  jobs: number,
+  payloadBytes = 200,
+): Promise<{ rate: number; bytes: number }> {
+  const producer = spawnChild('producer.mjs', {
+    url: server.url,
+    prefix,
+    queue: 'q',
+    jobs,
+    mode: 'bulk',
+    payloadBytes,
+  });
+  const added = await producer.next('added');
+  await new Promise((r) => producer.child.once('exit', r));
+  return { rate: jobs / ((added.ms as number) / 1000), bytes: added.bytes as number };
+}
+
+/** Start `pools` pool processes on a queue that already holds `jobs`; time the drain. */
+async function drain(
+  prefix: string,
+  jobs: number,
+  pools: number,
+  concurrency: number,
+  handler: object,
+) {
+  const perPool = pools === 1 ? jobs : undefined;
+  const started = await Promise.all(
+    Array.from({ length: pools }, () =>
+      spawnChild('pool.mjs', {
+        url: server.url,
+        prefix,
+        queue: 'q',
+        concurrency,
+        expect: perPool ?? -1,
+        ...handler,
+      }),
+    ),
+  );
+  await Promise.all(started.map((p) => p.next('ready')));
+  const before = await probe.stats();
+  const t0 = performance.timeOrigin + performance.now();
+  let done: Message | undefined;
+  if (perPool) {
+    done = await started[0]!.next('done');
+  } else {
+    // Several pools: watch the completed counter in Redis.
+    const key = `${prefix}:{q}:completed`;
+    for (;;) {
+      const counts = await probe.client
+        .multi()
+        .llen(`${prefix}:{q}:wait`)
+        .zcard(`${prefix}:{q}:active`)
+        .exec();
+      if (Number(counts?.[0]?.[1]) === 0 && Number(counts?.[1]?.[1]) === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    void key;
+  }
+  const t1 = performance.timeOrigin + performance.now();
+  const after = await probe.stats();
+  await Promise.all(started.map(closeChild));
+  const start = done ? Math.min(t0, done.firstAt as number) : t0;
+  const end = done ? (done.lastAt as number) : t1;
+  return {
+    rate: jobs / ((end - start) / 1000),
+    commandsPerJob: (after.commands - before.commands) / jobs,
+    redisCpuUsPerJob: (after.cpuUs - before.cpuUs) / jobs,
+    poolCpuUsPerJob: done ? (done.cpuUs as number) / jobs : NaN,
+    rssStart: done ? (done.rssStart as number) : NaN,
+    rssEnd: done ? (done.rssEnd as number) : NaN,
+  };
+}
+
+async function flush(): Promise<void> {
+  await probe.client.flushall();
+}
+
+const cases: Record<string, () => Promise<void>> = {
+  async 'throughput-noop'() {
+    for (let run = 0; run < RUNS; run++) {
+      for (const concurrency of [1, 5, 50]) {
+        await flush();
+        const prefix = nextPrefix();
+        const added = await produce(prefix, NOOP_JOBS);
+        if (concurrency === 1)
+          record('throughput-noop', 'bulk-add', 'jobs/s', added.rate, '>= 60000');
+        const r = await drain(prefix, NOOP_JOBS, 1, concurrency, { handler: 'noop' });
+        record(
+          'throughput-noop',
+          `c=${concurrency}`,
+          'jobs/s',
+          r.rate,
+          concurrency === 50 ? '>= 25000' : undefined,
+        );
+        if (concurrency === 50) {
+          record('per-job', 'redis commands/job (c=50)', 'cmds', r.commandsPerJob, '<= 5');
+          record('per-job', 'redis CPU/job (c=50)', 'µs', r.redisCpuUsPerJob);
+          record('per-job', 'pool CPU/job (c=50)', 'µs', r.poolCpuUsPerJob);
+        }
+      }
+    }
+  },
+
+  async 'throughput-io'() {
+    for (let run = 0; run < RUNS; run++) {
+      for (const concurrency of [5, 50]) {
+        await flush();
+        const prefix = nextPrefix();
+        await produce(prefix, 2000);
+        const r = await drain(prefix, 2000, 1, concurrency, { handler: 'sleep', sleepMs: 20 });
+        const ideal = concurrency / 0.02;
+        record('throughput-io', `c=${concurrency}`, 'jobs/s', r.rate);
+        record(
+          'throughput-io',
+          `efficiency c=${concurrency}`,
+          'ratio',
+          r.rate / ideal,
+          concurrency === 5 ? '>= 0.95' : '>= 0.90',
+        );
+      }
+    }
+  },
+
+  async 'pickup-latency'() {
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const prefix = nextPrefix();
+      const pool = spawnChild('pool.mjs', {
+        url: server.url,
+        prefix,
+        queue: 'q',
+        concurrency: 5,
+        expect: 500,
+        latency: true,
+        handler: 'noop',
+      });
+      await pool.next('ready');
+      await new Promise((r) => setTimeout(r, 200)); // let it block on the marker
+      const producer = spawnChild('producer.mjs', {
+        url: server.url,
+        prefix,
+        queue: 'q',
+        jobs: 500,
+        mode: 'one-by-one',
+        gapMs: 5,
+        payloadBytes: 200,
+      });
+      const done = await pool.next('done');
+      await new Promise((r) => producer.child.once('exit', r));
+      await closeChild(pool);
+      const values = done.latencies as number[];
+      record('pickup-latency', 'p50', 'ms', percentile(values, 50), '<= 0.7');
+      record('pickup-latency', 'p95', 'ms', percentile(values, 95));
+      record('pickup-latency', 'p99', 'ms', percentile(values, 99), '<= 2.5');
+      record('pickup-latency', 'max', 'ms', Math.max(...values));
+    }
+  },
+
+  async 'multi-process'() {
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const prefix = nextPrefix();
+      await produce(prefix, NOOP_JOBS);
+      const r = await drain(prefix, NOOP_JOBS, 2, 25, { handler: 'noop' });
+      record('multi-process', '2 pools x c=25', 'jobs/s', r.rate, '>= 25000');
+    }
+  },
+
+  async scale() {
+    for (const jobs of [10_000, 100_000, 1_000_000].filter((n) => n <= SCALE_MAX)) {
+      await flush();
+      const before = await probe.stats();
+      const prefix = nextPrefix();
+      const t0 = Date.now();
+      await produce(prefix, jobs);
+      const addMs = Date.now() - t0;
+      const afterAdd = await probe.stats();
+      const r = await drain(prefix, jobs, 1, 50, { handler: 'noop' });
+      const label = jobs >= 1e6 ? `${jobs / 1e6}M` : `${jobs / 1e3}k`;
+      record('scale', `${label} add`, 's', addMs / 1000);
+      record('scale', `${label} drain`, 's', jobs / r.rate);
+      record(
+        'scale',
+        `${label} memory/waiting job`,
+        'bytes',
+        (afterAdd.memory - before.memory) / jobs,
+        '<= 500',
+      );
+      record('scale', `${label} pool RSS start`, 'MB', r.rssStart / 2 ** 20);
+      record('scale', `${label} pool RSS end`, 'MB', r.rssEnd / 2 ** 20);
+    }
+  },
+
+  async ceiling() {
+    for (const pipeline of [1, 16]) {
+      const out = execFileSync(
+        'redis-benchmark',
+        ['-p', String(server.port), '-t', 'lpush', '-n', '200000', '-P', String(pipeline), '-q'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const rate = Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? NaN);
+      record('ceiling', `redis-benchmark LPUSH -P ${pipeline}`, 'ops/s', rate);
+    }
+  },
+};
+
+function format(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (unit === 'ratio') return value.toFixed(3);
+  if (unit === 'ms' || unit === 'cmds' || unit === 's') return value.toFixed(2);
+  if (unit === 'MB') return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  server = await startRedisServer();
+  probe = new RedisProbe(server.url);
+  const version = (await probe.client.info('server')).match(/redis_version:(\S+)/)?.[1];
+  console.log(
+    `# redis-worker-pool benchmarks: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${version}, ${RUNS} runs`,
+  );
+  try {
+    for (const [name, run] of Object.entries(cases)) {
+      if (ONLY && !ONLY.has(name)) continue;
+      console.log(`# running ${name}...`);
+      await run();
+    }
+  } finally {
+    probe.client.disconnect();
+    await server.stop();
+  }
+  console.log('\n| case | figure | median | min - max | unit | target |');
+  console.log('|---|---|---|---|---|---|');
+  for (const f of figures) {
+    const min = Math.min(...f.values);
+    const max = Math.max(...f.values);
+    console.log(
+      `| ${f.case} | ${f.metric} | ${format(median(f.values), f.unit)} | ${format(min, f.unit)} - ${format(max, f.unit)} | ${f.unit} | ${f.target ?? ''} |`,
+    );
+  }
+  console.log('');
+  for (const f of figures) {
+    console.log(
+      JSON.stringify({
+        case: f.case,
+        figure: f.metric,
+        unit: f.unit,
+        median: median(f.values),
+        min: Math.min(...f.values),
+        max: Math.max(...f.values),
+        runs: f.values,
+      }),
+    );
+  }
+}
+
+await main();
