@@ -1,0 +1,161 @@
+/**
+ * An ebook is a batch of page jobs. This module holds what every part of the
+ * example shares: the job types, adding an ebook to the queue, and reading
+ * it back (progress, or the finished pages in order) from any process.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BatchItem, BatchProgress, Queue } from 'redis-worker-pool';
+
+/** One line of the outline: a page's title and what it covers. */
+export interface OutlineEntry {
+  title: string;
+  summary: string;
+}
+
+/** What the outline planner returns: the whole book, before any page is written. */
+export interface EbookPlan {
+  topic: string;
+  title: string;
+  pages: OutlineEntry[];
+  /** `offline`, or the model that writes the pages. */
+  mode: 'openai' | 'offline';
+  /** Words each page should have (a hint in the prompt). */
+  words: number;
+}
+
+/** An ebook as stored next to its batch, so any process can assemble it. */
+export interface EbookMeta extends EbookPlan {
+  id: string;
+  createdAt: number;
+}
+
+/** The payload of one page job: enough to write the page with no other lookup. */
+export interface PageJobData {
+  ebookId: string;
+  topic: string;
+  /** The ebook's title. */
+  title: string;
+  outline: OutlineEntry[];
+  /** Position of this page, from 0. */
+  index: number;
+  mode: 'openai' | 'offline';
+  words: number;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** What a page handler returns, stored in the batch at the page's position. */
+export interface PageResult {
+  index: number;
+  title?: string;
+  text: string;
+  /** The model that wrote it, or `offline`. */
+  model: string;
+  usage: TokenUsage;
+}
+
+/** The job map of the example's queue: one job name, `page`. */
+export type EbookJobs = { page: { data: PageJobData; result: PageResult } };
+
+/** The queue the runner, the workers and the HTTP API share unless told otherwise. */
+export const DEFAULT_QUEUE = 'ebook-pages';
+
+/** How long an ebook (its pages and metadata) stays in Redis after it finishes: 7 days. */
+const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The ebook's metadata lives beside its batch, under the queue's own hash tag,
+ * so it lands on the same Redis Cluster slot and expires with it.
+ */
+function metaKey(queue: Queue<EbookJobs>, id: string): string {
+  return `${queue.keys.base}ebook:${id}`;
+}
+
+/** Store the plan, then add one page job per outline entry as one batch; returns the ebook. */
+export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promise<EbookMeta> {
+  const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
+  const meta: EbookMeta = { ...plan, id, createdAt: Date.now() };
+  // Metadata first: a process that sees the batch can always find its title and outline.
+  await queue.client.set(metaKey(queue, id), JSON.stringify(meta), 'EX', EBOOK_TTL_SECONDS);
+  await queue.addBatch(
+    plan.pages.map((_, index) => ({
+      name: 'page' as const,
+      data: {
+        ebookId: id,
+        topic: plan.topic,
+        title: plan.title,
+        outline: plan.pages,
+        index,
+        mode: plan.mode,
+        words: plan.words,
+      },
+    })),
+    { batchId: id, ttl: EBOOK_TTL_SECONDS },
+  );
+  return meta;
+}
+
+/** The stored metadata of an ebook, or `null` if there is none (never added, or expired). */
+export async function getEbookMeta(queue: Queue<EbookJobs>, id: string): Promise<EbookMeta | null> {
+  const raw = await queue.client.get(metaKey(queue, id));
+  return raw === null ? null : (JSON.parse(raw) as EbookMeta);
+}
+
+/** One page of an assembled ebook, in order: its text, or why it is missing. */
+export type EbookPage =
+  | { index: number; title: string; state: 'completed'; result: PageResult }
+  | { index: number; title: string; state: 'failed'; error: string }
+  | { index: number; title: string; state: 'pending' };
+
+/** An ebook with its pages in order, ready to be written out. */
+export interface Ebook {
+  meta: EbookMeta;
+  progress: BatchProgress;
+  pages: EbookPage[];
+}
+
+/** Pair each batch item with its outline entry. */
+export function toPages(meta: EbookMeta, items: readonly BatchItem<PageResult>[]): EbookPage[] {
+  return items.map((item) => {
+    const title = meta.pages[item.index]?.title ?? `Page ${item.index + 1}`;
+    if (item.state === 'completed')
+      return { index: item.index, title, state: 'completed', result: item.result };
+    if (item.state === 'failed')
+      return { index: item.index, title, state: 'failed', error: item.error.message };
+    return { index: item.index, title, state: 'pending' };
+  });
+}
+
+/** An ebook's metadata and progress now, with its pages once every page finished. */
+export async function getEbook(
+  queue: Queue<EbookJobs>,
+  id: string,
+): Promise<{ meta: EbookMeta; progress: BatchProgress; pages?: EbookPage[] } | null> {
+  const [meta, progress] = await Promise.all([getEbookMeta(queue, id), queue.getBatch(id)]);
+  if (!meta || !progress) return null;
+  if (!progress.done) return { meta, progress };
+  return { meta, progress, pages: toPages(meta, await queue.getBatchResults<PageResult>(id)) };
+}
+
+/**
+ * Wait until every page of an ebook completed or failed, from any process,
+ * calling `onProgress` as pages finish. Throws `JobNotFoundError` if there
+ * is no such ebook.
+ */
+export async function waitForEbook(
+  queue: Queue<EbookJobs>,
+  id: string,
+  options: { onProgress?: (progress: BatchProgress) => void; timeout?: number } = {},
+): Promise<Ebook> {
+  const done = await queue.waitForBatch<PageResult>(id, options);
+  const meta = await getEbookMeta(queue, id);
+  if (!meta)
+    throw new Error(
+      `Ebook ${id} has pages but no metadata (it expired, or was not added by this example)`,
+    );
+  return { meta, progress: done, pages: toPages(meta, done.items) };
+}

@@ -1,0 +1,159 @@
+/**
+ * Picks the generator from the environment (OpenAI or offline) and builds
+ * what the runner, the workers and the HTTP API need from it: the outline
+ * planner and the `page` handler.
+ */
+import OpenAI from 'openai';
+import { UnrecoverableError, type HandlerContext, type Job } from 'redis-worker-pool';
+import type { EbookPlan, PageJobData, PageResult } from './ebook.js';
+import {
+  createOfflinePageHandler,
+  DEFAULT_OFFLINE_LATENCY_MS,
+  offlineOutline,
+} from './offline-generator.js';
+import { classifyOpenAIError, createPageHandler, DEFAULT_MODEL } from './page-handler.js';
+import { outlineMessages, parseOutline } from './prompts.js';
+
+export interface GeneratorConfig {
+  /** `openai` when `OPENAI_API_KEY` is set, else `offline`. */
+  mode: 'openai' | 'offline';
+  apiKey?: string;
+  baseURL?: string;
+  model: string;
+  /** `OPENAI_TIMEOUT`: the SDK's per-request timeout (ms). */
+  requestTimeout?: number;
+  /** `OFFLINE_LATENCY_MS`: simulated time per offline page. */
+  offlineLatency: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`, `OPENAI_TIMEOUT`, `OFFLINE_LATENCY_MS`. */
+export function generatorConfigFromEnv(env: Env = process.env): GeneratorConfig {
+  const apiKey = env.OPENAI_API_KEY?.trim() || undefined;
+  const baseURL = env.OPENAI_BASE_URL?.trim() || undefined;
+  const config: GeneratorConfig = {
+    mode: apiKey ? 'openai' : 'offline',
+    model: env.OPENAI_MODEL?.trim() || DEFAULT_MODEL,
+    offlineLatency: readMs(env, 'OFFLINE_LATENCY_MS') ?? DEFAULT_OFFLINE_LATENCY_MS,
+  };
+  if (apiKey) config.apiKey = apiKey;
+  if (baseURL) config.baseURL = baseURL;
+  const timeout = readMs(env, 'OPENAI_TIMEOUT');
+  if (timeout !== undefined) config.requestTimeout = timeout;
+  return config;
+}
+
+function readMs(env: Env, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw))
+    throw new Error(`Expected \`${name}\` to be a number of milliseconds, got \`${raw}\``);
+  return Number(raw);
+}
+
+/** `the model gpt-4o-mini at https://...`, for log lines. */
+export function describeGenerator(config: GeneratorConfig): string {
+  if (config.mode === 'offline') return 'the offline generator (no model)';
+  return `the model ${config.model} at ${config.baseURL ?? 'https://api.openai.com/v1'}`;
+}
+
+type PageHandler = (job: Job<PageJobData, 'page'>, context: HandlerContext) => Promise<PageResult>;
+
+/**
+ * The `page` handler of a worker: offline pages are written offline by any
+ * worker; pages of an ebook planned for a model need a worker with a key.
+ */
+export function createEbookPageHandler(config: GeneratorConfig): PageHandler {
+  const offline = createOfflinePageHandler({ latency: config.offlineLatency });
+  const online =
+    config.mode === 'openai'
+      ? createPageHandler({
+          apiKey: config.apiKey,
+          baseURL: config.baseURL,
+          model: config.model,
+          requestTimeout: config.requestTimeout,
+        })
+      : undefined;
+  return async (job, context) => {
+    if (job.data.mode === 'offline') return offline(job, context);
+    if (!online) {
+      // Retrying on this worker cannot help; failing says at once what to fix.
+      throw new UnrecoverableError(
+        `Page ${job.data.index + 1} of ebook ${job.data.ebookId} needs a model, but this worker has no OPENAI_API_KEY`,
+      );
+    }
+    return online(job, context);
+  };
+}
+
+export type OutlinePlanner = (
+  request: { topic: string; pages: number; words: number },
+  options?: { signal?: AbortSignal; warn?: (message: string) => void },
+) => Promise<EbookPlan>;
+
+/**
+ * One model call for the outline (or a generic outline offline). The SDK
+ * retries this call itself (it is not a queue job); a permanent error throws.
+ */
+export function createOutlinePlanner(config: GeneratorConfig): OutlinePlanner {
+  const client =
+    config.mode === 'openai'
+      ? new OpenAI({
+          apiKey: config.apiKey,
+          baseURL: config.baseURL,
+          maxRetries: 2,
+          timeout: config.requestTimeout ?? 120_000,
+        })
+      : undefined;
+  return async ({ topic, pages, words }, { signal, warn } = {}) => {
+    const fallback = offlineOutline(topic, pages);
+    if (!client) return { topic, words, mode: 'offline', ...fallback };
+    let text: string;
+    try {
+      const completion = await client.chat.completions.create(
+        { model: config.model, messages: outlineMessages(topic, pages) },
+        { signal },
+      );
+      text = completion.choices[0]?.message?.content ?? '';
+    } catch (error) {
+      throw classifyOpenAIError(error, { signal });
+    }
+    const parsed = parseOutline(text, pages);
+    if (!parsed)
+      warn?.('The model answered with no outline that could be read; using a generic outline.');
+    else if (parsed.pages.length < pages)
+      warn?.(
+        `The model planned ${parsed.pages.length} pages of ${pages}; the rest follow a generic outline.`,
+      );
+    return {
+      topic,
+      words,
+      mode: 'openai',
+      title: parsed?.title || fallback.title,
+      pages: [...(parsed?.pages ?? []), ...fallback.pages.slice(parsed?.pages.length ?? 0)],
+    };
+  };
+}
+
+/**
+ * `60/min`, `10/s`, `500/h` or `<max>/<ms>` (e.g. `3/1500`): the `limiter`
+ * option shared by every pool of the queue.
+ */
+export function parseRateLimit(text: string): { max: number; duration: number } {
+  const match = /^\s*(\d+)\s*\/\s*(?:(\d+)\s*(?:ms)?|(s|sec|m|min|h))\s*$/i.exec(text);
+  const units: Record<string, number> = {
+    s: 1000,
+    sec: 1000,
+    m: 60_000,
+    min: 60_000,
+    h: 3_600_000,
+  };
+  const max = Number(match?.[1]);
+  const duration = match?.[2] ? Number(match[2]) : units[match?.[3]?.toLowerCase() ?? ''];
+  if (!match || !(max >= 1) || !duration || duration < 1)
+    throw new Error(
+      `Expected a rate limit like \`60/min\`, \`10/s\` or \`3/1500\` (ms), got \`${text}\``,
+    );
+  return { max, duration };
+}

@@ -1,0 +1,113 @@
+import OpenAI from 'openai';
+import { RateLimitError, UnrecoverableError } from 'redis-worker-pool';
+import { describe, expect, it } from 'vitest';
+import { parseRateLimit } from '../../examples/ebook/generator.js';
+import { classifyOpenAIError, retryAfterMs } from '../../examples/ebook/page-handler.js';
+import { parseOutline, stripLeadingTitle } from '../../examples/ebook/prompts.js';
+
+/** An SDK error as the SDK builds it from a response. */
+function apiError(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  code?: string,
+) {
+  return OpenAI.APIError.generate(
+    status,
+    { error: { message, type: 'x', param: null, code: code ?? null } },
+    undefined,
+    new Headers(headers),
+  );
+}
+
+describe('classifying OpenAI SDK errors', () => {
+  it('turns a 429 into a RateLimitError that obeys retry-after (seconds) or retry-after-ms', () => {
+    const seconds = classifyOpenAIError(apiError(429, 'Slow down', { 'retry-after': '2' }));
+    expect(seconds).toBeInstanceOf(RateLimitError);
+    expect((seconds as RateLimitError).retryAfter).toBe(2000);
+    expect(seconds.message).toContain('Slow down');
+    const ms = classifyOpenAIError(
+      apiError(429, 'Slow down', { 'retry-after-ms': '1500', 'retry-after': '9' }),
+    );
+    expect((ms as RateLimitError).retryAfter).toBe(1500);
+    const none = classifyOpenAIError(apiError(429, 'Slow down'), { defaultRetryAfter: 7000 });
+    expect((none as RateLimitError).retryAfter).toBe(7000);
+  });
+
+  it('reads retry-after as an HTTP date too', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(retryAfterMs(new Headers({ 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' }), now)).toBe(
+      3000,
+    );
+    expect(retryAfterMs(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+
+  it('fails at once on a 429 for an exhausted quota: waiting will not help', () => {
+    const error = classifyOpenAIError(
+      apiError(429, 'You exceeded your current quota', {}, 'insufficient_quota'),
+    );
+    expect(error).toBeInstanceOf(UnrecoverableError);
+  });
+
+  it.each([500, 502, 503, 408, 409])('retries a %i with the queue backoff', (status) => {
+    const error = classifyOpenAIError(apiError(status, 'Try again'));
+    expect(error).not.toBeInstanceOf(UnrecoverableError);
+    expect(error).not.toBeInstanceOf(RateLimitError);
+    expect(error.message).toBe(`OpenAI API ${status}: Try again`);
+  });
+
+  it.each([400, 401, 403, 404, 422])('fails a %i at once with the API message', (status) => {
+    const error = classifyOpenAIError(apiError(status, 'The API says no'));
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toBe(`OpenAI API ${status}: The API says no`);
+  });
+
+  it('retries connection errors and client-side timeouts', () => {
+    for (const thrown of [
+      new OpenAI.APIConnectionError({ message: 'Connection error.' }),
+      new OpenAI.APIConnectionTimeoutError(),
+    ]) {
+      const error = classifyOpenAIError(thrown);
+      expect(error).not.toBeInstanceOf(UnrecoverableError);
+      expect(error.cause).toBe(thrown);
+    }
+  });
+
+  it("reports the pool's own abort reason, not the SDK's echo of it", () => {
+    const controller = new AbortController();
+    const reason = new Error('Job timed out after 100 ms');
+    controller.abort(reason);
+    expect(classifyOpenAIError(new OpenAI.APIUserAbortError(), { signal: controller.signal })).toBe(
+      reason,
+    );
+  });
+});
+
+describe('reading what the model wrote', () => {
+  it('reads an outline from JSON in a code fence, and trims it to the pages asked for', () => {
+    const text =
+      '```json\n{"title": "Bees", "pages": [{"title": "A", "summary": "a"}, {"title": "B"}, "C"]}\n```';
+    expect(parseOutline(text, 2)).toEqual({
+      title: 'Bees',
+      pages: [
+        { title: 'A', summary: 'a' },
+        { title: 'B', summary: '' },
+      ],
+    });
+    expect(parseOutline('no json here', 3)).toBeNull();
+    expect(parseOutline('{"pages": []}', 3)).toBeNull();
+  });
+
+  it('drops a heading that repeats the page title', () => {
+    expect(stripLeadingTitle('# The Hive\n\nBees live here.', 'The hive')).toBe('Bees live here.');
+    expect(stripLeadingTitle('## Other\n\nText', 'The hive')).toBe('## Other\n\nText');
+  });
+
+  it('parses rate limits', () => {
+    expect(parseRateLimit('60/min')).toEqual({ max: 60, duration: 60_000 });
+    expect(parseRateLimit('10/s')).toEqual({ max: 10, duration: 1000 });
+    expect(parseRateLimit('3/1500')).toEqual({ max: 3, duration: 1500 });
+    expect(() => parseRateLimit('fast')).toThrow(/like `60\/min`/);
+  });
+});

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addEbook, waitForEbook } from '../../examples/ebook/ebook.js';
+import { createPageHandler } from '../../examples/ebook/page-handler.js';
+import { useEbookQueue, testPlan } from '../support/ebook.js';
+import {
+  echoPage,
+  pageNumber,
+  reply,
+  startMockOpenAI,
+  type MockOpenAI,
+  type RecordedRequest,
+} from '../support/mock-openai.js';
+import { until } from '../support/redis.js';
+
+describe('the OpenAI page handler, against a mock of the API', () => {
+  const h = useEbookQueue('ebook-handler');
+  let mock: MockOpenAI;
+  const handler = () =>
+    createPageHandler({ apiKey: 'test-key', baseURL: mock.url, model: 'test-model' });
+
+  beforeEach(async () => {
+    mock = await startMockOpenAI();
+  });
+  afterEach(async () => {
+    await mock.close();
+  });
+
+  it('generates a 20-page ebook with its pages in order', async () => {
+    // Answers take 20-150 ms at random, so pages finish out of order.
+    mock.setScript((r) => echoPage(20 + Math.floor(Math.random() * 130))(r));
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 5 });
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(20));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 60_000 });
+
+    expect(ebook.progress).toMatchObject({ total: 20, completed: 20, failed: 0 });
+    ebook.pages.forEach((page, i) => {
+      expect(page.state).toBe('completed');
+      if (page.state !== 'completed') return;
+      expect(page.index).toBe(i);
+      expect(page.result).toMatchObject({
+        index: i,
+        title: `Page title ${i + 1}`,
+        text: `Text of page ${i + 1}.`,
+        model: 'test-model',
+        usage: { promptTokens: 50, completionTokens: 100, totalTokens: 150 },
+      });
+    });
+    expect(mock.requests).toHaveLength(20);
+    const first = mock.requests[0]!;
+    expect(first.headers.authorization).toBe('Bearer test-key');
+    expect(first.body.model).toBe('test-model');
+    // The prompt carries the ebook's title, its outline and this page's place in it.
+    expect(first.prompt).toContain('"All About Honey Bees"');
+    expect(first.prompt).toContain('20. Page title 20');
+    expect(new Set(mock.requests.map(pageNumber))).toEqual(
+      new Set(Array.from({ length: 20 }, (_, i) => i + 1)),
+    );
+  });
+
+  it('retries a page answered 429 with retry-after: 2 no sooner than 2 s later, and sends nothing in between', async () => {
+    // Three pages run at once. The first request to arrive is answered 429 once all three are in;
+    // the other two are answered 300 ms later, so two slots are free during the hold and must stay idle.
+    let limited: RecordedRequest | undefined;
+    let limitedAnswered: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (limitedAnswered = resolve));
+    mock.setScript(async (r) => {
+      if (!limited) {
+        limited = r;
+        await mock.waitForRequests(3, 5000).catch(() => {});
+        setImmediate(limitedAnswered);
+        return reply.rateLimited(2);
+      }
+      if (r.n <= 3) {
+        await answered;
+        return reply.completion(`Text of page ${pageNumber(r)}.`, { delay: 300 });
+      }
+      return reply.completion(`Text of page ${pageNumber(r)}.`);
+    });
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 3 });
+    const events: { jobId: string; retryAfter: number }[] = [];
+    pool.on('rateLimited', ({ job, retryAfter }) => events.push({ jobId: job.id, retryAfter }));
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(6));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+
+    expect(ebook.progress).toMatchObject({ completed: 6, failed: 0 });
+    expect(events).toEqual([{ jobId: expect.any(String), retryAfter: 2000 }]);
+    const limitedAt = limited!.answeredAt!;
+    expect(limited!.reply).toBe(429);
+    // The two other first requests were answered well inside the hold: their slots were free.
+    for (const r of mock.requests.slice(1, 3)) expect(r.answeredAt!).toBeLessThan(limitedAt + 2000);
+    // Nothing reached the API during the 2 s it asked for: every later request came after.
+    const later = mock.requests.slice(3);
+    expect(later).toHaveLength(4);
+    for (const r of later) expect(r.at - limitedAt).toBeGreaterThanOrEqual(1995);
+    // The page itself was retried (after the hold), and the 429 did not cost it an attempt.
+    const retried = later.filter((r) => pageNumber(r) === pageNumber(limited!));
+    expect(retried).toHaveLength(1);
+    expect((await queue.getJob(events[0]!.jobId))?.attempts).toBe(1);
+  });
+
+  it('succeeds on attempt 3 after two 500s', async () => {
+    mock.setScript((r) =>
+      r.n <= 2 ? reply.serverError(500) : reply.completion(`Text of page ${pageNumber(r)}.`),
+    );
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 4 });
+    const retries: { attempt: number; message: string }[] = [];
+    let completedOn = 0;
+    pool.on('retrying', ({ attempt, error }) => retries.push({ attempt, message: error.message }));
+    pool.on('completed', ({ attempt }) => (completedOn = attempt));
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(1));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+
+    expect(ebook.pages[0]).toMatchObject({
+      state: 'completed',
+      result: { text: 'Text of page 1.' },
+    });
+    expect(completedOn).toBe(3);
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+    expect(retries[0]!.message).toContain('OpenAI API 500');
+    expect(mock.requests.map((r) => r.reply)).toEqual([500, 500, 200]);
+  });
+
+  it('fails a page at once on a 400, with the API message', async () => {
+    const apiMessage = "Invalid value for 'model': 'no-such-model'.";
+    mock.setScript(() => reply.badRequest(apiMessage, 'model'));
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 4 });
+    const failed: { attempt: number; message: string }[] = [];
+    let retried = 0;
+    pool.on('failed', ({ attempt, error }) => failed.push({ attempt, message: error.message }));
+    pool.on('retrying', () => retried++);
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(1));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+
+    const page = ebook.pages[0]!;
+    expect(page.state).toBe('failed');
+    expect(page.state === 'failed' && page.error).toBe(`OpenAI API 400: ${apiMessage}`);
+    expect(failed).toEqual([{ attempt: 1, message: `OpenAI API 400: ${apiMessage}` }]);
+    expect(retried).toBe(0);
+    expect(mock.requests).toHaveLength(1);
+  });
+
+  it('aborts a hanging request at the job timeout, and the API sees the socket close', async () => {
+    mock.setScript(() => reply.hang());
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 1, timeout: 1500 });
+    let startedAt = 0;
+    pool.on('active', () => (startedAt = Date.now()));
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(1));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+
+    const page = ebook.pages[0]!;
+    expect(page.state === 'failed' && page.error).toMatch(/timed out after 1500 ms/);
+    const request = mock.requests[0]!;
+    expect(request.reply).toBe('hang');
+    // The handler passed the job's signal on: the SDK dropped the connection when it fired.
+    await until(() => request.abortedAt !== undefined, 'the mock to see the socket close', 5000);
+    expect(request.abortedAt! - startedAt).toBeGreaterThanOrEqual(1490);
+    expect(mock.requests).toHaveLength(1);
+  });
+});
