@@ -22,14 +22,24 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** Every file tsup builds that a test loads: the library, `redis-worker-pool/metrics` and the CLI. */
+const BUILT = ['index.js', 'index.cjs', 'metrics.js', 'metrics.cjs', 'cli.js'];
+
 /**
- * Tests that run pools in child processes load the built package (dist/), as
- * a user would. Build it when it is missing or older than src/, so a plain
- * `npx vitest` never tests stale code.
+ * Tests that run pools or the CLI in child processes load the built package
+ * (dist/), as a user would. Build it when any entry is missing or older than
+ * src/ or the build config, so a plain `npx vitest` never tests stale code.
  */
 function ensureBuild(): void {
-  const built = join(root, 'dist', 'index.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'src'))) return;
+  const sources = Math.max(
+    newestMtime(join(root, 'src')),
+    statSync(join(root, 'tsup.config.ts')).mtimeMs,
+  );
+  const fresh = BUILT.every((file) => {
+    const built = join(root, 'dist', file);
+    return existsSync(built) && statSync(built).mtimeMs >= sources;
+  });
+  if (fresh) return;
   execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
 }
 

@@ -1,0 +1,60 @@
+/** Text output of the CLI: durations, ages and aligned tables. */
+
+/** `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`. */
+export function formatDuration(ms: number): string {
+  const value = Math.max(0, Math.round(ms));
+  if (value < 1000) return `${value}ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(1)}s`;
+  const seconds = Math.floor(value / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${pad(seconds % 60)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}h${pad(minutes % 60)}m`;
+  const hours = Math.floor(minutes / 60);
+  return `${Math.floor(hours / 24)}d${pad(hours % 24)}h`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `12.3s ago` for a past time, `in 4.0s` for a future one (both relative to `now`). */
+export function relative(at: number, now: number): string {
+  return at <= now ? `${formatDuration(now - at)} ago` : `in ${formatDuration(at - now)}`;
+}
+
+/**
+ * Columns padded to their widest cell, two spaces apart. With `width`, the
+ * last column is cut to fit (a long error message must not wrap a table).
+ */
+export function table(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  { indent = '  ', width }: { indent?: string; width?: number } = {},
+): string[] {
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) => {
+    const text =
+      indent +
+      cells
+        .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ');
+    return width === undefined ? text.trimEnd() : truncate(text.trimEnd(), width);
+  };
+  return [line(headers), ...rows.map(line)];
+}
+
+/** Cut `text` to `width` characters, ending with `…` when cut. */
+export function truncate(text: string, width: number): string {
+  if (width < 2 || text.length <= width) return text;
+  return `${text.slice(0, width - 1)}…`;
+}
+
+/** One line of an error message: the first line, white space collapsed. */
+export function oneLine(text: string): string {
+  return (text.split('\n')[0] ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** `1 job`, `2 jobs`. */
+export function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}

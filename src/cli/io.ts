@@ -1,0 +1,25 @@
+/**
+ * Where a command writes. Commands never call `console` (the library's lint
+ * rule) nor `process.exit`: they write here and return an exit code.
+ */
+export interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Write a line (or lines) to stdout. */
+  out(text: string): void;
+  /** Write a line (or lines) to stderr. */
+  err(text: string): void;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    out: (text) => void process.stdout.write(`${text}\n`),
+    err: (text) => void process.stderr.write(`${text}\n`),
+  };
+}

@@ -1,0 +1,101 @@
+import type { ConnectedPool, JobCounts, JobInfo, QueueMetrics } from 'redis-worker-pool';
+import { formatDuration, plural, table } from './format.js';
+import { jobTable } from './job-table.js';
+import { redisNow, type OpenQueue } from './open-queue.js';
+
+/** What `worker-pool status` shows, as `--json` prints it. */
+export interface StatusSnapshot {
+  readonly queue: string;
+  readonly prefix: string;
+  /** `host:port` of Redis, never the URL. */
+  readonly redis: string;
+  /** Now on the Redis clock (ms). */
+  readonly time: number;
+  readonly paused: boolean;
+  readonly counts: JobCounts;
+  /**
+   * Jobs finished per minute over the last 60 seconds: the minute under way,
+   * plus the share of the previous minute that is still inside the window.
+   */
+  readonly lastMinute: { readonly completed: number; readonly failed: number };
+  /** The raw per-minute counts: the previous minute and the one under way. */
+  readonly minutes: QueueMetrics['minutes'];
+  readonly pools: readonly ConnectedPool[];
+  /** The oldest-lease-first active jobs, at most `activeLimit`. */
+  readonly active: readonly JobInfo[];
+}
+
+export async function readStatus(open: OpenQueue, activeLimit: number): Promise<StatusSnapshot> {
+  const { queue } = open;
+  const [counts, paused, metrics, pools, active, time] = await Promise.all([
+    queue.getCounts(),
+    queue.isPaused(),
+    queue.getMetrics(2),
+    queue.getPools(),
+    queue.getJobs('active', { limit: activeLimit }),
+    redisNow(open.client),
+  ]);
+  const [previous, current] = metrics.minutes;
+  // The window is the last 60 s: all of this minute, and the end of the previous one.
+  const share = current ? 1 - Math.min(1, Math.max(0, (time - current.at) / 60_000)) : 0;
+  const rate = (field: 'completed' | 'failed') =>
+    Math.round((current?.[field] ?? 0) + (previous?.[field] ?? 0) * share);
+  return {
+    queue: open.name,
+    prefix: open.prefix,
+    redis: open.target.label,
+    time,
+    paused,
+    counts,
+    lastMinute: { completed: rate('completed'), failed: rate('failed') },
+    minutes: metrics.minutes,
+    pools,
+    active,
+  };
+}
+
+/** The text of `worker-pool status`, one string per line. */
+export function renderStatus(s: StatusSnapshot, width?: number): string[] {
+  const c = s.counts;
+  const slots = s.pools.reduce((sum, pool) => sum + pool.concurrency, 0);
+  const busy = s.pools.reduce((sum, pool) => sum + pool.active, 0);
+  const lines = [
+    `Queue ${s.queue} (prefix ${s.prefix}, Redis ${s.redis})${s.paused ? ': PAUSED, pools do not claim jobs (worker-pool resume)' : ''}`,
+    '',
+    `  Jobs         ${c.waiting} waiting, ${c.delayed} delayed, ${c.active} active, ${c.completed} completed, ${c.failed} failed`,
+    `  Last minute  ${s.lastMinute.completed} completed, ${s.lastMinute.failed} failed`,
+    `  Pools        ${plural(s.pools.length, 'pool')} connected, ${busy}/${slots} workers busy`,
+  ];
+  if (s.pools.length > 0) {
+    lines.push('', 'Pools');
+    lines.push(
+      ...table(
+        ['HOST', 'PID', 'WORKERS', 'ACTIVE', 'UP', 'SEEN', 'ID'],
+        s.pools.map((pool) => [
+          pool.hostname,
+          String(pool.pid),
+          String(pool.concurrency),
+          String(pool.active) + (pool.paused ? ' (paused)' : ''),
+          // startedAt is the pool's own clock; the difference is close enough for "up".
+          pool.startedAt > 0 ? formatDuration(s.time - pool.startedAt) : '',
+          `${formatDuration(pool.lastSeenAgo)} ago`,
+          pool.id,
+        ]),
+        { width },
+      ),
+    );
+  }
+  if (s.active.length > 0) {
+    const more = c.active > s.active.length ? ` (oldest ${s.active.length} of ${c.active})` : '';
+    lines.push('', `Active jobs${more}`);
+    lines.push(...jobTable('active', s.active, s.time, width));
+  }
+  const empty = c.waiting + c.delayed + c.active + c.completed + c.failed === 0;
+  if (empty && s.pools.length === 0) {
+    lines.push(
+      '',
+      `No jobs and no pools on queue ${s.queue} with prefix ${s.prefix}: check --queue, --prefix and the Redis URL.`,
+    );
+  }
+  return lines;
+}
