@@ -8,22 +8,33 @@ import { join } from 'node:path';
  * Find a Redis for the examples: `REDIS_URL` (or `REDIS_PUBLIC_URL`) when set;
  * else a Redis answering on 127.0.0.1:6379; else a temporary `redis-server`
  * started here (stopped by `stop()`); else an error that says how to get one.
+ * `allowTemporary: false` skips the temporary server, for processes that must
+ * share one Redis with others (a producer, separate workers).
  */
-export async function findRedis(): Promise<{
+export async function findRedis({
+  allowTemporary = true,
+}: { allowTemporary?: boolean } = {}): Promise<{
   url: string;
   description: string;
+  /** A server started here, gone after `stop()`. */
+  temporary: boolean;
   stop: () => Promise<void>;
 }> {
   const fromEnv = process.env.REDIS_URL ?? process.env.REDIS_PUBLIC_URL;
-  if (fromEnv) return { url: fromEnv, description: 'REDIS_URL', stop: async () => {} };
+  if (fromEnv)
+    return { url: fromEnv, description: 'REDIS_URL', temporary: false, stop: async () => {} };
   if (await answersPing(6379)) {
     return {
       url: 'redis://127.0.0.1:6379',
       description: 'the Redis on 127.0.0.1:6379',
+      temporary: false,
       stop: async () => {},
     };
   }
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0) {
+  if (
+    allowTemporary &&
+    spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+  ) {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'rwp-example-'));
     const child = spawn(
@@ -38,12 +49,19 @@ export async function findRedis(): Promise<{
     return {
       url: `redis://127.0.0.1:${port}`,
       description: `a temporary redis-server on port ${port}`,
+      temporary: true,
       stop: async () => {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
         rmSync(dir, { recursive: true, force: true });
       },
     };
+  }
+  if (!allowTemporary) {
+    throw new Error(
+      'No shared Redis found: set REDIS_URL=redis://host:port or start Redis on 127.0.0.1:6379, so that ' +
+        'the producer, the workers and the assembler all use the same one.',
+    );
   }
   throw new Error(
     'No Redis found. Set REDIS_URL=redis://host:port, start Redis on 127.0.0.1:6379, or install redis-server ' +

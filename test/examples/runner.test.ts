@@ -1,0 +1,109 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { redisUrl, uniquePrefix } from '../support/redis.js';
+import { runExample, type ExampleProcess } from '../support/run-example.js';
+
+const RUNNER = 'examples/ebook/run.ts';
+
+describe('the ebook runner (npm run ebook), offline, as a child process', () => {
+  let out: string;
+  let mock: MockOpenAI;
+  let prefix: string;
+  const started: ExampleProcess[] = [];
+  // Offline, quick, and pointed at a mock API that must never be called.
+  const env = () => ({
+    REDIS_URL: redisUrl(),
+    OPENAI_BASE_URL: mock.url,
+    OFFLINE_LATENCY_MS: '100',
+    CONCURRENT_WORKERS: '3',
+    PROCESSING_DELAY: '0',
+  });
+  const run = (args: string[]) => {
+    const p = runExample(RUNNER, [...args, '--prefix', prefix, '--out', out], env());
+    started.push(p);
+    return p;
+  };
+
+  beforeEach(async () => {
+    out = await mkdtemp(join(tmpdir(), 'rwp-ebook-'));
+    mock = await startMockOpenAI();
+    prefix = uniquePrefix('ebook-runner');
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => p.terminate()));
+    await mock.close();
+    await rm(out, { recursive: true, force: true });
+  });
+
+  async function readEbook(): Promise<{ markdown: string; html: string }> {
+    const files = await readdir(out);
+    const md = files.filter((f) => f.endsWith('.md'));
+    const html = files.filter((f) => f.endsWith('.html'));
+    expect(md).toHaveLength(1);
+    expect(html).toHaveLength(1);
+    return {
+      markdown: await readFile(join(out, md[0]!), 'utf8'),
+      html: await readFile(join(out, html[0]!), 'utf8'),
+    };
+  }
+
+  function expectPagesInOrder(text: string, pattern: (n: number) => string, pages: number) {
+    let at = -1;
+    for (let n = 1; n <= pages; n++) {
+      const next = text.indexOf(pattern(n), at + 1);
+      expect(next, `page ${n} after page ${n - 1}`).toBeGreaterThan(at);
+      at = next;
+    }
+  }
+
+  it('writes a full ebook offline, pages in order, as Markdown and self-contained HTML, with no network', async () => {
+    const runner = run(['--topic', 'Honey bees', '--pages', '8']);
+    expect(await runner.exited).toBe(0);
+    const output = runner.output();
+    expect(output.split('\n')[0]).toMatch(/^!!! OFFLINE MODE: OPENAI_API_KEY is not set/);
+    expect(output).toMatch(/\[Stats\] .*Processed: 8 \| Success: 8 \| Failed: 0/);
+
+    const { markdown, html } = await readEbook();
+    expect(markdown).toMatch(/^# Honey bees: A Short Guide\n/);
+    expect(markdown).toContain('OFFLINE MODE');
+    expectPagesInOrder(markdown, (n) => `## ${n}. `, 8);
+    expectPagesInOrder(markdown, (n) => `Placeholder page ${n} of 8`, 8);
+
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain('class="offline"');
+    expectPagesInOrder(html, (n) => `<section id="page-${n}">`, 8);
+    // Self-contained: no script, stylesheet, image or anything else fetched from elsewhere.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=/i);
+    // Offline means offline: the model API was never called.
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('splits the work: --produce-only adds the ebook, --worker processes write it, --assemble collects it', async () => {
+    const producer = run(['--produce-only', '--topic', 'Sourdough bread', '--pages', '6']);
+    expect(await producer.exited).toBe(0);
+    const id = producer.output().trim().split('\n').at(-1)!;
+    expect(id).toMatch(/^\d+-[0-9a-f]+$/);
+
+    const assembler = run(['--assemble', id]);
+    const workers = [run(['--worker']), run(['--worker'])];
+    expect(await assembler.exited).toBe(0);
+    expect(assembler.output()).toMatch(/6 of 6 pages/);
+    const { markdown } = await readEbook();
+    expect(markdown).toContain('# Sourdough bread: A Short Guide');
+    expectPagesInOrder(markdown, (n) => `Placeholder page ${n} of 6`, 6);
+
+    // A worker stops gracefully on SIGTERM, with exit code 0 and its stats.
+    for (const worker of workers) {
+      await worker.waitForOutput(/Worker running/);
+      expect(await worker.terminate()).toBe(0);
+      expect(worker.output()).toMatch(/\[Stats\] /);
+      expect(worker.output()).toContain('[Worker Pool] Closed.');
+    }
+    const processed = workers.map((w) => Number(/Processed: (\d+)/.exec(w.output())?.[1] ?? 0));
+    expect(processed.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(mock.requests).toHaveLength(0);
+  });
+});
