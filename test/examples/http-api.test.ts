@@ -1,0 +1,121 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createEbookPageHandler,
+  createOutlinePlanner,
+  generatorConfigFromEnv,
+} from '../../examples/ebook/generator.js';
+import { createEbookApi } from '../../examples/http-api/ebook-api.js';
+import { useEbookQueue } from '../support/ebook.js';
+
+/** Read a server-sent event stream until `done` (or `error`); returns the events in order. */
+async function readEvents(
+  url: string,
+): Promise<{ event: string; data: Record<string, unknown> }[]> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body!) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+    }
+    if (events.some((e) => e.event === 'done' || e.event === 'error')) break;
+  }
+  return events;
+}
+
+describe('the ebook HTTP API (offline generator)', () => {
+  const h = useEbookQueue('ebook-api');
+  let server: Server;
+  let base: string;
+
+  beforeEach(async () => {
+    const config = { ...generatorConfigFromEnv({}), offlineLatency: 60 };
+    const queue = h.queue();
+    const pool = h.pool({ page: createEbookPageHandler(config) }, { concurrency: 3 });
+    await pool.start();
+    server = createEbookApi({ queue, planOutline: createOutlinePlanner(config), maxPages: 20 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const post = (body: unknown, contentType = 'application/json') =>
+    fetch(`${base}/api/ebook`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('adds an ebook, streams its progress, then returns its pages in order', async () => {
+    const created = await post({ topic: 'Honey bees', pages: 6 });
+    expect(created.status).toBe(202);
+    const {
+      id,
+      events: eventsUrl,
+      status: statusUrl,
+    } = (await created.json()) as Record<string, string>;
+    expect(id).toMatch(/^\d+-[0-9a-f]+$/);
+
+    const events = await readEvents(`${base}${eventsUrl}`);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({
+      event: 'done',
+      data: { id, total: 6, completed: 6, failed: 0, done: true },
+    });
+    const progress = events
+      .filter((e) => e.event === 'progress')
+      .map((e) => Number(e.data.completed));
+    expect(progress.length).toBeGreaterThan(0);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+
+    const response = await fetch(`${base}${statusUrl}`);
+    expect(response.status).toBe(200);
+    const ebook = (await response.json()) as {
+      done: boolean;
+      pages: { index: number; state: string; text: string }[];
+    };
+    expect(ebook.done).toBe(true);
+    expect(ebook.pages.map((p) => p.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    ebook.pages.forEach((p, i) => {
+      expect(p.state).toBe('completed');
+      expect(p.text).toContain(`Placeholder page ${i + 1} of 6`);
+    });
+  });
+
+  it('reports progress without pages while the ebook is being written', async () => {
+    const { id } = (await (await post({ topic: 'Tides', pages: 20 })).json()) as { id: string };
+    const body = (await (await fetch(`${base}/api/ebook/${id}`)).json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ id, topic: 'Tides', total: 20, done: false });
+    expect(body.pages).toBeUndefined();
+  });
+
+  it('refuses bad requests with a clear message', async () => {
+    const bad = async (response: Response, status: number, message: RegExp) => {
+      expect(response.status).toBe(status);
+      expect(((await response.json()) as { error: string }).error).toMatch(message);
+    };
+    await bad(await post({ pages: 3 }), 400, /`topic`/);
+    await bad(await post({ topic: 'x', pages: 0 }), 400, /`pages` to be an integer from 1 to 20/);
+    await bad(await post({ topic: 'x', pages: 21 }), 400, /from 1 to 20/);
+    await bad(await post('{not json'), 400, /JSON object/);
+    await bad(await post('topic=x', 'application/x-www-form-urlencoded'), 415, /JSON/);
+    await bad(await fetch(`${base}/api/ebook/nope`), 404, /No ebook nope/);
+    await bad(await fetch(`${base}/api/ebook/nope/events`), 404, /No ebook nope/);
+    await bad(await fetch(`${base}/api/ebook`), 405, /POST/);
+    await bad(await fetch(`${base}/elsewhere`), 404, /No route/);
+  });
+});
