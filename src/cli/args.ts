@@ -63,8 +63,8 @@ export function parseCommandArgs(
 function toUsageError(command: string, specs: FlagSpecs, error: unknown): UsageError {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  // parseArgs quotes the flag as it was typed: '--concurency', '-x', '--limit <value>'.
-  const flag = /'(-{1,2}[^' =]+)/.exec(message)?.[1];
+  // parseArgs quotes the flag: '--concurency', '-x', '-n, --limit <value>'.
+  const flag = /'(?:-\w, )?(-{1,2}[^' =,]+)/.exec(message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) {
     const suggestion = closest(flag.replace(/^-+/, ''), Object.keys(specs));
     return new UsageError(
@@ -164,4 +164,16 @@ export function integerFlag(
     throw new UsageError(`Expected \`--${name}\` to be an integer${bounds}, got \`${raw}\``);
   }
   return value;
+}
+
+/** `50/60000`, `50/60s`, `5/1m`: at most `max` jobs start per `duration` ms. */
+export function parseRateLimit(value: string): { max: number; duration: number } {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*(ms|s|m)?\s*$/.exec(value);
+  if (!match) {
+    throw new UsageError(
+      `Expected \`--rate-limit\` to be <max>/<duration>, e.g. 50/60s or 50/60000 (ms), got \`${value}\``,
+    );
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000 }[match[3] ?? 'ms'] ?? 1;
+  return { max: Number(match[1]), duration: Number(match[2]) * unit };
 }

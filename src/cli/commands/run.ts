@@ -1,6 +1,6 @@
 import { optionsFromEnv, Queue, WorkerPool, type WorkerPoolOptions } from 'redis-worker-pool';
 import type { WorkerPoolMetrics } from 'redis-worker-pool/metrics';
-import { integerFlag, stringFlag, type ParsedArgs } from '../args.js';
+import { integerFlag, parseRateLimit, stringFlag, type ParsedArgs } from '../args.js';
 import { CliError, EXIT_OK, UsageError } from '../cli-error.js';
 import { DEFAULT_QUEUE, HELP_FLAG, QUEUE_FLAGS, type Command } from '../command.js';
 import { formatDuration } from '../format.js';
@@ -253,18 +253,6 @@ function poolOptions(args: ParsedArgs, io: Io): WorkerPoolOptions {
   const prefix = stringFlag(args, 'prefix');
   if (prefix !== undefined) options.prefix = prefix;
   return options;
-}
-
-/** `50/60000`, `50/60s`, `5/1m`: at most `max` jobs start per `duration` ms. */
-export function parseRateLimit(value: string): { max: number; duration: number } {
-  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*(ms|s|m)?\s*$/.exec(value);
-  if (!match) {
-    throw new UsageError(
-      `Expected \`--rate-limit\` to be <max>/<duration>, e.g. 50/60s or 50/60000 (ms), got \`${value}\``,
-    );
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000 }[match[3] ?? 'ms'] ?? 1;
-  return { max: Number(match[1]), duration: Number(match[2]) * unit };
 }
 
 async function loadMetrics(): Promise<WorkerPoolMetrics> {
