@@ -24,6 +24,7 @@ export interface BatchOptions {
 }
 
 export const DEFAULT_BATCH_TTL = 7 * 24 * 3600;
+const MAX_BATCH_TTL = 10 * 365 * 24 * 3600;
 
 /** A batch's progress, from `getBatch()` and `waitForBatch()`'s `onProgress`. */
 export interface BatchProgress {
@@ -74,7 +75,11 @@ export function resolveBatchOptions(options: unknown): { batchId: string; ttl: n
       );
     }
   }
-  const ttl = o.ttl === undefined ? DEFAULT_BATCH_TTL : checkInteger('ttl', o.ttl, { min: 1 });
+  // At most ten years: Redis takes the TTL as an integer, and the script must never hand it a float.
+  const ttl =
+    o.ttl === undefined
+      ? DEFAULT_BATCH_TTL
+      : checkInteger('ttl', o.ttl, { min: 1, max: MAX_BATCH_TTL });
   return { batchId, ttl };
 }
 

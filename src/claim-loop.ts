@@ -181,33 +181,31 @@ export class ClaimLoop {
   }
 
   /**
-   * One move call, retried with backoff while Redis is unreachable. Reports
-   * are never dropped: if the call fails they go back to the front of the queue.
+   * One move call, retried with backoff, unchanged, until Redis answers.
+   * Unchanged matters: the call may have run before its reply was lost, and
+   * the script recognises a retry by its token prefix and returns what the
+   * first run did, so nothing is applied twice and no claimed job is left
+   * behind. Only `abandon()` (closing with Redis gone) stops the retries.
    */
   async #move(pending: PendingReport[], claim: number) {
+    const params = {
+      leaseDuration: this.#options.leaseDuration,
+      claim,
+      tokenPrefix: `${this.#options.poolId}.${++this.#calls}`,
+      defaultAttempts: this.#options.defaultAttempts,
+      limiter: this.#options.limiter,
+      reports: pending.map((p) => p.report),
+    };
     try {
-      return await pRetry(
-        () =>
-          this.#scripts.move({
-            leaseDuration: this.#options.leaseDuration,
-            claim: this.#stopped ? 0 : claim,
-            tokenPrefix: `${this.#options.poolId}.${++this.#calls}`,
-            defaultAttempts: this.#options.defaultAttempts,
-            limiter: this.#options.limiter,
-            reports: pending.map((p) => p.report),
-          }),
-        {
-          retries: pending.length > 0 ? 1_000_000 : 3,
-          minTimeout: 50,
-          maxTimeout: 2000,
-          onFailedAttempt: ({ error, attemptNumber }) => {
-            if (attemptNumber === 1)
-              this.#host.onError(error, 'claiming jobs and reporting results');
-          },
-          shouldRetry: () => pending.length > 0 || !this.#stopped,
-          signal: this.#abandon.signal,
+      return await pRetry(() => this.#scripts.move(params), {
+        retries: Number.MAX_SAFE_INTEGER,
+        minTimeout: 50,
+        maxTimeout: 2000,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (attemptNumber === 1) this.#host.onError(error, 'claiming jobs and reporting results');
         },
-      );
+        signal: this.#abandon.signal,
+      });
     } catch (error) {
       if (this.#abandon.signal.aborted) {
         for (const p of pending) p.resolve('unsent');

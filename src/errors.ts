@@ -195,13 +195,23 @@ export class OptionRangeError extends RangeError {
 
 /** Serialise an error for storage with the job; never throws. */
 export function toStoredError(error: Error): StoredError {
-  const stored: StoredError = {
-    name: typeof error.name === 'string' ? error.name : 'Error',
-    message: typeof error.message === 'string' ? error.message : String(error.message),
+  // Each property on its own: an error with a throwing getter still stores what it can.
+  const read = (get: () => unknown): unknown => {
+    try {
+      return get();
+    } catch {
+      return undefined;
+    }
   };
-  const code = (error as { code?: unknown }).code;
+  const name = read(() => error.name);
+  const message = read(() => error.message);
+  const stored: StoredError = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : String(read(() => String(message)) ?? ''),
+  };
+  const code = read(() => (error as { code?: unknown }).code);
   if (typeof code === 'string' || typeof code === 'number') stored.code = String(code);
-  if (typeof error.stack === 'string')
-    stored.stack = error.stack.split('\n').slice(0, 12).join('\n');
+  const stack = read(() => error.stack);
+  if (typeof stack === 'string') stored.stack = stack.split('\n').slice(0, 12).join('\n');
   return stored;
 }

@@ -114,7 +114,11 @@ export class JobExecutor<J> {
       handedBack: false,
     };
     this.#running.set(claimed.token, entry);
-    void this.#run(entry, claimedAt);
+    // #run handles every outcome of the handler itself; this only keeps a bug of
+    // ours from becoming an unhandled rejection that would kill the process.
+    this.#run(entry, claimedAt).catch((error: unknown) =>
+      this.#host.onError(error, 'running a job'),
+    );
   }
 
   async #run(entry: Running, claimedAt: number): Promise<void> {

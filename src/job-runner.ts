@@ -24,12 +24,33 @@ export type AttemptOutcome =
 
 /** A thrown non-Error becomes an Error that says what was thrown. */
 export function coerceError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  const description = inspect(thrown, { depth: 2, breakLength: Infinity, maxStringLength: 200 });
-  return new NonErrorThrownError(
-    thrown,
-    description.length > 300 ? `${description.slice(0, 297)}...` : description,
-  );
+  try {
+    if (thrown instanceof Error) {
+      // Everything downstream (logs, events, the stored error) reads these: an
+      // Error whose getters throw is replaced by one that says so.
+      void [thrown.name, thrown.message, thrown.stack, (thrown as { code?: unknown }).code];
+      return thrown;
+    }
+    const description = inspect(thrown, { depth: 2, breakLength: Infinity, maxStringLength: 200 });
+    return new NonErrorThrownError(
+      thrown,
+      description.length > 300 ? `${description.slice(0, 297)}...` : description,
+    );
+  } catch (unreadable) {
+    const reason = unreadable instanceof Error ? safeMessage(unreadable) : 'unknown reason';
+    return new WorkerPoolError(
+      `Handler threw a value that cannot be read (reading it threw: ${reason})`,
+      'ERR_UNREADABLE_ERROR',
+    );
+  }
+}
+
+function safeMessage(error: Error): string {
+  try {
+    return String(error.message);
+  } catch {
+    return 'unreadable';
+  }
 }
 
 function abortError(reason: unknown): Error {

@@ -13,6 +13,7 @@ import {
 import { PoolClosedError, WorkerPoolError } from './errors.js';
 import { SafeEventEmitter, type WorkerPoolEvents } from './events.js';
 import { HandlerRegistry, type JobHandlers } from './handlers.js';
+import { MAX_TIMER_MS } from './job-options.js';
 import { JobExecutor } from './job-executor.js';
 import type { ClaimedJob, DefaultJobMap, JobMap } from './job.js';
 import { formatDuration } from './logger.js';
@@ -216,7 +217,9 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     if (!this.#closed) {
       const o = checkObject('close options', options);
       checkKnownKeys('close options', o, ['gracePeriod', 'force']);
-      if (o.gracePeriod !== undefined) checkInteger('gracePeriod', o.gracePeriod, { min: 0 });
+      if (o.gracePeriod !== undefined) {
+        checkInteger('gracePeriod', o.gracePeriod, { min: 0, max: MAX_TIMER_MS });
+      }
       if (o.force !== undefined) checkBoolean('force', o.force);
       this.#closed = this.#close(options);
     }

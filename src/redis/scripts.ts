@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RedisClient } from '../connection.js';
 import type { QueueKeys } from './keys.js';
 import addLua from './lua/add-4.lua';
@@ -40,6 +40,11 @@ const COMMANDS = Object.fromEntries(
 type Arg = string | number;
 type Reply = unknown;
 type Command = (...args: Arg[]) => Promise<Reply>;
+
+/** A token unique to one script call, so that a resent call can be recognised. */
+function callToken(): string {
+  return randomBytes(12).toString('base64url');
+}
 
 /** Lua scripts are capped by the number of values `unpack()` can spread (about 8000). */
 export const MAX_JOBS_PER_CALL = 1000;
@@ -128,6 +133,7 @@ export class Scripts {
       batch?.total ?? 0,
       batch?.ttl ?? -1,
       batch?.first ? '1' : '0',
+      callToken(),
       ...jobs,
     ])) as (string | number)[];
   }

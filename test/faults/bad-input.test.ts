@@ -325,7 +325,7 @@ const ROWS = (): Row[] => [
   [
     'addBatch',
     'ttl',
-    badIntegers(1),
+    badIntegers(1, 10 * 365 * 24 * 3600),
     (v) => queue.addBatch([{ name: 'page', data: {} }], { ttl: v as number }),
   ],
   // Waits and reads
@@ -386,7 +386,12 @@ const ROWS = (): Row[] => [
   ],
   // pool.close(options)
   // No upper bound in close(), unlike the pool option: see bad-input.pending.ts.
-  ['close', 'gracePeriod', badIntegers(0), (v) => pool({}).close({ gracePeriod: v as number })],
+  [
+    'close',
+    'gracePeriod',
+    badIntegers(0, MAX_TIMER),
+    (v) => pool({}).close({ gracePeriod: v as number }),
+  ],
   [
     'close',
     'force',

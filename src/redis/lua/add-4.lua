@@ -9,7 +9,10 @@
   ARGV[4] batch total (the whole batch, which may span several calls)
   ARGV[5] batch ttl in seconds, applied when the batch finishes
   ARGV[6] '1' when this call starts the batch: it must not exist yet
-  ARGV[7 + 9i .. 15 + 9i], for job i:
+  ARGV[7] a token unique to this call: a resent call (the connection dropped
+          after the script ran) returns the first run's reply instead of adding
+          the jobs again
+  ARGV[8 + 9i .. 16 + 9i], for job i:
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
@@ -19,6 +22,9 @@
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
+local callKey = base .. 'call:' .. ARGV[7]
+local replay = redis.call('GET', callKey)
+if replay then return cjson.decode(replay) end
 if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 1 then
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
@@ -29,7 +35,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 -- (the client refuses them), so numbered ids never collide with them.
 local numbered = 0
 for i = 0, n - 1 do
-  if ARGV[7 + i * 9] == '' then numbered = numbered + 1 end
+  if ARGV[8 + i * 9] == '' then numbered = numbered + 1 end
 end
 local nextId = 0
 if numbered > 0 then
@@ -38,7 +44,7 @@ end
 
 local ready, delayed, out = {}, {}, {}
 for i = 0, n - 1 do
-  local a = 7 + i * 9
+  local a = 8 + i * 9
   local id = ARGV[a]
   local fresh = 1
   if id == '' then
@@ -76,4 +82,6 @@ if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Wake one idle pool (it cascades the wake-up if there is more work than it can take).
 -- Delayed jobs wake it too, so that it can shorten its wait to their due time.
 if #ready > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
+-- Five minutes covers a resend after any reconnection ioredis would still make.
+redis.call('SET', callKey, cjson.encode(out), 'EX', 300)
 return out

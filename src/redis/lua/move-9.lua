@@ -10,7 +10,12 @@
   ARGV[2] pub/sub channel for finished jobs
   ARGV[3] lease duration (ms)
   ARGV[4] how many jobs to claim (0 to only report)
-  ARGV[5] token prefix, unique to this call; the i-th claimed job gets `<prefix>.<i>`
+  ARGV[5] token prefix, unique to this call; the i-th claimed job gets `<prefix>.<i>`.
+          A call sent again with the same prefix (ioredis resends a command
+          whose reply was lost with the connection; the pool retries a failed
+          call with the same prefix) is a replay: it changes nothing and returns
+          the first run's statuses and claimed jobs, so nothing is applied or
+          claimed twice and no claimed job is orphaned.
   ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs)
   ARGV[7] rate limit: most claims per window, 0 for none
   ARGV[8] rate limit window (ms)
@@ -37,6 +42,24 @@
 local base = ARGV[1]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+local callKey = base .. 'call:' .. ARGV[5]
+local replay = redis.call('GET', callKey)
+if replay then
+  local first = cjson.decode(replay)
+  local claimed = {}
+  for i = 1, #first.claims, 2 do
+    local id, token = first.claims[i], first.claims[i + 1]
+    -- Only jobs this call's lease still holds: one reclaimed since then belongs to someone else.
+    if redis.call('HGET', KEYS[3], id) == token then
+      local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
+      claimed[#claimed + 1] = id
+      claimed[#claimed + 1] = token
+      for j = 1, 10 do claimed[#claimed + 1] = f[j] end
+    end
+  end
+  return { first.statuses, claimed, {}, -1, now, -1, 0 }
+end
 
 local events = {}
 local wake = false
@@ -291,6 +314,16 @@ for state, n in pairs(done) do
     redis.call('INCRBY', key, n)
     redis.call('EXPIRE', key, 3660)
   end
+end
+
+-- Remember what this call did, for a replay of it (see ARGV[5]).
+if #statuses > 0 or #claimed > 0 then
+  local claims = {}
+  for i = 1, #claimed, 12 do
+    claims[#claims + 1] = claimed[i]
+    claims[#claims + 1] = claimed[i + 1]
+  end
+  redis.call('SET', callKey, cjson.encode({ statuses = statuses, claims = claims }), 'PX', 120000)
 end
 
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end

@@ -1,19 +1,8 @@
-// PENDING: fails because of a library bug, kept out of `npm test` until it is fixed
-// (rename to producer-resend.test.ts to run it).
-//
-// The Queue's connection is an ioredis client with its default
-// `autoResendUnfulfilledCommands: true` (src/queue.ts, constructor:
-// `openClient(connection, {}, { reuse: true })`). When the connection drops after
-// Redis ran the add script (src/redis/lua/add-4.lua) but before its reply
-// arrived, ioredis sends the same EVALSHA again on the new connection, and the
-// script runs twice:
-// - add()/addBulk() with queue-numbered ids: HINCRBY seq numbers the job again,
-//   so one add() call leaves two jobs (the caller knows one id), and the handler
-//   runs twice for one logical job.
-// - addBatch(): the resent first chunk finds its own batch and returns
-//   ERR_BATCH_EXISTS (add-4.lua line 23), so addBatch() rejects with
-//   "Batch ... already exists" although the batch and all its jobs were created
-//   and will run; a caller that retries with a fresh batch runs every page twice.
+// When the connection drops after Redis ran the add script but before its reply
+// arrived, ioredis sends the same EVALSHA again on the new connection. That ran
+// the script twice (a bug): add() left two jobs for one call, and addBatch()
+// rejected with "already exists" for a batch it had just created. Each add call
+// now carries a token; a resent call returns the first run's reply.
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';

@@ -1,19 +1,9 @@
-// PENDING: fails because of a library bug, kept out of `npm test` until it is fixed
-// (rename to hostile-errors.test.ts to run it).
-//
-// A handler that throws an Error whose `name`, `message`, `code` or `stack`
-// getter throws (or a Proxy around an Error whose traps throw) is not handled
-// like other failures. In src/job-executor.ts, `#run()` calls `reportFor()`
-// after the attempt, outside any try/catch; `reportFor()` reads `error.code` and
-// calls `toStoredError()` (src/errors.ts, documented "never throws"), which
-// reads `name`, `message`, `code` and `stack` unguarded. The getter's error
-// rejects `#run()`, whose promise is dropped by `void this.#run(entry).finally(...)`
-// in `start()`: an unhandled rejection, which kills a Node process with the
-// default `--unhandled-rejections=throw` (seen with a plain script on dist/: the
-// process exits with the getter's error). With a handler for unhandled
-// rejections installed, the worker slot is never released (a pool with
-// `concurrency: 1` claims nothing again) and the job stays `active` until its
-// lease expires, only to meet the same fate on its next attempt.
+// A handler that throws an Error whose `name`, `message`, `code` or `stack` getter
+// throws (or a Proxy around an Error whose traps throw) is handled like any other
+// failure. It was not (a bug): reading those properties after the attempt threw
+// outside any try/catch, an unhandled rejection that killed the process, or left
+// the worker slot taken for good. coerceError() now replaces such an error with
+// one that says so, and toStoredError() reads each property on its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobFailedError, Queue, WorkerPool } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';

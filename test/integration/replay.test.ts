@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { queueKeys } from '../../src/redis/keys.js';
+import { Scripts, type MoveParams } from '../../src/redis/scripts.js';
+import { rawClient, uniquePrefix } from '../support/redis.js';
+
+/**
+ * A script call can run and lose its reply with the connection; ioredis then
+ * sends it again. Replays must change nothing and answer like the first run.
+ */
+describe('script calls sent twice', () => {
+  const clients: ReturnType<typeof rawClient>[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.quit()));
+  });
+
+  function setup() {
+    const client = rawClient();
+    clients.push(client);
+    const keys = queueKeys(uniquePrefix('replay'), 'q');
+    return { client, keys, scripts: new Scripts(client, keys) };
+  }
+
+  const job = (name: string) => ['', name, '{}', '', '', '1000:-1', '-1:-1', 0, ''];
+  const move = (overrides: Partial<MoveParams>): MoveParams => ({
+    leaseDuration: 30_000,
+    claim: 0,
+    tokenPrefix: 'pool.1',
+    defaultAttempts: 4,
+    limiter: { max: 0, duration: 0 },
+    reports: [],
+    ...overrides,
+  });
+
+  it('claims nothing more when a claim is replayed, and returns the same jobs with the same leases', async () => {
+    const { scripts, client, keys } = setup();
+    await scripts.add(undefined, [...job('a'), ...job('b'), ...job('c')]);
+    const first = await scripts.move(move({ claim: 2, tokenPrefix: 'pool.7' }));
+    const again = await scripts.move(move({ claim: 2, tokenPrefix: 'pool.7' }));
+    expect(first.claimed.filter((_, i) => i % 12 < 2)).toEqual(['1', 'pool.7.1', '2', 'pool.7.2']);
+    expect(again.claimed).toEqual(first.claimed);
+    expect(await client.zcard(keys.active)).toBe(2);
+    expect(await client.llen(keys.wait)).toBe(1);
+  });
+
+  it('applies a replayed report once and answers it as the first run did', async () => {
+    const { scripts, client, keys } = setup();
+    await scripts.add({ id: 'b1', total: 1, ttl: 60, first: true }, [...job('a').slice(0, 8), 0]);
+    await scripts.move(move({ claim: 1, tokenPrefix: 'pool.1' }));
+    const report = {
+      id: '1',
+      token: 'pool.1.1',
+      kind: 'c' as const,
+      payload: '"done"',
+      attempt: 1,
+      startedAt: Date.now(),
+      delay: 0,
+      keep: '0:-1', // removed as it completes: the hardest case, nothing left to check against
+      batchId: 'b1',
+      batchIndex: '0',
+    };
+    const first = await scripts.move(move({ tokenPrefix: 'pool.2', reports: [report] }));
+    const again = await scripts.move(move({ tokenPrefix: 'pool.2', reports: [report] }));
+    expect(first.statuses).toEqual(['ok']);
+    expect(again.statuses).toEqual(['ok']);
+    expect(await client.hmget(keys.batch('b1'), 'completed', 'failed')).toEqual(['1', '0']);
+    expect(await client.get(keys.metrics('completed', Math.floor(first.now / 60_000)))).toBe('1');
+  });
+
+  it('adds the jobs of a replayed add call once, and returns the same ids', async () => {
+    const { client, keys } = setup();
+    // The token is made per call inside Scripts.add; replay it by calling the script directly.
+    const command = Object.keys(client).find((k) => k.startsWith('rwp_add_')) as string;
+    const call = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
+      command
+    ]!;
+    const args = [
+      keys.wait,
+      keys.delayed,
+      keys.marker,
+      keys.meta,
+      keys.base,
+      1,
+      '',
+      0,
+      -1,
+      '0',
+      'tok-1',
+      ...job('a'),
+    ];
+    const first = await call.apply(client, args);
+    const again = await call.apply(client, args);
+    expect(again).toEqual(first);
+    expect(await client.llen(keys.wait)).toBe(1);
+  });
+});
