@@ -5,7 +5,8 @@
  * Each sample becomes a module of its own in a temporary folder under
  * test/docs/ (inside what tsconfig.json covers, so `redis-worker-pool` maps to
  * src/ through its `paths`). A sample may use the library's exports without
- * importing them (the import is added, as a reader would), and the few names
+ * importing them (the import is added, as a reader would), relative imports
+ * are from the repository's root (where a reader runs them), and the few names
  * the docs take as given (`connection`, `Jobs`, `handlers`, ...) are declared
  * in samples-prelude.d.ts. One `tsc --noEmit` checks them all; its errors are
  * reported against the Markdown file and line.
@@ -88,8 +89,12 @@ const MODULES = [
   { specifier: 'redis-worker-pool/metrics', ...exportsOf('src/metrics.ts') },
 ];
 
-/** Add the imports a reader would take for granted: library names used but not imported or declared. */
-function withImports(code: string): { header: string[]; body: string } {
+/**
+ * Add the imports a reader would take for granted (library names used but not
+ * imported or declared), and point relative imports, which the docs write from
+ * the repository's root (`./examples/ebook/ebook.js`), at the root from `dir`.
+ */
+function withImports(code: string, dir: string): { header: string[]; body: string } {
   const declared = (name: string) =>
     new RegExp(
       `\\b(?:class|interface|type|const|let|var|function|enum)\\s+${name}\\b|import[^;]*\\b${name}\\b[^;]*from`,
@@ -101,7 +106,14 @@ function withImports(code: string): { header: string[]; body: string } {
     if (names.length > 0) header.push(`import { ${names.join(', ')} } from '${specifier}';`);
   }
   header.push('export {};');
-  return { header, body: code };
+  const body = code.replace(
+    /(from\s+|import\s*\(\s*)(['"])(\.\.?\/[^'"]+)\2/g,
+    (_, lead, quote, path) => {
+      const target = relative(dir, join(root, path)).split('\\').join('/');
+      return `${lead}${quote}${target.startsWith('.') ? target : `./${target}`}${quote}`;
+    },
+  );
+  return { header, body };
 }
 
 describe('code samples in README.md and docs/', () => {
@@ -117,7 +129,7 @@ describe('code samples in README.md and docs/', () => {
     const files = new Map<string, { sample: Sample; offset: number }>();
     samples.forEach((sample, index) => {
       const name = `${String(index).padStart(3, '0')}-${basename(sample.doc, '.md')}-L${sample.line}.ts`;
-      const { header, body } = withImports(sample.code);
+      const { header, body } = withImports(sample.code, dir);
       writeFileSync(join(dir, name), `${header.join('\n')}\n${body}\n`);
       files.set(name, { sample, offset: header.length });
       errors.set(sample.where, []);
