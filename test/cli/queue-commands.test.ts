@@ -1,3 +1,5 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError, type AnyJob, type HandlerContext } from '../../src/index.js';
 import { runCli, startCli } from '../support/cli.js';
@@ -122,6 +124,37 @@ describe('worker-pool status', () => {
       await watcher.stop('SIGKILL').catch(() => {});
     }
   });
+
+  // util-linux `script` runs the CLI on a pseudo-terminal, as a user's shell does.
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)(
+    '--watch on a terminal redraws in place, and restores the cursor on Ctrl+C',
+    async () => {
+      const command = [
+        'stty cols 120 rows 40;',
+        `exec ${process.execPath} dist/cli.js status --watch --interval 200`,
+        `--prefix ${h.prefix} --redis-url ${redisUrl()}`,
+      ].join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        cwd: join(import.meta.dirname, '..', '..'),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const ESC = String.fromCharCode(27);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      try {
+        await until(() => (out.match(/Every 200 ms/g) ?? []).length >= 2, 'two refreshes');
+        child.stdin.write('\x03'); // Ctrl+C, turned into SIGINT by the terminal
+        expect(await exited).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      expect(out).toContain('\x1b[?25l'); // cursor hidden while redrawing
+      // Back up over the last screen and clear it, then draw the next one.
+      expect(out).toMatch(new RegExp(`${ESC}\\[\\d+A${ESC}\\[0JQueue pages `));
+      expect(out.endsWith('\x1b[?25h')).toBe(true); // and shown again
+    },
+  );
 
   it('--watch --json prints one JSON object per line', async () => {
     const watcher = startCli([
