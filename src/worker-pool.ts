@@ -130,19 +130,21 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         `redis: '${describeConnection(o.connection)}' }`,
     );
     // Both connections wait out Redis restarts instead of failing commands (maxRetriesPerRequest: null).
-    this.#command = openClient(o.connection, { maxRetriesPerRequest: null }, { reuse: true });
-    this.#blocking = openClient(o.connection, { maxRetriesPerRequest: null }, { reuse: false });
-    for (const handle of [this.#command, this.#blocking]) {
+    // One after the other: if the first connection fails, the second is never
+    // opened, rather than torn down mid-handshake (a TLS socket closed in its
+    // handshake raises an error nobody can catch).
+    for (const reuse of [true, false]) {
+      const handle = openClient(o.connection, { maxRetriesPerRequest: null }, { reuse });
+      if (reuse) this.#command = handle;
+      else this.#blocking = handle;
       if (handle.owned) {
         watchConnection(handle.client, log, '[Worker Pool]', (error) =>
           this.#reportError(error, 'Redis connection', false),
         );
       }
+      await waitUntilReadyOrFail(handle.client, o);
     }
-    await Promise.all([
-      waitUntilReadyOrFail(this.#command.client, o),
-      waitUntilReadyOrFail(this.#blocking.client, o),
-    ]);
+    if (!this.#command || !this.#blocking) throw new PoolClosedError();
     const scripts = new Scripts(this.#command.client, this.#keys);
     this.#loop = new ClaimLoop(
       scripts,
@@ -165,6 +167,21 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     );
     this.#executor.attach(scripts, this.#loop);
     this.#scripts = scripts;
+    this.#startedAt = Date.now();
+    // The first heartbeat runs a script on the queue's keys: an ACL that forbids
+    // them (NOPERM) fails start() here, loudly, instead of every claim later.
+    try {
+      await scripts.heartbeat(this.#poolId, this.#info(), false);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new WorkerPoolError(
+        `Redis refused the pool's commands: ${message}`,
+        'ERR_REDIS_REFUSED',
+        {
+          cause: error,
+        },
+      );
+    }
     log.info('[Worker Pool] Redis connection successful.');
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
     for (let i = 1; i <= o.concurrency; i++) perWorker.call(log, `[Worker-${i}] Started`);
@@ -176,8 +193,6 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     );
     if (o.statsInterval > 0)
       this.#statsTimer = setInterval(() => this.#emitStats(), o.statsInterval);
-    this.#startedAt = Date.now();
-    await this.#heartbeat();
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), HEARTBEAT_INTERVAL);
     log.info(`[Worker Pool] All ${o.concurrency} workers started.`);
     this.#loop.wake();
@@ -271,6 +286,15 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   /** Tell Redis this pool is alive, for `queue.getPools()` (and that it left, when closing). */
   async #heartbeat(leaving = false): Promise<void> {
     if (!this.#scripts) return;
+    try {
+      await this.#scripts.heartbeat(this.#poolId, this.#info(), leaving);
+    } catch (error) {
+      // Not worth an error event: the next heartbeat will do, and claims report Redis trouble.
+      this.#options.logger.debug?.(`[Worker Pool] Heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  #info(): string {
     const info: PoolInfo = {
       id: this.#poolId,
       hostname: hostname(),
@@ -281,12 +305,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       startedAt: this.#startedAt,
       heartbeatInterval: HEARTBEAT_INTERVAL,
     };
-    try {
-      await this.#scripts.heartbeat(this.#poolId, JSON.stringify(info), leaving);
-    } catch (error) {
-      // Not worth an error event: the next heartbeat will do, and claims report Redis trouble.
-      this.#options.logger.debug?.(`[Worker Pool] Heartbeat failed: ${(error as Error).message}`);
-    }
+    return JSON.stringify(info);
   }
 
   #freeSlots(): number {

@@ -1,22 +1,9 @@
-// PENDING: fails because of a library bug, kept out of `npm test` until it is fixed
-// (rename to tls-untrusted.test.ts to run it).
-//
 // start() against a TLS Redis whose certificate the client cannot verify rejects
-// with a clear ERR_REDIS_UNAVAILABLE error, as it should, but shortly afterwards
-// the process gets an uncaught exception from a TLS socket:
-//   ERR_SSL_TLSV1_ALERT_DECODE_ERROR "ssl3_read_bytes:tlsv1 alert decode error ... SSL alert number 50"
-// so a caller that catches start()'s error (to retry, or to report it) still dies.
-// Cause: WorkerPool#start opens two connections (command and blocking) and, when
-// the first fails, its catch handler in start() (src/worker-pool.ts) calls
-// closeClient(..., { force: true }) (src/connection.ts), i.e. ioredis
-// `disconnect()`, on the other connection while its TLS handshake is still in
-// progress. ioredis ends that socket and stops listening to it; the server then
-// answers with a TLS alert, emitted as an 'error' on a socket nobody listens to.
-// The same happens with plain ioredis (two rediss:// clients, `disconnect()` on
-// the second from the first one's 'error' handler), so the trigger is the
-// library's cleanup of a connection that is still connecting; waiting for that
-// connection to settle (its first 'error' or 'ready') before disconnecting it
-// would avoid it.
+// with a clear ERR_REDIS_UNAVAILABLE error, and the process lives on. It did not
+// (a bug): start() opened its two connections at once and, when the first failed,
+// disconnected the second in the middle of its TLS handshake; the server's alert
+// then surfaced as an 'error' on a socket nobody listened to, an uncaught
+// exception. The pool now opens the second connection only once the first is up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool, WorkerPoolError } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
