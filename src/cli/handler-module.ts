@@ -1,14 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { JobHandlers } from 'redis-worker-pool';
+import type { DefaultJobMap, JobHandlers } from 'redis-worker-pool';
 import { CliError } from './cli-error.js';
-
-type AnyFunction = (...args: never[]) => unknown;
 
 /** The handlers found in a module, and how to name them in the logs. */
 export interface LoadedHandlers {
-  readonly handlers: JobHandlers<Record<string, { data: unknown; result: unknown }>>;
+  /** Checked by the pool itself: `new WorkerPool()` refuses anything else. */
+  readonly handlers: JobHandlers<DefaultJobMap>;
   /** The job names handled, or `['*']` when one function handles every name. */
   readonly names: readonly string[];
   readonly path: string;
@@ -59,21 +58,18 @@ function findHandlers(module: Record<string, unknown>, spec: string): Omit<Loade
   if (isObject(fallback) && fallback.__esModule === true && 'default' in fallback)
     fallback = fallback.default;
   if (typeof fallback === 'function') {
-    return { handlers: fallback as AnyFunction as JobHandlers<never>, names: ['*'] };
+    return { handlers: fallback as JobHandlers<DefaultJobMap>, names: ['*'] };
   }
   if (isObject(fallback)) source = fallback;
-  const handlers: Record<string, AnyFunction> = {};
+  const handlers: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(source)) {
-    if (name !== 'default' && typeof value === 'function') handlers[name] = value as AnyFunction;
+    if (name !== 'default' && typeof value === 'function') handlers[name] = value;
   }
   const names = Object.keys(handlers);
   if (names.length === 0) {
     throw new CliError(`Handler module ${spec} exports no functions`, { hint: HOW });
   }
-  return {
-    handlers: handlers as unknown as LoadedHandlers['handlers'],
-    names,
-  };
+  return { handlers: handlers as JobHandlers<DefaultJobMap>, names };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
