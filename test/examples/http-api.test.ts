@@ -38,11 +38,12 @@ describe('the ebook HTTP API (offline generator)', () => {
   const h = useEbookQueue('ebook-api');
   let server: Server;
   let base: string;
+  let pool: ReturnType<typeof h.pool>;
 
   beforeEach(async () => {
     const config = { ...generatorConfigFromEnv({}), offlineLatency: 60 };
     const queue = h.queue();
-    const pool = h.pool({ page: createEbookPageHandler(config) }, { concurrency: 3 });
+    pool = h.pool({ page: createEbookPageHandler(config) }, { concurrency: 3 });
     await pool.start();
     server = createEbookApi({ queue, planOutline: createOutlinePlanner(config), maxPages: 20 });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -97,6 +98,7 @@ describe('the ebook HTTP API (offline generator)', () => {
   });
 
   it('reports progress without pages while the ebook is being written', async () => {
+    pool.pause(); // nothing gets written: the ebook stays in progress
     const { id } = (await (await post({ topic: 'Tides', pages: 20 })).json()) as { id: string };
     const body = (await (await fetch(`${base}/api/ebook/${id}`)).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ id, topic: 'Tides', total: 20, done: false });

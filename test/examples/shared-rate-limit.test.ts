@@ -50,7 +50,7 @@ describe('the shared rate limit, across processes', () => {
 
   it('holds across 3 processes: at most `max` requests reach the API in any window', async () => {
     mock = await startMockOpenAI(echoPage(100));
-    const limiter = { max: 3, duration: 1500 };
+    const limiter = { max: 3, duration: 2000 };
     // 2 slots each: 6 slots in all, twice what the limit lets start in a window.
     const base = {
       url: redisUrl(),
@@ -74,8 +74,9 @@ describe('the shared rate limit, across processes', () => {
     const times = mock.requests.map((r) => r.at).sort((a, b) => a - b);
     expect(times).toHaveLength(12);
     // Counted at the API: the (max+1)-th request after any request comes at least a window later,
-    // less a little for the time between a claim in Redis and its request reaching the mock.
-    const slack = 200;
+    // less the spread of the time from a claim in Redis to its request reaching the mock (which
+    // reached 300 ms on a loaded 2-core machine). Without the shared limit, all 12 come at once.
+    const slack = 600;
     for (let i = 0; i + limiter.max < times.length; i++) {
       const inWindow = times.filter(
         (t) => t >= times[i]! && t < times[i]! + limiter.duration - slack,
