@@ -30,8 +30,12 @@ function inline(raw: string): string {
   return s.replace(/\uE000(\d+)\uE000/g, (_, i: string) => codes[Number(i)] ?? '');
 }
 
-/** Render a Markdown page to HTML. `headingShift` demotes headings (a page's `#` becomes `h3`). */
-export function renderMarkdown(markdown: string, headingShift = 2): string {
+/**
+ * Render a Markdown page to HTML. A page sits under its own `h2`, so its
+ * headings start at `h3`: `#` to `###` (the prompt asks for `###`) become
+ * `h3`, deeper ones keep their level.
+ */
+export function renderMarkdown(markdown: string, minLevel = 3): string {
   const lines = markdown.replace(/\r\n?/g, '\n').split('\n');
   const out: string[] = [];
   let paragraph: string[] = [];
@@ -47,7 +51,7 @@ export function renderMarkdown(markdown: string, headingShift = 2): string {
       );
     list = undefined;
     if (quote.length)
-      out.push(`<blockquote>${renderMarkdown(quote.join('\n'), headingShift)}</blockquote>`);
+      out.push(`<blockquote>${renderMarkdown(quote.join('\n'), minLevel)}</blockquote>`);
     quote = [];
   };
 
@@ -71,7 +75,7 @@ export function renderMarkdown(markdown: string, headingShift = 2): string {
     const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
     if (heading) {
       flush();
-      const level = Math.min(6, (heading[1]?.length ?? 1) + headingShift);
+      const level = Math.min(6, Math.max(minLevel, heading[1]?.length ?? 1));
       out.push(`<h${level}>${inline(heading[2] ?? '')}</h${level}>`);
       continue;
     }

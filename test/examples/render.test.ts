@@ -45,9 +45,11 @@ function ebook(texts: (string | Error)[], mode: 'openai' | 'offline' = 'openai')
 describe('writing an ebook out', () => {
   it('renders model Markdown to HTML, escaping any markup the model wrote', () => {
     const html = renderMarkdown(
-      '# Hives\n\nBees **make** *honey* with `wax`.\n\n- one\n- two\n\n1. first\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org)',
+      '# Hives\n\n#### Deep\n\nBees **make** *honey* with `wax`.\n\n- one\n- two\n\n1. first\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org)',
     );
     expect(html).toContain('<h3>Hives</h3>');
+    expect(html).toContain('<h4>Deep</h4>');
+    expect(renderMarkdown('### Sub')).toBe('<h3>Sub</h3>');
     expect(html).toContain(
       '<p>Bees <strong>make</strong> <em>honey</em> with <code>wax</code>.</p>',
     );
