@@ -14,7 +14,7 @@ export interface ClaimLoopHost {
   freeSlots(): number;
   /** Jobs claimed at `now` (Redis time, ms). */
   onClaimed(jobs: ClaimedJob[], now: number): void;
-  onStalled(jobId: string, outcome: 'retry' | 'failed'): void;
+  onStalled(jobId: string, outcome: 'retry' | 'failed', name: string): void;
   /** A claim found no job ready. */
   onQueueEmpty(): void;
   onError(error: Error, context: string): void;
@@ -146,10 +146,11 @@ export class ClaimLoop {
         if (!result) continue;
         try {
           pending.forEach((p, i) => p.resolve(result.statuses[i] ?? 'stale'));
-          for (let i = 0; i + 1 < result.stalled.length; i += 2) {
+          for (let i = 0; i + 2 < result.stalled.length; i += 3) {
             this.#host.onStalled(
               result.stalled[i] as string,
               result.stalled[i + 1] as 'retry' | 'failed',
+              result.stalled[i + 2] as string,
             );
           }
           if (claim > 0) {

@@ -34,7 +34,7 @@ export interface WorkerPoolEvents<J> {
    * This pool found a job whose lease had expired (its pool crashed or hung)
    * and moved it back to `waiting`, or to `failed` when it had no attempts left.
    */
-  stalled: [event: { jobId: string; outcome: 'retry' | 'failed' }];
+  stalled: [event: { jobId: string; name: string; outcome: 'retry' | 'failed' }];
   /**
    * This pool's outcome for an attempt was refused: it no longer held the
    * job's lease (another pool took the job over). Nothing was written.

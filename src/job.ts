@@ -63,7 +63,7 @@ export interface JobInfo<Data = unknown, Result = unknown, Name extends string =
   /** The error of the last failed attempt (kept after a later attempt succeeds). */
   readonly error?: StoredError;
   readonly createdAt: number;
-  /** When the last finished attempt started. */
+  /** When the running attempt (`active`) or the last finished attempt started. */
   readonly processedAt?: number;
   /** When the job reached `completed` or `failed`. */
   readonly finishedAt?: number;

@@ -184,11 +184,8 @@ export class WorkerPoolMetrics {
       failed: ({ job }: { job: { name: string } }) => this.#failed.inc(labels(job)),
       retrying: ({ job }: { job: { name: string } }) => this.#retried.inc(labels(job)),
       rateLimited: ({ job }: { job: { name: string } }) => this.#rateLimited.inc(labels(job)),
-      // The event names the job by id only: its name is read from Redis, when a queue of that name is observed.
-      stalled: async ({ jobId, outcome }: { jobId: string; outcome: string }) => {
-        const name = await this.#jobName(queue, jobId);
-        this.#stalled.inc({ queue, job_name: name, outcome });
-      },
+      stalled: ({ name, outcome }: { name: string; outcome: string }) =>
+        this.#stalled.inc({ queue, job_name: name || 'unknown', outcome }),
     };
     // The listeners' payloads are a subset of the events' (pool.on is typed per job map).
     const on = pool.on.bind(pool) as (event: string, fn: (event: never) => unknown) => unknown;
@@ -210,15 +207,6 @@ export class WorkerPoolMetrics {
       this.#queues.delete(queue.name);
       this.#clearGauges(queue.name);
     };
-  }
-
-  async #jobName(queueName: string, jobId: string): Promise<string> {
-    try {
-      const job = await this.#queues.get(queueName)?.getJob?.(jobId);
-      return job?.name ?? 'unknown';
-    } catch {
-      return 'unknown';
-    }
   }
 
   #read(): Promise<void> {

@@ -160,7 +160,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       {
         freeSlots: () => this.#freeSlots(),
         onClaimed: (jobs, now) => jobs.forEach((claimed) => this.#startJob(claimed, now)),
-        onStalled: (jobId, outcome) => this.#onStalled(jobId, outcome),
+        onStalled: (jobId, outcome, name) => this.#onStalled(jobId, outcome, name),
         onQueueEmpty: () => this.#checkDrained(),
         onError: (error, context) => this.#reportError(error, context),
       },
@@ -318,12 +318,12 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.#executor.start(claimed, claimedAt);
   }
 
-  #onStalled(jobId: string, outcome: 'retry' | 'failed'): void {
+  #onStalled(jobId: string, outcome: 'retry' | 'failed', name: string): void {
     this.#stats.recordStalled();
     this.#options.logger.warn(
       `[Worker Pool] Job ${jobId} stalled (its lease expired); ${outcome === 'retry' ? 'back to waiting' : 'no attempts left: failed'}.`,
     );
-    this.#emit('stalled', { jobId, outcome });
+    this.#emit('stalled', { jobId, name, outcome });
   }
 
   #checkDrained(): void {

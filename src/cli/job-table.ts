@@ -61,12 +61,12 @@ function columns(
       );
     case 'active':
       return table(
-        ['ID', 'NAME', 'ATTEMPT', 'AGE', 'LEASE ENDS', 'BATCH'],
+        ['ID', 'NAME', 'ATTEMPT', 'RUNNING FOR', 'LEASE ENDS', 'BATCH'],
         jobs.map((job) => [
           job.id,
           job.name,
           attempts(job),
-          formatDuration(now - job.createdAt),
+          formatDuration(now - (job.processedAt ?? job.createdAt)),
           job.leaseExpiresAt === undefined ? '' : relative(job.leaseExpiresAt, now),
           batch(job),
         ]),

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { RedisClient } from '../connection.js';
 import type { QueueKeys } from './keys.js';
 import addLua from './lua/add-4.lua';
-import getJobLua from './lua/get-job-4.lua';
+import getJobLua from './lua/get-job-5.lua';
 import heartbeatLua from './lua/heartbeat-2.lua';
 import moveLua from './lua/move-9.lua';
 import releaseLua from './lua/release-4.lua';
@@ -23,7 +23,7 @@ const SOURCES = {
   heartbeat: { lua: heartbeatLua, keys: 2 },
   renew: { lua: renewLua, keys: 2 },
   release: { lua: releaseLua, keys: 4 },
-  getJob: { lua: getJobLua, keys: 4 },
+  getJob: { lua: getJobLua, keys: 5 },
   retryJob: { lua: retryJobLua, keys: 4 },
   removeJob: { lua: removeJobLua, keys: 5 },
 } as const;
@@ -79,7 +79,7 @@ export interface MoveResult {
   statuses: ReportStatus[];
   /** Flat: 12 values per claimed job, see `decodeClaimed`. */
   claimed: (string | null)[];
-  /** Flat: id, 'retry' | 'failed' per reclaimed job. */
+  /** Flat: id, 'retry' | 'failed', job name per reclaimed job. */
   stalled: string[];
   /** Redis time of the earliest delayed job, or -1. */
   nextDue: number;
@@ -217,6 +217,7 @@ export class Scripts {
       k.delayed,
       k.completed,
       k.failed,
+      k.leases,
       k.base,
       id,
     ]);

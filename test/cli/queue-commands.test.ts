@@ -94,7 +94,7 @@ describe('worker-pool status', () => {
 
     const text = await cli('status');
     expect(text.stdout).toContain('1 pool connected');
-    expect(text.stdout).toMatch(/Active jobs\n {2}ID +NAME +ATTEMPT +AGE +LEASE ENDS\n/);
+    expect(text.stdout).toMatch(/Active jobs\n {2}ID +NAME +ATTEMPT +RUNNING FOR +LEASE ENDS\n/);
     expect(text.stdout).toMatch(new RegExp(`\\n  ${job.id} +page +1 +[\\d.]+m?s +in `));
   });
 

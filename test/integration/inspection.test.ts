@@ -51,6 +51,9 @@ describe('inspecting a queue', () => {
     const [active] = await queue.getJobs('active');
     expect(active).toMatchObject({ id: job.id, state: 'active', attempts: 1 });
     expect(active?.leaseExpiresAt).toBeGreaterThan(Date.now());
+    // When the running attempt was claimed, read from its lease.
+    expect(active?.processedAt).toBeGreaterThanOrEqual(active!.createdAt);
+    expect(active?.processedAt).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
   it('lists the pools working on the queue, from their heartbeats, until they close', async () => {

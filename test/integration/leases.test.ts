@@ -47,7 +47,7 @@ describe('leases and crash recovery', () => {
     rescuer.on('stalled', (e) => stalled.push(e));
     await rescuer.start();
     expect(await queue.waitForResult(job.id, { timeout: 10_000 })).toBe('rescued on attempt 2');
-    expect(stalled).toEqual([{ jobId: job.id, outcome: 'retry' }]);
+    expect(stalled).toEqual([{ jobId: job.id, name: 'page', outcome: 'retry' }]);
     expect(rescuer.stats().stalled).toBe(1);
     const info = await queue.getJob(job.id);
     expect(info).toMatchObject({ state: 'completed', attempts: 2 });
@@ -94,7 +94,7 @@ describe('leases and crash recovery', () => {
       name: 'StalledJobError',
       code: 'ERR_JOB_STALLED',
     });
-    expect(stalled).toEqual([{ jobId: job.id, outcome: 'failed' }]);
+    expect(stalled).toEqual([{ jobId: job.id, name: 'page', outcome: 'failed' }]);
   });
 
   it('shares a queue between pools in two processes; every job runs once and both work', async () => {

@@ -36,7 +36,11 @@ describe('script calls sent twice', () => {
     await scripts.add(undefined, [...job('a'), ...job('b'), ...job('c')]);
     const first = await scripts.move(move({ claim: 2, tokenPrefix: 'pool.7' }));
     const again = await scripts.move(move({ claim: 2, tokenPrefix: 'pool.7' }));
-    expect(first.claimed.filter((_, i) => i % 12 < 2)).toEqual(['1', 'pool.7.1', '2', 'pool.7.2']);
+    // Tokens are `<prefix>.<n>.<claim time>`.
+    const [id1, token1, , , , , , , , , , , id2, token2] = first.claimed;
+    expect([id1, id2]).toEqual(['1', '2']);
+    expect(token1).toMatch(/^pool\.7\.1\.\d{13}$/);
+    expect(token2).toMatch(/^pool\.7\.2\.\d{13}$/);
     expect(again.claimed).toEqual(first.claimed);
     expect(await client.zcard(keys.active)).toBe(2);
     expect(await client.llen(keys.wait)).toBe(1);
@@ -45,10 +49,10 @@ describe('script calls sent twice', () => {
   it('applies a replayed report once and answers it as the first run did', async () => {
     const { scripts, client, keys } = setup();
     await scripts.add({ id: 'b1', total: 1, ttl: 60, first: true }, [...job('a').slice(0, 8), 0]);
-    await scripts.move(move({ claim: 1, tokenPrefix: 'pool.1' }));
+    const claim = await scripts.move(move({ claim: 1, tokenPrefix: 'pool.1' }));
     const report = {
       id: '1',
-      token: 'pool.1.1',
+      token: claim.claimed[1] as string,
       kind: 'c' as const,
       payload: '"done"',
       attempt: 1,

@@ -2,12 +2,13 @@
   Read one job and its state. State is where the job is: leased (`active`),
   in `delayed`, `completed` or `failed`, else `waiting`.
 
-  KEYS[1] active   KEYS[2] delayed   KEYS[3] completed   KEYS[4] failed
+  KEYS[1] active   KEYS[2] delayed   KEYS[3] completed   KEYS[4] failed   KEYS[5] leases
   ARGV[1] key prefix of job and batch hashes
   ARGV[2] job id
   Returns: false when there is no such job, else
     { state, n, d, o, a, t, ma, b, bi, r, e, p, f, due-or-deadline }
-    with a batch job's result and error read from its batch.
+    with a batch job's result and error read from its batch, and for an
+    active job `p` = when the running attempt was claimed (from its lease token).
 ]]
 local jobKey = ARGV[1] .. 'job:' .. ARGV[2]
 local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f')
@@ -20,6 +21,11 @@ for i = 1, 4 do
     state, score = names[i], s
     break
   end
+end
+if state == 'active' then
+  -- A lease token ends with its claim time (see move-9.lua): the running attempt's start.
+  local token = redis.call('HGET', KEYS[5], ARGV[2])
+  f[11] = token and string.match(token, '%.(%d+)$') or f[11]
 end
 if f[7] then
   local batch = redis.call('HMGET', ARGV[1] .. 'batch:' .. f[7], 'r:' .. f[8], 'e:' .. f[8])

@@ -34,7 +34,7 @@
               or 'dup' (this lease's report was already applied: a resend)
     claimed:  12 values per job: id, token, then the job hash's
               n d o a t ma kc kf b bi (false where absent)
-    stalled:  2 values per reclaimed job: id, 'retry' or 'failed'
+    stalled:  3 values per reclaimed job: id, 'retry' or 'failed', job name
     next due: due time of the earliest delayed job, or -1
     held until: when claiming may resume, if the queue is rate limited; else -1
     paused: 1 if the queue is paused (`queue.pause()`), else 0
@@ -185,6 +185,7 @@ if #expired > 0 then
         finish(id, jobKey, false, err, attempt, '', f[4] or '-1:-1', '', f[5], f[6])
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'failed'
+        stalled[#stalled + 1] = f[1]
       else
         redis.call('HSET', jobKey, 'a', attempt, 'e', err)
         -- Back to the front of the line: this job was already someone's turn.
@@ -192,6 +193,7 @@ if #expired > 0 then
         wake = true
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'retry'
+        stalled[#stalled + 1] = f[1]
       end
     end
   end
@@ -273,7 +275,8 @@ if count > 0 then
       local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
       -- A job removed while it waited leaves its id behind: skip it.
       if f[1] then
-        local token = ARGV[5] .. '.' .. i
+        -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
+        local token = ARGV[5] .. '.' .. i .. '.' .. now
         scores[#scores + 1] = deadline
         scores[#scores + 1] = id
         tokens[#tokens + 1] = id
