@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StoredError } from './errors.js';
 import { OptionRangeError } from './errors.js';
-import { deserialize } from './serialize.js';
+import { deserialize, serialize } from './serialize.js';
 import {
   checkInteger,
   checkKnownKeys,
@@ -21,6 +21,11 @@ export interface BatchOptions {
   batchId?: string;
   /** Seconds the batch (and its results) stays in Redis after it finishes. @default 604800 (7 days) */
   ttl?: number;
+  /**
+   * Anything JSON about the batch as a whole (an ebook's title and outline),
+   * kept with it and returned by `getBatch()` and `waitForBatch()`.
+   */
+  meta?: unknown;
 }
 
 export const DEFAULT_BATCH_TTL = 7 * 24 * 3600;
@@ -38,6 +43,8 @@ export interface BatchProgress {
   readonly done: boolean;
   readonly createdAt: number;
   readonly finishedAt?: number;
+  /** The `meta` given to `addBatch()`. */
+  readonly meta?: unknown;
 }
 
 /** One job of a batch, at its position: narrow on `state` to read `result` or `error`. */
@@ -61,10 +68,13 @@ export function newBatchId(): string {
   return `${Date.now()}-${randomBytes(4).toString('hex').slice(0, 6)}`;
 }
 
-export function resolveBatchOptions(options: unknown): { batchId: string; ttl: number } {
-  if (options === undefined) return { batchId: newBatchId(), ttl: DEFAULT_BATCH_TTL };
+export function resolveBatchOptions(
+  options: unknown,
+  maxBytes: number,
+): { batchId: string; ttl: number; meta: string } {
+  if (options === undefined) return { batchId: newBatchId(), ttl: DEFAULT_BATCH_TTL, meta: '' };
   const o = checkObject('batch options', options);
-  checkKnownKeys('batch options', o, ['batchId', 'ttl']);
+  checkKnownKeys('batch options', o, ['batchId', 'ttl', 'meta']);
   let batchId = newBatchId();
   if (o.batchId !== undefined) {
     batchId = checkString('batchId', o.batchId);
@@ -80,15 +90,20 @@ export function resolveBatchOptions(options: unknown): { batchId: string; ttl: n
     o.ttl === undefined
       ? DEFAULT_BATCH_TTL
       : checkInteger('ttl', o.ttl, { min: 1, max: MAX_BATCH_TTL });
-  return { batchId, ttl };
+  const meta =
+    o.meta === undefined ? '' : serialize(o.meta, 'Batch meta', { maxBytes, path: 'meta' });
+  return { batchId, ttl, meta };
 }
 
-/** Decode `HMGET total completed failed t f` of a batch hash. */
+/** The batch hash fields `decodeProgress()` reads, in its order. */
+export const PROGRESS_FIELDS = ['total', 'completed', 'failed', 't', 'f', 'm'] as const;
+
+/** Decode the `PROGRESS_FIELDS` of a batch hash. */
 export function decodeProgress(
   id: string,
-  fields: readonly (string | null)[],
+  fields: readonly (string | null | undefined)[],
 ): BatchProgress | null {
-  const [total, completed, failed, createdAt, finishedAt] = fields;
+  const [total, completed, failed, createdAt, finishedAt, meta] = fields;
   if (total === null || total === undefined) return null;
   const progress = {
     id,
@@ -99,6 +114,7 @@ export function decodeProgress(
     done: Number(completed ?? 0) + Number(failed ?? 0) >= Number(total),
     createdAt: Number(createdAt ?? 0),
     ...(finishedAt ? { finishedAt: Number(finishedAt) } : {}),
+    ...(meta ? { meta: deserialize(meta) } : {}),
   };
   return Object.freeze(progress);
 }

@@ -35,7 +35,8 @@ export class RateLimitError extends WorkerPoolError {
   /** Milliseconds to hold the queue, and to wait before this job's next try. */
   readonly retryAfter: number;
   constructor(retryAfter: number, message?: string, options?: { cause?: unknown }) {
-    const ms = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1000;
+    // 0 is "retry now" (a `retry-after: 0`); only a missing or nonsensical delay falls back to 1 s.
+    const ms = Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : 1000;
     super(message ?? `Rate limited: retry after ${ms} ms`, 'ERR_RATE_LIMITED', options);
     this.retryAfter = ms;
   }

@@ -113,9 +113,10 @@ export class FinishWatcher {
   async wait<T>(
     key: string,
     check: (event?: FinishEvent) => Promise<CheckResult<T>>,
-    { timeout, what }: { timeout?: number; what: string },
+    { timeout, what, signal }: { timeout?: number; what: string; signal?: AbortSignal },
   ): Promise<T> {
     if (this.#closed) throw new WorkerPoolError('The queue is closed', 'ERR_QUEUE_CLOSED');
+    signal?.throwIfAborted();
     await this.#subscribe();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -128,6 +129,7 @@ export class FinishWatcher {
         settled = true;
         clearTimeout(timer);
         clearInterval(safety);
+        signal?.removeEventListener('abort', onAbort);
         this.#closers.delete(onClose);
         this.#watchers.get(key)?.delete(trigger);
         if (this.#watchers.get(key)?.size === 0) this.#watchers.delete(key);
@@ -170,6 +172,10 @@ export class FinishWatcher {
           reject(new WorkerPoolError('The queue was closed while waiting', 'ERR_QUEUE_CLOSED')),
         );
       this.#closers.add(onClose);
+      // The caller gave up (an HTTP client went away): stop waiting, with the signal's reason.
+      const onAbort = () => finish(() => reject(signal?.reason));
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort);
       trigger();
     });
   }

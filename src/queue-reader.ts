@@ -1,4 +1,10 @@
-import { decodeItems, decodeProgress, type BatchItem, type BatchProgress } from './batch.js';
+import {
+  decodeItems,
+  decodeProgress,
+  PROGRESS_FIELDS,
+  type BatchItem,
+  type BatchProgress,
+} from './batch.js';
 import type { RedisClient } from './connection.js';
 import { JobNotFoundError, type StoredError } from './errors.js';
 import type { JobInfo, JobState } from './job.js';
@@ -116,14 +122,7 @@ export class QueueReader {
   }
 
   async getBatch(id: string): Promise<BatchProgress | null> {
-    const fields = await this.#client.hmget(
-      this.#keys.batch(id),
-      'total',
-      'completed',
-      'failed',
-      't',
-      'f',
-    );
+    const fields = await this.#client.hmget(this.#keys.batch(id), ...PROGRESS_FIELDS);
     return decodeProgress(id, fields);
   }
 

@@ -1,6 +1,7 @@
 import {
   decodeItems,
   decodeProgress,
+  PROGRESS_FIELDS,
   resolveBatchOptions,
   type AddedBatch,
   type BatchItem,
@@ -49,7 +50,7 @@ import {
   type QueueMetrics,
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
-import { MAX_JOBS_PER_CALL, Scripts } from './redis/scripts.js';
+import { MAX_JOBS_PER_CALL, Scripts, type BatchSpec } from './redis/scripts.js';
 import { deserialize, serialize } from './serialize.js';
 import {
   checkFunction,
@@ -58,6 +59,7 @@ import {
   checkObject,
   checkString,
   describeValue,
+  invalid,
 } from './validate.js';
 
 /** One job for `addBulk()` and `addBatch()`. */
@@ -68,6 +70,8 @@ export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
 export interface WaitOptions {
   /** Give up after this many ms with a `WaitTimeoutError` (the job goes on). @default no limit */
   timeout?: number;
+  /** Stop waiting when this signal aborts (rejects with its reason; the job goes on). */
+  signal?: AbortSignal;
 }
 
 export interface WaitForBatchOptions extends WaitOptions {
@@ -144,20 +148,20 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     options?: BatchOptions,
   ): Promise<AddedBatch<AddedJob<JobData<J, JobName<J>>, JobName<J>>>> {
-    const { batchId, ttl } = resolveBatchOptions(options);
+    const { batchId, ttl, meta } = resolveBatchOptions(options, this.#options.maxPayloadSize);
     if (!Array.isArray(jobs) || jobs.length === 0) {
       throw new OptionTypeError(
         `Expected \`jobs\` to be a non-empty array, got ${describeValue(jobs)}`,
         'jobs',
       );
     }
-    const added = await this.#addMany(jobs, { id: batchId, total: jobs.length, ttl });
+    const added = await this.#addMany(jobs, { id: batchId, total: jobs.length, ttl, meta });
     return { id: batchId, jobs: added };
   }
 
   async #addMany(
     jobs: readonly BulkJob<J>[],
-    batch: { id: string; total: number; ttl: number } | undefined,
+    batch: BatchSpec | undefined,
     single = false,
   ): Promise<AddedJob<JobData<J, JobName<J>>, JobName<J>>[]> {
     this.#assertOpen();
@@ -218,7 +222,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   async #addChunk(
-    batch: { id: string; total: number; ttl: number; first: boolean } | undefined,
+    batch: (BatchSpec & { first: boolean }) | undefined,
     chunk: (string | number)[],
   ): Promise<(string | number)[]> {
     try {
@@ -305,7 +309,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
         }
         return { done: false };
       },
-      { timeout: options.timeout, what: `job ${id}` },
+      { timeout: options.timeout, what: `job ${id}`, signal: options.signal },
     );
   }
 
@@ -332,19 +336,16 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   ): Promise<BatchResult<Result>> {
     this.#assertOpen();
     checkString('id', id);
-    checkWaitOptions(options, ['timeout', 'onProgress']);
+    checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
     let last = '';
     return this.#watcher.wait<BatchResult<Result>>(
       `batch:${id}`,
       async () => {
         const hash = await this.#handle.client.hgetall(this.#keys.batch(id));
-        const progress = decodeProgress(id, [
-          hash.total ?? null,
-          hash.completed ?? null,
-          hash.failed ?? null,
-          hash.t ?? null,
-          hash.f ?? null,
-        ]);
+        const progress = decodeProgress(
+          id,
+          PROGRESS_FIELDS.map((field) => hash[field]),
+        );
         if (!progress) throw new JobNotFoundError(id, 'Batch');
         const seen = `${progress.completed}/${progress.failed}`;
         if (seen !== last) {
@@ -363,7 +364,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
           value: Object.freeze({ ...progress, items: decodeItems<Result>(progress.total, hash) }),
         };
       },
-      { timeout: options.timeout, what: `batch ${id}` },
+      { timeout: options.timeout, what: `batch ${id}`, signal: options.signal },
     );
   }
 
@@ -419,9 +420,15 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 }
 
-function checkWaitOptions(options: unknown, known: readonly string[] = ['timeout']): void {
+function checkWaitOptions(
+  options: unknown,
+  known: readonly string[] = ['timeout', 'signal'],
+): void {
   const o = checkObject('wait options', options);
   checkKnownKeys('wait options', o, known);
   if (o.timeout !== undefined) checkInteger('timeout', o.timeout, { min: 1, max: MAX_TIMER_MS });
   if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    invalid('signal', 'an AbortSignal', o.signal);
+  }
 }

@@ -23,7 +23,7 @@ export interface EbookPlan {
   words: number;
 }
 
-/** An ebook as stored next to its batch, so any process can assemble it. */
+/** An ebook as stored with its batch (the batch's `meta`), so any process can assemble it. */
 export interface EbookMeta extends EbookPlan {
   id: string;
   createdAt: number;
@@ -67,20 +67,11 @@ export const DEFAULT_QUEUE = 'ebook-pages';
 /** How long an ebook (its pages and metadata) stays in Redis after it finishes: 7 days. */
 const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
 
-/**
- * The ebook's metadata lives beside its batch, under the queue's own hash tag,
- * so it lands on the same Redis Cluster slot and expires with it.
- */
-function metaKey(queue: Queue<EbookJobs>, id: string): string {
-  return `${queue.keys.base}ebook:${id}`;
-}
-
-/** Store the plan, then add one page job per outline entry as one batch; returns the ebook. */
+/** Add one page job per outline entry as one batch, the plan as its meta; returns the ebook. */
 export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promise<EbookMeta> {
   const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
   const meta: EbookMeta = { ...plan, id, createdAt: Date.now() };
-  // Metadata first: a process that sees the batch can always find its title and outline.
-  await queue.client.set(metaKey(queue, id), JSON.stringify(meta), 'EX', EBOOK_TTL_SECONDS);
+  // The title and outline travel with the batch: any process that sees it can assemble the ebook.
   await queue.addBatch(
     plan.pages.map((_, index) => ({
       name: 'page' as const,
@@ -94,15 +85,14 @@ export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promis
         words: plan.words,
       },
     })),
-    { batchId: id, ttl: EBOOK_TTL_SECONDS },
+    { batchId: id, ttl: EBOOK_TTL_SECONDS, meta },
   );
   return meta;
 }
 
 /** The stored metadata of an ebook, or `null` if there is none (never added, or expired). */
 export async function getEbookMeta(queue: Queue<EbookJobs>, id: string): Promise<EbookMeta | null> {
-  const raw = await queue.client.get(metaKey(queue, id));
-  return raw === null ? null : (JSON.parse(raw) as EbookMeta);
+  return ((await queue.getBatch(id))?.meta as EbookMeta | undefined) ?? null;
 }
 
 /** One page of an assembled ebook, in order: its text, or why it is missing. */
@@ -135,7 +125,8 @@ export async function getEbook(
   queue: Queue<EbookJobs>,
   id: string,
 ): Promise<{ meta: EbookMeta; progress: BatchProgress; pages?: EbookPage[] } | null> {
-  const [meta, progress] = await Promise.all([getEbookMeta(queue, id), queue.getBatch(id)]);
+  const progress = await queue.getBatch(id);
+  const meta = progress?.meta as EbookMeta | undefined;
   if (!meta || !progress) return null;
   if (!progress.done) return { meta, progress };
   return { meta, progress, pages: toPages(meta, await queue.getBatchResults<PageResult>(id)) };
@@ -149,10 +140,14 @@ export async function getEbook(
 export async function waitForEbook(
   queue: Queue<EbookJobs>,
   id: string,
-  options: { onProgress?: (progress: BatchProgress) => void; timeout?: number } = {},
+  options: {
+    onProgress?: (progress: BatchProgress) => void;
+    timeout?: number;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Ebook> {
   const done = await queue.waitForBatch<PageResult>(id, options);
-  const meta = await getEbookMeta(queue, id);
+  const meta = done.meta as EbookMeta | undefined;
   if (!meta)
     throw new Error(
       `Ebook ${id} has pages but no metadata (it expired, or was not added by this example)`,

@@ -91,30 +91,23 @@ export function createEbookApi(options: EbookApiOptions): Server {
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    let open = true;
-    res.on('close', () => (open = false));
+    // The client leaving aborts the wait at once.
+    const left = new AbortController();
+    res.on('close', () => left.abort());
     const send = (event: string, data: unknown) => {
-      if (open) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!left.signal.aborted) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     // A comment now and then keeps proxies from closing a quiet stream.
-    const ping = setInterval(() => open && res.write(': ping\n\n'), 15_000);
+    const ping = setInterval(() => !left.signal.aborted && res.write(': ping\n\n'), 15_000);
     res.write('retry: 2000\n\n');
     try {
-      // Waits are bounded so a client that left is noticed within 30 s even if the ebook never finishes.
-      while (open) {
-        try {
-          const done = await queue.waitForBatch(id, {
-            timeout: 30_000,
-            onProgress: (p) => send('progress', view(first.meta, p)),
-          });
-          send('done', view(first.meta, done));
-          break;
-        } catch (error) {
-          if ((error as { code?: string }).code === 'ERR_WAIT_TIMEOUT') continue;
-          send('error', { error: (error as Error).message });
-          break;
-        }
-      }
+      const done = await queue.waitForBatch(id, {
+        signal: left.signal,
+        onProgress: (p) => send('progress', view(first.meta, p)),
+      });
+      send('done', view(first.meta, done));
+    } catch (error) {
+      if (!left.signal.aborted) send('error', { error: (error as Error).message });
     } finally {
       clearInterval(ping);
       res.end();

@@ -93,6 +93,14 @@ export interface MoveResult {
 
 export type RawJob = (string | null)[];
 
+/** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
+export interface BatchSpec {
+  id: string;
+  total: number;
+  ttl: number;
+  meta: string;
+}
+
 /** The queue's scripts, bound to one client and one queue's keys. */
 export class Scripts {
   readonly #client: RedisClient;
@@ -118,7 +126,7 @@ export class Scripts {
 
   /** `jobs`: 9 values per job, see add-4.lua. Returns id, created flag pairs. */
   async add(
-    batch: { id: string; total: number; ttl: number; first: boolean } | undefined,
+    batch: (BatchSpec & { first: boolean }) | undefined,
     jobs: Arg[],
   ): Promise<(string | number)[]> {
     const k = this.#keys;
@@ -134,6 +142,7 @@ export class Scripts {
       batch?.ttl ?? -1,
       batch?.first ? '1' : '0',
       callToken(),
+      batch?.meta ?? '',
       ...jobs,
     ])) as (string | number)[];
   }

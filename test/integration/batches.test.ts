@@ -149,6 +149,35 @@ describe('batches', () => {
     await child.terminate();
   });
 
+  it('keeps meta about the batch as a whole, returned with its progress', async () => {
+    const queue = h.queue<Jobs>();
+    const meta = { title: 'Honey bees', outline: ['Hives', 'Honey'] };
+    const batch = await queue.addBatch([{ name: 'page', data: { index: 0 } }], { meta });
+    expect((await queue.getBatch(batch.id))?.meta).toEqual(meta);
+    const pool = h.pool<Jobs>({ page: async () => 'p' });
+    await pool.start();
+    expect((await queue.waitForBatch(batch.id, { timeout: 10_000 })).meta).toEqual(meta);
+    await expect(
+      queue.addBatch([{ name: 'page', data: { index: 0 } }], { meta: { f: () => 1 } }),
+    ).rejects.toThrow('Batch meta cannot be stored as JSON: `meta.f` is a function');
+  });
+
+  it('stops waiting when the caller aborts, and the batch goes on', async () => {
+    const queue = h.queue<Jobs>();
+    const batch = await queue.addBatch([{ name: 'page', data: { index: 0 } }]);
+    const controller = new AbortController();
+    const waiting = queue.waitForBatch(batch.id, { signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    await expect(waiting).rejects.toThrow('client went away');
+    await expect(
+      queue.waitForResult(batch.jobs[0]!.id, { signal: AbortSignal.abort() }),
+    ).rejects.toThrow();
+    await expect(queue.waitForBatch(batch.id, { signal: 'nope' as never })).rejects.toThrow(
+      'Expected `signal` to be an AbortSignal, got `nope` (string)',
+    );
+    expect((await queue.getBatch(batch.id))?.pending).toBe(1);
+  });
+
   it('says so when a batch does not exist', async () => {
     const queue = h.queue();
     expect(await queue.getBatch('nope')).toBeNull();

@@ -48,7 +48,10 @@ describe('script calls sent twice', () => {
 
   it('applies a replayed report once and answers it as the first run did', async () => {
     const { scripts, client, keys } = setup();
-    await scripts.add({ id: 'b1', total: 1, ttl: 60, first: true }, [...job('a').slice(0, 8), 0]);
+    await scripts.add({ id: 'b1', total: 1, ttl: 60, meta: '', first: true }, [
+      ...job('a').slice(0, 8),
+      0,
+    ]);
     const claim = await scripts.move(move({ claim: 1, tokenPrefix: 'pool.1' }));
     const report = {
       id: '1',
@@ -89,6 +92,7 @@ describe('script calls sent twice', () => {
       -1,
       '0',
       'tok-1',
+      '',
       ...job('a'),
     ];
     const first = await call.apply(client, args);

@@ -213,3 +213,17 @@ describe('toStoredError', () => {
     expect(JSON.parse(JSON.stringify(stored))).toEqual(stored);
   });
 });
+
+describe('RateLimitError', () => {
+  it('keeps a retry-after of 0 ("retry now") and falls back to 1 s only for nonsense', async () => {
+    const { RateLimitError } = await import('../../src/errors.js');
+    expect(new RateLimitError(0).retryAfter).toBe(0);
+    expect(new RateLimitError(1500.2).retryAfter).toBe(1501);
+    expect(new RateLimitError(-5).retryAfter).toBe(1000);
+    expect(new RateLimitError(Number.NaN).retryAfter).toBe(1000);
+    expect(new RateLimitError(2000)).toMatchObject({
+      code: 'ERR_RATE_LIMITED',
+      name: 'RateLimitError',
+    });
+  });
+});

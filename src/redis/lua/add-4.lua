@@ -12,7 +12,8 @@
   ARGV[7] a token unique to this call: a resent call (the connection dropped
           after the script ran) returns the first run's reply instead of adding
           the jobs again
-  ARGV[8 + 9i .. 16 + 9i], for job i:
+  ARGV[8] the batch's meta JSON, or ''
+  ARGV[9 + 9i .. 17 + 9i], for job i:
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
@@ -35,7 +36,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 -- (the client refuses them), so numbered ids never collide with them.
 local numbered = 0
 for i = 0, n - 1 do
-  if ARGV[8 + i * 9] == '' then numbered = numbered + 1 end
+  if ARGV[9 + i * 9] == '' then numbered = numbered + 1 end
 end
 local nextId = 0
 if numbered > 0 then
@@ -44,7 +45,7 @@ end
 
 local ready, delayed, out = {}, {}, {}
 for i = 0, n - 1 do
-  local a = 8 + i * 9
+  local a = 9 + i * 9
   local id = ARGV[a]
   local fresh = 1
   if id == '' then
@@ -76,6 +77,7 @@ end
 
 if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   redis.call('HSET', base .. 'batch:' .. batchId, 'total', ARGV[4], 'completed', 0, 'failed', 0, 't', now, 'ttl', ARGV[5])
+  if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
 if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
