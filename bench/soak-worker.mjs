@@ -3,6 +3,9 @@
 import { Redis } from 'ioredis';
 import { WorkerPool } from 'redis-worker-pool';
 
+// The parent (a test or a benchmark) is gone: do not outlive it.
+process.on('disconnect', () => process.exit(1));
+
 const config = JSON.parse(process.argv[2] ?? '{}');
 const send = (message) => {
   if (process.connected) process.send?.(message, () => {});

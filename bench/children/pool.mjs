@@ -3,6 +3,9 @@
 // Messages to the parent: ready; done { count, ms, cpuUs, rss }; latencies { values }.
 import { WorkerPool } from '../../dist/index.js';
 
+// The parent (a test or a benchmark) is gone: do not outlive it.
+process.on('disconnect', () => process.exit(1));
+
 const config = JSON.parse(process.argv[2]);
 const send = (m) => process.send?.(m);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

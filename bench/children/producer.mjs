@@ -2,6 +2,9 @@
 // argv[2]: JSON { url, prefix, queue, jobs, mode: 'bulk' | 'one-by-one', gapMs, payloadBytes }
 import { Queue } from '../../dist/index.js';
 
+// The parent (a test or a benchmark) is gone: do not outlive it.
+process.on('disconnect', () => process.exit(1));
+
 const config = JSON.parse(process.argv[2]);
 const send = (m) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
