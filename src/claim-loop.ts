@@ -4,6 +4,7 @@ import { decodeClaimed, type ClaimedJob } from './job.js';
 import {
   MAX_JOBS_PER_CALL,
   type MoveReport,
+  type MoveResult,
   type ReportStatus,
   type Scripts,
 } from './redis/scripts.js';
@@ -25,6 +26,7 @@ export interface ClaimLoopOptions {
   pollInterval: number;
   defaultAttempts: number;
   limiter: { max: number; duration: number };
+  concurrency: number;
   poolId: string;
   markerKey: string;
 }
@@ -38,6 +40,12 @@ interface PendingReport {
 }
 
 export type ReportCallback = (outcome: ReportOutcome) => void;
+
+/** How often a pool looks for expired leases, at most (ms). */
+const RECLAIM_EVERY = 1000;
+
+/** Move calls on their way at once (see #pump). */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * The pool's only conversation with Redis about jobs. One `move` script call
@@ -54,7 +62,12 @@ export class ClaimLoop {
   readonly #host: ClaimLoopHost;
   #reports: PendingReport[] = [];
   #calls = 0;
-  #moving = false;
+  /** Move calls on their way. */
+  #inFlight = 0;
+  /** Slots that calls on their way may fill. */
+  #claiming = 0;
+  readonly #claimPerCall: number;
+  #lastReclaim = 0;
   #blocked = false;
   #stopped = false;
   /** False after a claim came back short: the queue is empty until the marker says otherwise. */
@@ -75,6 +88,7 @@ export class ClaimLoop {
     this.#blocking = blocking;
     this.#options = options;
     this.#host = host;
+    this.#claimPerCall = Math.max(1, Math.ceil(options.concurrency / MAX_IN_FLIGHT));
   }
 
   /**
@@ -84,13 +98,13 @@ export class ClaimLoop {
    */
   report(report: MoveReport, onOutcome: ReportCallback): void {
     this.#reports.push({ report, resolve: onOutcome });
-    void this.#pump();
+    this.#pump();
   }
 
   /** A slot came free, or the pool resumed: claim now rather than wait for the marker. */
   wake(): void {
     this.#mayHaveWork = true;
-    void this.#pump();
+    this.#pump();
   }
 
   /** A slot came free just before a report: let that report's call claim for it. */
@@ -116,69 +130,88 @@ export class ClaimLoop {
 
   /** Resolves once every queued report has been sent (or `timeout` ms passed); false on timeout. */
   flush(timeout: number): Promise<boolean> {
-    if (!this.#moving && this.#reports.length === 0) return Promise.resolve(true);
+    if (this.#inFlight === 0 && this.#reports.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeout);
       this.#idle.push(() => {
         clearTimeout(timer);
         resolve(true);
       });
-      void this.#pump();
+      this.#pump();
     });
   }
 
-  async #pump(): Promise<void> {
-    if (this.#moving) return;
-    this.#moving = true;
+  /**
+   * Keep up to MAX_IN_FLIGHT move calls going while there are reports to send
+   * or free slots to fill. With two in flight, each claims at most half the
+   * slots: the jobs fall into two waves, and the pool runs one wave while Redis
+   * serves the call of the other, so both keep busy.
+   */
+  #pump(): void {
+    while (this.#inFlight < MAX_IN_FLIGHT) {
+      if (this.#abandon.signal.aborted) {
+        for (const p of this.#reports.splice(0)) p.resolve('unsent');
+        break;
+      }
+      const free = this.#host.freeSlots() - this.#claiming;
+      const claim =
+        this.#stopped || !this.#mayHaveWork || free <= 0
+          ? 0
+          : Math.min(free, this.#claimPerCall, MAX_JOBS_PER_CALL);
+      if (this.#reports.length === 0 && claim === 0) break;
+      const pending = this.#reports.splice(0, MAX_JOBS_PER_CALL);
+      this.#inFlight++;
+      this.#claiming += claim;
+      void this.#call(pending, claim);
+    }
+    if (this.#inFlight === 0) {
+      for (const notify of this.#idle.splice(0)) notify();
+      this.#blockUntilWork();
+    }
+  }
+
+  async #call(pending: PendingReport[], claim: number): Promise<void> {
+    let result: MoveResult | undefined;
     try {
-      for (;;) {
-        const pending = this.#reports.splice(0, MAX_JOBS_PER_CALL);
-        const claim =
-          this.#stopped || !this.#mayHaveWork
-            ? 0
-            : Math.min(this.#host.freeSlots(), MAX_JOBS_PER_CALL);
-        if (pending.length === 0 && claim === 0) break;
-        if (this.#abandon.signal.aborted) {
-          for (const p of pending) p.resolve('unsent');
-          break;
-        }
-        const result = await this.#move(pending, claim);
-        if (!result) continue;
-        try {
-          pending.forEach((p, i) => p.resolve(result.statuses[i] ?? 'stale'));
-          for (let i = 0; i + 2 < result.stalled.length; i += 3) {
-            this.#host.onStalled(
-              result.stalled[i] as string,
-              result.stalled[i + 1] as 'retry' | 'failed',
-              result.stalled[i + 2] as string,
-            );
-          }
-          if (claim > 0) {
-            const jobs: ClaimedJob[] = [];
-            for (let i = 0; i < result.claimed.length; i += 12)
-              jobs.push(decodeClaimed(result.claimed, i));
-            if (jobs.length > 0) this.#host.onClaimed(jobs, result.now);
-            if (jobs.length < claim) {
-              // Sleep until the marker wakes us, or until the rate limit lets go, or a delayed job is due.
-              this.#mayHaveWork = false;
-              const wakeAt = result.heldUntil > 0 ? result.heldUntil : result.nextDue;
-              this.#nextDueAt = wakeAt > 0 ? Date.now() + (wakeAt - result.now) : 0;
-              if (result.heldUntil < 0 && !result.paused) this.#host.onQueueEmpty();
-            }
-          }
-        } catch (error) {
-          // A bug here must not stop the loop; claimed jobs it failed to start are reclaimed after their lease.
-          this.#host.onError(
-            error instanceof Error ? error : new Error(String(error)),
-            'starting claimed jobs',
-          );
+      result = await this.#move(pending, claim);
+    } finally {
+      this.#inFlight--;
+      this.#claiming -= claim;
+    }
+    if (result) this.#apply(result, pending, claim);
+    this.#pump();
+  }
+
+  #apply(result: MoveResult, pending: PendingReport[], claim: number): void {
+    try {
+      pending.forEach((p, i) => p.resolve(result.statuses[i] ?? 'stale'));
+      for (let i = 0; i + 2 < result.stalled.length; i += 3) {
+        this.#host.onStalled(
+          result.stalled[i] as string,
+          result.stalled[i + 1] as 'retry' | 'failed',
+          result.stalled[i + 2] as string,
+        );
+      }
+      if (claim > 0) {
+        const jobs: ClaimedJob[] = [];
+        for (let i = 0; i < result.claimed.length; i += 12)
+          jobs.push(decodeClaimed(result.claimed, i));
+        if (jobs.length > 0) this.#host.onClaimed(jobs, result.now);
+        if (jobs.length < claim) {
+          // Sleep until the marker wakes us, or until the rate limit lets go, or a delayed job is due.
+          this.#mayHaveWork = false;
+          const wakeAt = result.heldUntil > 0 ? result.heldUntil : result.nextDue;
+          this.#nextDueAt = wakeAt > 0 ? Date.now() + (wakeAt - result.now) : 0;
+          if (result.heldUntil < 0 && !result.paused) this.#host.onQueueEmpty();
         }
       }
-    } finally {
-      this.#moving = false;
+    } catch (error) {
+      // A bug here must not stop the loop; claimed jobs it failed to start are reclaimed after their lease.
+      this.#host.onError(
+        error instanceof Error ? error : new Error(String(error)),
+        'starting claimed jobs',
+      );
     }
-    for (const notify of this.#idle.splice(0)) notify();
-    this.#blockUntilWork();
   }
 
   /**
@@ -193,7 +226,10 @@ export class ClaimLoop {
       leaseDuration: this.#options.leaseDuration,
       claim,
       tokenPrefix: `${this.#options.poolId}.${++this.#calls}`,
-      defaultAttempts: this.#options.defaultAttempts,
+      // 0: skip the look for expired leases (see move-9.lua). Calls that only claim (an
+      // idle pool waking up) always look; busy calls look about once a second.
+      defaultAttempts:
+        pending.length === 0 || this.#reclaimDue() ? this.#options.defaultAttempts : 0,
       limiter: this.#options.limiter,
       reports: pending.map((p) => p.report),
     };
@@ -225,6 +261,15 @@ export class ClaimLoop {
   }
 
   /** Block on the marker until a job is added, a delayed job is due, or `pollInterval` passes. */
+  /** Whether this call should look for expired leases: at most every RECLAIM_EVERY ms. */
+  #reclaimDue(): boolean {
+    const now = Date.now();
+    if (now - this.#lastReclaim < Math.min(RECLAIM_EVERY, this.#options.leaseDuration / 4))
+      return false;
+    this.#lastReclaim = now;
+    return true;
+  }
+
   #blockUntilWork(): void {
     if (this.#blocked || this.#stopped || this.#mayHaveWork || this.#host.freeSlots() === 0) return;
     let wait = this.#options.pollInterval;

@@ -10,7 +10,7 @@ import {
 } from './errors.js';
 import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
-import { runAttempt, type AttemptOutcome } from './job-runner.js';
+import { AttemptController, runAttempt, type AttemptOutcome } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
@@ -19,7 +19,7 @@ import type { StatsCollector } from './stats.js';
 
 interface Running {
   readonly claimed: ClaimedJob;
-  readonly controller: AbortController;
+  readonly controller: AttemptController;
   readonly workerId: number;
   /** Set when the pool handed the job back: its outcome is no longer ours to report. */
   handedBack: boolean;
@@ -64,8 +64,8 @@ export class JobExecutor<J> {
   readonly #running = new Map<string, Running>();
   /** Slots taken: jobs running plus slots resting for `processingDelay`. */
   #busy = 0;
-  /** Free worker numbers, highest first, so pop() hands out the lowest. */
-  readonly #freeWorkerIds: number[];
+  /** Free worker numbers; the lowest is handed out first, so logs read Worker-1, Worker-2... */
+  readonly #freeWorkerIds: WorkerIds;
   readonly #resting = new Set<NodeJS.Timeout>();
   #renewing = false;
   /** Called when the last running job settles (see `settled()`). */
@@ -84,10 +84,7 @@ export class JobExecutor<J> {
     this.#stats = stats;
     this.#host = host;
     this.#verbose = options.logger !== silentLogger;
-    this.#freeWorkerIds = Array.from(
-      { length: options.concurrency },
-      (_, i) => options.concurrency - i,
-    );
+    this.#freeWorkerIds = new WorkerIds(options.concurrency);
   }
 
   attach(scripts: Scripts, loop: ClaimLoop): void {
@@ -105,11 +102,11 @@ export class JobExecutor<J> {
 
   /** Run a job claimed at `claimedAt` (Redis time) in a free slot. */
   start(claimed: ClaimedJob, claimedAt: number): void {
-    const workerId = this.#freeWorkerIds.pop() ?? 0;
+    const workerId = this.#freeWorkerIds.take();
     this.#busy++;
     const entry: Running = {
       claimed,
-      controller: new AbortController(),
+      controller: new AttemptController(),
       workerId,
       handedBack: false,
     };
@@ -186,7 +183,16 @@ export class JobExecutor<J> {
     const timeout =
       typeof claimed.options.timeout === 'number' ? claimed.options.timeout : this.#options.timeout;
     return runAttempt(
-      (signal) => handler(claimed.job, { signal, attempt, maxAttempts, workerId }),
+      (attemptController) =>
+        handler(claimed.job, {
+          // A getter: the AbortSignal is only made for a handler that reads it.
+          get signal() {
+            return attemptController.signal;
+          },
+          attempt,
+          maxAttempts,
+          workerId,
+        }),
       controller,
       timeout,
     );
@@ -250,9 +256,7 @@ export class JobExecutor<J> {
 
   #release(workerId: number, wake = true): void {
     this.#busy--;
-    this.#freeWorkerIds.push(workerId);
-    // Keep the lowest number on top, so logs read Worker-1, Worker-2...
-    this.#freeWorkerIds.sort((a, b) => b - a);
+    this.#freeWorkerIds.give(workerId);
     if (wake) this.#loop?.wake();
     else this.#loop?.expectWork();
   }
@@ -349,30 +353,81 @@ export function reportFor(
     backoff,
   }: { attempt: number; maxAttempts: number; startedAt: number; backoff: ResolvedBackoff },
 ): MoveReport {
-  const base = {
-    id: claimed.job.id,
+  const { job } = claimed;
+  const batchIndex = job.batchIndex === undefined ? '' : String(job.batchIndex);
+  // One object literal per outcome (no spreads): this runs for every job.
+  const report = (
+    kind: MoveReport['kind'],
+    payload: string,
+    delay: number,
+    keep: string,
+  ): MoveReport => ({
+    id: job.id,
     token: claimed.token,
+    kind,
+    payload,
     attempt,
     startedAt,
-    batchId: claimed.job.batchId ?? '',
-    batchIndex: claimed.job.batchIndex === undefined ? '' : String(claimed.job.batchIndex),
-  };
-  if (outcome.ok)
-    return { ...base, kind: 'c', payload: outcome.result, delay: 0, keep: claimed.keepCompleted };
+    delay,
+    keep,
+    batchId: job.batchId ?? '',
+    batchIndex,
+  });
+  if (outcome.ok) return report('c', outcome.result, 0, claimed.keepCompleted);
   const payload = JSON.stringify(toStoredError(outcome.error));
   const retryAfter = rateLimitDelay(outcome.error);
-  if (retryAfter !== undefined) {
-    return { ...base, kind: 'l', payload, delay: retryAfter, keep: claimed.keepFailed };
-  }
+  if (retryAfter !== undefined) return report('l', payload, retryAfter, claimed.keepFailed);
   const permanent =
     outcome.error instanceof UnrecoverableError ||
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
-  if (permanent || attempt >= maxAttempts)
-    return { ...base, kind: 'f', payload, delay: 0, keep: claimed.keepFailed };
+  if (permanent || attempt >= maxAttempts) return report('f', payload, 0, claimed.keepFailed);
   // The job's own backoff (stored resolved at add time) wins over the pool's.
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
   const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
-  return { ...base, kind: 'r', payload, delay, keep: claimed.keepFailed };
+  return report('r', payload, delay, claimed.keepFailed);
+}
+
+/** Free worker numbers in a min-heap: take() hands out the lowest, in O(log n). */
+class WorkerIds {
+  readonly #heap: number[];
+
+  constructor(count: number) {
+    // 1..count in order is already a valid min-heap.
+    this.#heap = Array.from({ length: count }, (_, i) => i + 1);
+  }
+
+  take(): number {
+    const heap = this.#heap;
+    const top = heap[0] ?? 0;
+    const last = heap.pop();
+    if (heap.length > 0 && last !== undefined) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  give(id: number): void {
+    const heap = this.#heap;
+    heap.push(id);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]! <= heap[i]!) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
 }
 
 /** A `RateLimitError` (or an error shaped like one, from another copy of this library): its delay. */

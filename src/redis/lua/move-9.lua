@@ -16,7 +16,9 @@
           call with the same prefix) is a replay: it changes nothing and returns
           the first run's statuses and claimed jobs, so nothing is applied or
           claimed twice and no claimed job is orphaned.
-  ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs)
+  ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs),
+          or 0 to skip looking for expired leases in this call (the pool looks
+          about once a second: leases last far longer, and it saves a command)
   ARGV[7] rate limit: most claims per window, 0 for none
   ARGV[8] rate limit window (ms)
   ARGV[9] number of reports R
@@ -35,7 +37,8 @@
     claimed:  12 values per job: id, token, then the job hash's
               n d o a t ma kc kf b bi (false where absent)
     stalled:  3 values per reclaimed job: id, 'retry' or 'failed', job name
-    next due: due time of the earliest delayed job, or -1
+    next due: when a job may next become claimable (the earliest delayed job's
+              due time or the earliest lease deadline), or -1
     held until: when claiming may resume, if the queue is rate limited; else -1
     paused: 1 if the queue is paused (`queue.pause()`), else 0
 ]]
@@ -165,7 +168,8 @@ end
 -- 2. Reclaim jobs whose lease expired (their pool crashed, hung, or lost
 -- Redis for longer than the lease). The lost run counts as an attempt.
 local stalled = {}
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
+local expired = {}
+if ARGV[6] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100) end
 if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
   redis.call('HDEL', KEYS[3], unpack(expired))
@@ -303,10 +307,13 @@ if count > 0 then
     if #ids == requested and redis.call('LLEN', KEYS[1]) > 0 then wake = true end
   end
 end
--- Found less than asked for: tell the pool when the next delayed job is due, so it can sleep until then.
+-- Found less than asked for: tell the pool when a job may next become claimable (the
+-- earliest delayed job is due, or the earliest lease runs out), so it can sleep until then.
 if requested > 0 and heldUntil < 0 and paused == 0 and #claimed < requested * 12 then
-  local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  if first[2] then nextDue = tonumber(first[2]) end
+  local delayedFirst = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  local leaseFirst = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local a, b = tonumber(delayedFirst[2]), tonumber(leaseFirst[2])
+  if a and b then nextDue = math.min(a, b) else nextDue = a or b or -1 end
 end
 
 -- Per-minute counters of finished jobs, for `getMetrics()`; each lives an hour.
