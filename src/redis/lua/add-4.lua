@@ -43,7 +43,7 @@ if numbered > 0 then
   nextId = redis.call('HINCRBY', KEYS[4], 'seq', numbered) - numbered
 end
 
-local ready, delayed, out = {}, {}, {}
+local ready, delayed, out, payloads = {}, {}, {}, {}
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
@@ -55,7 +55,10 @@ for i = 0, n - 1 do
     fresh = 0
   end
   if fresh == 1 then
-    local fields = { 'n', ARGV[a + 1], 'd', ARGV[a + 2], 't', now, 'kc', ARGV[a + 5], 'kf', ARGV[a + 6] }
+    local fields = { 'n', ARGV[a + 1], 't', now, 'kc', ARGV[a + 5], 'kf', ARGV[a + 6] }
+    -- The payload goes to the queue's data hash (see move-9.lua): the job's own hash stays small.
+    payloads[#payloads + 1] = id
+    payloads[#payloads + 1] = ARGV[a + 2]
     if ARGV[a + 3] ~= '' then fields[#fields + 1] = 'o'; fields[#fields + 1] = ARGV[a + 3] end
     if ARGV[a + 4] ~= '' then fields[#fields + 1] = 'ma'; fields[#fields + 1] = ARGV[a + 4] end
     if batchId ~= '' then
@@ -79,6 +82,7 @@ if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   redis.call('HSET', base .. 'batch:' .. batchId, 'total', ARGV[4], 'completed', 0, 'failed', 0, 't', now, 'ttl', ARGV[5])
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
+if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
 if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Wake one idle pool (it cascades the wake-up if there is more work than it can take).

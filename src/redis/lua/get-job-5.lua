@@ -13,6 +13,8 @@
 local jobKey = ARGV[1] .. 'job:' .. ARGV[2]
 local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f')
 if not f[1] then return false end
+-- The payload lives in the queue's data hash (see move-9.lua).
+f[2] = redis.call('HGET', ARGV[1] .. 'data', ARGV[2])
 local state, score = 'waiting', false
 local names = { 'active', 'delayed', 'completed', 'failed' }
 for i = 1, 4 do

@@ -46,21 +46,44 @@ local base = ARGV[1]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
+-- Job payloads live in one hash for the whole queue (`data`, field = job id), not
+-- in each job's hash: a payload over 64 bytes would turn a job's small hash from
+-- a compact listpack into a hashtable and double its memory.
+local dataKey = base .. 'data'
+
+-- Append the claimed jobs (id, token pairs) to `out`, 12 values each:
+-- id, token, then the job's n d o a t ma kc kf b bi.
+local function describe(out, pairs_)
+  if #pairs_ == 0 then return end
+  local ids = {}
+  for i = 1, #pairs_, 2 do ids[#ids + 1] = pairs_[i] end
+  local data = redis.call('HMGET', dataKey, unpack(ids))
+  for i = 1, #pairs_, 2 do
+    local id = pairs_[i]
+    local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
+    out[#out + 1] = id
+    out[#out + 1] = pairs_[i + 1]
+    out[#out + 1] = f[1]
+    out[#out + 1] = data[(i + 1) / 2]
+    for j = 2, 9 do out[#out + 1] = f[j] end
+  end
+end
+
 local callKey = base .. 'call:' .. ARGV[5]
 local replay = redis.call('GET', callKey)
 if replay then
   local first = cjson.decode(replay)
-  local claimed = {}
+  local held = {}
   for i = 1, #first.claims, 2 do
     local id, token = first.claims[i], first.claims[i + 1]
     -- Only jobs this call's lease still holds: one reclaimed since then belongs to someone else.
     if redis.call('HGET', KEYS[3], id) == token then
-      local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
-      claimed[#claimed + 1] = id
-      claimed[#claimed + 1] = token
-      for j = 1, 10 do claimed[#claimed + 1] = f[j] end
+      held[#held + 1] = id
+      held[#held + 1] = token
     end
   end
+  local claimed = {}
+  describe(claimed, held)
   return { first.statuses, claimed, {}, -1, now, -1, 0 }
 end
 
@@ -96,6 +119,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
   end
   if removed then
     redis.call('DEL', jobKey)
+    redis.call('HDEL', dataKey, id)
     -- The job is gone: a waiter can only learn its outcome from the event.
     events[#events + 1] = { id, state, batchId or '', payload }
   else
@@ -210,6 +234,7 @@ local function forget(set, ids)
   local jobKeys = {}
   for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
   redis.call('DEL', unpack(jobKeys))
+  redis.call('HDEL', dataKey, unpack(ids))
   redis.call('ZREM', set, unpack(ids))
 end
 for set, list in pairs(finishedIn) do
@@ -275,8 +300,9 @@ if count > 0 then
   if ids then
     local deadline = now + tonumber(ARGV[3])
     local scores, tokens = {}, {}
+    local data = redis.call('HMGET', dataKey, unpack(ids))
     for i, id in ipairs(ids) do
-      local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
+      local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
       -- A job removed while it waited leaves its id behind: skip it.
       if f[1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
@@ -287,7 +313,9 @@ if count > 0 then
         tokens[#tokens + 1] = token
         claimed[#claimed + 1] = id
         claimed[#claimed + 1] = token
-        for j = 1, 10 do claimed[#claimed + 1] = f[j] end
+        claimed[#claimed + 1] = f[1]
+        claimed[#claimed + 1] = data[i]
+        for j = 2, 9 do claimed[#claimed + 1] = f[j] end
       end
     end
     if #scores > 0 then

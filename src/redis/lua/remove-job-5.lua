@@ -34,5 +34,6 @@ if finished == 0 then
   end
 end
 redis.call('DEL', jobKey)
+redis.call('HDEL', ARGV[1] .. 'data', id)
 redis.call('PUBLISH', ARGV[3], cjson.encode({ { id, 'removed', '', '' } }))
 return 1
