@@ -1,6 +1,7 @@
 // A pool in its own process for the benchmarks, on the built package.
-// argv[2]: JSON { url, prefix, queue, concurrency, handler: 'noop' | 'sleep', sleepMs, expect, latency }
-// Messages to the parent: ready; done { count, ms, cpuUs, rss }; latencies { values }.
+// argv[2]: JSON { url, prefix, queue, concurrency, handler: 'noop' | 'sleep', sleepMs, expect, warmup, latency }
+// Messages to the parent: ready; warm (the first `warmup` jobs are done: measuring starts);
+// done { firstAt, lastAt, cpuUs, rss..., sleptMs } for the `expect` jobs after the warm-up.
 import { WorkerPool } from '../../dist/index.js';
 
 // The parent (a test or a benchmark) is gone: do not outlive it.
@@ -12,15 +13,24 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
 let completed = 0;
+const warmup = config.warmup ?? 0;
 let firstAt = 0;
 const latencies = [];
-const cpuStart = process.cpuUsage();
-const rssStart = process.memoryUsage().rss;
+let cpuStart = process.cpuUsage();
+let rssStart = process.memoryUsage().rss;
+// How long the handler's own sleep really took: Node's timers run late by up to a millisecond.
+let slept = 0;
+let sleeps = 0;
 
 async function handler(job) {
   if (config.latency) latencies.push(now() - job.data.sentAt);
-  if (!firstAt) firstAt = now();
-  if (config.handler === 'sleep') await sleep(config.sleepMs);
+  if (!firstAt && completed >= warmup) firstAt = now();
+  if (config.handler === 'sleep') {
+    const t = now();
+    await sleep(config.sleepMs);
+    slept += now() - t;
+    sleeps++;
+  }
   return null;
 }
 
@@ -33,7 +43,15 @@ const pool = new WorkerPool(config.queue, handler, {
 });
 pool.on('completed', () => {
   completed++;
-  if (completed === config.expect) {
+  if (warmup > 0 && completed === warmup) {
+    // Warm (the JIT has compiled the hot path): measure from here.
+    cpuStart = process.cpuUsage();
+    rssStart = process.memoryUsage().rss;
+    slept = 0;
+    sleeps = 0;
+    send({ type: 'warm' });
+  }
+  if (completed === warmup + config.expect) {
     const cpu = process.cpuUsage(cpuStart);
     send({
       type: 'done',
@@ -44,6 +62,7 @@ pool.on('completed', () => {
       rssStart,
       rssEnd: process.memoryUsage().rss,
       latencies: config.latency ? latencies : undefined,
+      sleptMs: sleeps > 0 ? slept / sleeps : undefined,
     });
   }
 });
