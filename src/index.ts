@@ -1,6 +1,7 @@
 // The public face of redis-worker-pool: every export is named here on purpose.
 export { Queue } from './queue.js';
-export type { BulkJob, WaitOptions, WaitForBatchOptions } from './queue.js';
+export type { BulkJob } from './queue.js';
+export type { WaitOptions, WaitForBatchOptions } from './finish-watcher.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
 
 export { WorkerPool } from './worker-pool.js';

@@ -1,12 +1,10 @@
-import { backoffDelay, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
+import { reportFor } from './attempt-report.js';
 import type { ClaimLoop, ReportOutcome } from './claim-loop.js';
 import {
   LeaseLostError,
   MissingHandlerError,
   PoolClosedError,
-  RateLimitError,
   UnrecoverableError,
-  toStoredError,
 } from './errors.js';
 import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
@@ -16,6 +14,7 @@ import { formatDuration, silentLogger } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { MoveReport, Scripts } from './redis/scripts.js';
 import type { StatsCollector } from './stats.js';
+import { WorkerIds } from './worker-ids.js';
 
 interface Running {
   readonly claimed: ClaimedJob;
@@ -337,104 +336,4 @@ export class JobExecutor<J> {
     const batch = job.batchId ? `, Batch=${job.batchId}, Index=${job.batchIndex}` : '';
     return `ID=${job.id}, Name=${job.name}${batch}`;
   }
-}
-
-/**
- * Turn an attempt's outcome into its report: completed; failed for good (an
- * `UnrecoverableError`, or no attempts left); or a retry after the backoff.
- */
-export function reportFor(
-  claimed: ClaimedJob,
-  outcome: AttemptOutcome,
-  {
-    attempt,
-    maxAttempts,
-    startedAt,
-    backoff,
-  }: { attempt: number; maxAttempts: number; startedAt: number; backoff: ResolvedBackoff },
-): MoveReport {
-  const { job } = claimed;
-  const batchIndex = job.batchIndex === undefined ? '' : String(job.batchIndex);
-  // One object literal per outcome (no spreads): this runs for every job.
-  const report = (
-    kind: MoveReport['kind'],
-    payload: string,
-    delay: number,
-    keep: string,
-  ): MoveReport => ({
-    id: job.id,
-    token: claimed.token,
-    kind,
-    payload,
-    attempt,
-    startedAt,
-    delay,
-    keep,
-    batchId: job.batchId ?? '',
-    batchIndex,
-  });
-  if (outcome.ok) return report('c', outcome.result, 0, claimed.keepCompleted);
-  const payload = JSON.stringify(toStoredError(outcome.error));
-  const retryAfter = rateLimitDelay(outcome.error);
-  if (retryAfter !== undefined) return report('l', payload, retryAfter, claimed.keepFailed);
-  const permanent =
-    outcome.error instanceof UnrecoverableError ||
-    (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
-  if (permanent || attempt >= maxAttempts) return report('f', payload, 0, claimed.keepFailed);
-  // The job's own backoff (stored resolved at add time) wins over the pool's.
-  const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
-  const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
-  return report('r', payload, delay, claimed.keepFailed);
-}
-
-/** Free worker numbers in a min-heap: take() hands out the lowest, in O(log n). */
-class WorkerIds {
-  readonly #heap: number[];
-
-  constructor(count: number) {
-    // 1..count in order is already a valid min-heap.
-    this.#heap = Array.from({ length: count }, (_, i) => i + 1);
-  }
-
-  take(): number {
-    const heap = this.#heap;
-    const top = heap[0] ?? 0;
-    const last = heap.pop();
-    if (heap.length > 0 && last !== undefined) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && heap[l]! < heap[m]!) m = l;
-        if (r < heap.length && heap[r]! < heap[m]!) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  give(id: number): void {
-    const heap = this.#heap;
-    heap.push(id);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]! <= heap[i]!) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-}
-
-/** A `RateLimitError` (or an error shaped like one, from another copy of this library): its delay. */
-function rateLimitDelay(error: Error): number | undefined {
-  if (error instanceof RateLimitError) return error.retryAfter;
-  const { code, retryAfter } = error as { code?: unknown; retryAfter?: unknown };
-  return code === 'ERR_RATE_LIMITED' && typeof retryAfter === 'number' && retryAfter >= 0
-    ? retryAfter
-    : undefined;
 }

@@ -1,5 +1,6 @@
 import { resolveBackoff, type Backoff, type ResolvedBackoff } from './backoff.js';
-import { OptionRangeError } from './errors.js';
+import { OptionRangeError, OptionTypeError } from './errors.js';
+import { serialize } from './serialize.js';
 import {
   DEFAULT_REMOVE_ON_COMPLETE,
   DEFAULT_REMOVE_ON_FAIL,
@@ -145,4 +146,51 @@ export function encodeForAdd(options: ResolvedJobOptions): {
     keepFailed: encodeRetention(options.removeOnFail),
     delay: options.delay,
   };
+}
+
+/**
+ * Validate and serialise jobs for the add script: 9 values per job (see
+ * add-4.lua). Every job is checked before anything is sent, so a bad one adds
+ * none. `single`: `add(name, data, opts)`, whose arguments are named as such in
+ * messages; else `jobs[i]` of `addBulk()` / `addBatch()`.
+ */
+export function encodeJobs(
+  jobs: readonly unknown[],
+  {
+    defaults,
+    maxPayloadSize,
+    batch,
+    single,
+  }: { defaults: ResolvedJobOptions; maxPayloadSize: number; batch: boolean; single: boolean },
+): (string | number)[] {
+  const args: (string | number)[] = [];
+  jobs.forEach((item, index) => {
+    const where = single ? '' : `jobs[${index}].`;
+    const job = checkObject(single ? 'job' : `jobs[${index}]`, item);
+    const name = checkString(`${where}name`, job.name);
+    const options = resolveJobOptions(`${where}opts`, job.opts, defaults);
+    if (batch && options.jobId !== undefined) {
+      throw new OptionTypeError(
+        `\`${where}opts.jobId\` cannot be set on a batch job: batch jobs are numbered`,
+        'jobId',
+      );
+    }
+    const data = serialize(job.data, single ? 'Job data' : `Job data of jobs[${index}]`, {
+      maxBytes: maxPayloadSize,
+      path: `${where}data`,
+    });
+    const stored = encodeForAdd(options);
+    args.push(
+      options.jobId ?? '',
+      name,
+      data,
+      stored.runOptions,
+      stored.maxAttempts,
+      stored.keepCompleted,
+      stored.keepFailed,
+      stored.delay,
+      batch ? index : '',
+    );
+  });
+  return args;
 }

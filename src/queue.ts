@@ -24,8 +24,15 @@ import {
   WorkerPoolError,
   type StoredError,
 } from './errors.js';
-import { FinishWatcher, type CheckResult, type FinishEvent } from './finish-watcher.js';
-import { encodeForAdd, MAX_TIMER_MS, resolveJobOptions, type JobOptions } from './job-options.js';
+import {
+  checkWaitOptions,
+  FinishWatcher,
+  type CheckResult,
+  type FinishEvent,
+  type WaitForBatchOptions,
+  type WaitOptions,
+} from './finish-watcher.js';
+import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
   DefaultJobMap,
@@ -51,33 +58,13 @@ import {
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import { MAX_JOBS_PER_CALL, Scripts, type BatchSpec } from './redis/scripts.js';
-import { deserialize, serialize } from './serialize.js';
-import {
-  checkFunction,
-  checkInteger,
-  checkKnownKeys,
-  checkObject,
-  checkString,
-  describeValue,
-  invalid,
-} from './validate.js';
+import { deserialize } from './serialize.js';
+import { checkString, describeValue } from './validate.js';
 
 /** One job for `addBulk()` and `addBatch()`. */
 export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
   [K in N]: { name: K; data: JobData<J, K>; opts?: JobOptions };
 }[N];
-
-export interface WaitOptions {
-  /** Give up after this many ms with a `WaitTimeoutError` (the job goes on). @default no limit */
-  timeout?: number;
-  /** Stop waiting when this signal aborts (rejects with its reason; the job goes on). */
-  signal?: AbortSignal;
-}
-
-export interface WaitForBatchOptions extends WaitOptions {
-  /** Called with the batch's progress when the wait starts and each time one of its jobs finishes. */
-  onProgress?: (progress: BatchProgress) => void;
-}
 
 /**
  * The producer side of a queue: add jobs and batches, read their state, wait
@@ -170,35 +157,11 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
         `Expected \`jobs\` to be an array, got ${describeValue(jobs)}`,
         'jobs',
       );
-    const args: (string | number)[] = [];
-    jobs.forEach((item, index) => {
-      // add(name, data, opts) names its arguments; addBulk()/addBatch() name the array entry.
-      const where = single ? '' : `jobs[${index}].`;
-      const job = checkObject(single ? 'job' : `jobs[${index}]`, item);
-      const name = checkString(`${where}name`, job.name);
-      const options = resolveJobOptions(`${where}opts`, job.opts, this.#options.defaultJobOptions);
-      if (batch && options.jobId !== undefined) {
-        throw new OptionTypeError(
-          `\`${where}opts.jobId\` cannot be set on a batch job: batch jobs are numbered`,
-          'jobId',
-        );
-      }
-      const data = serialize(job.data, single ? 'Job data' : `Job data of jobs[${index}]`, {
-        maxBytes: this.#options.maxPayloadSize,
-        path: `${where}data`,
-      });
-      const stored = encodeForAdd(options);
-      args.push(
-        options.jobId ?? '',
-        name,
-        data,
-        stored.runOptions,
-        stored.maxAttempts,
-        stored.keepCompleted,
-        stored.keepFailed,
-        stored.delay,
-        batch ? index : '',
-      );
+    const args = encodeJobs(jobs, {
+      defaults: this.#options.defaultJobOptions,
+      maxPayloadSize: this.#options.maxPayloadSize,
+      batch: batch !== undefined,
+      single,
     });
     const perCall = MAX_JOBS_PER_CALL * 9;
     const chunks: (string | number)[][] = [];
@@ -417,18 +380,5 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   #assertOpen(): void {
     if (this.#closed)
       throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
-  }
-}
-
-function checkWaitOptions(
-  options: unknown,
-  known: readonly string[] = ['timeout', 'signal'],
-): void {
-  const o = checkObject('wait options', options);
-  checkKnownKeys('wait options', o, known);
-  if (o.timeout !== undefined) checkInteger('timeout', o.timeout, { min: 1, max: MAX_TIMER_MS });
-  if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    invalid('signal', 'an AbortSignal', o.signal);
   }
 }
