@@ -45,8 +45,7 @@ export interface WorkerPoolMetricsOptions {
 }
 
 /** What the gauges need of a queue: a `Queue`, or anything with these methods. */
-export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
-  Partial<Pick<Queue, 'getJob'>>;
+export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'>;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
