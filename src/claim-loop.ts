@@ -68,11 +68,15 @@ export class ClaimLoop {
   #claiming = 0;
   readonly #claimPerCall: number;
   #lastReclaim = 0;
+  #pumpScheduled = false;
   #blocked = false;
   #stopped = false;
   /** False after a claim came back short: the queue is empty until the marker says otherwise. */
   #mayHaveWork = true;
-  /** When the earliest delayed job is due, on this machine's clock; 0 for none. */
+  /**
+   * When a job may next become claimable, on this machine's clock (the earliest
+   * delayed job, lease deadline or rate-limit release); 0 for none.
+   */
   #nextDueAt = 0;
   #idle: (() => void)[] = [];
   /** Aborted by `abandon()`: stops retrying calls to an unreachable Redis. */
@@ -98,7 +102,21 @@ export class ClaimLoop {
    */
   report(report: MoveReport, onOutcome: ReportCallback): void {
     this.#reports.push({ report, resolve: onOutcome });
-    this.#pump();
+    // Nothing on its way: send at once. Else wait for the end of this turn of
+    // the event loop, so that jobs finishing together (a wave of quick jobs)
+    // share the second call instead of the first of them taking it alone.
+    if (this.#inFlight === 0) this.#pump();
+    else this.#schedulePump();
+  }
+
+  /** Pump at the end of this turn of the event loop (once, however many ask). */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** A slot came free, or the pool resumed: claim now rather than wait for the marker. */
