@@ -2,23 +2,6 @@ import { inspect } from 'node:util';
 import { JobTimeoutError, NonErrorThrownError, WorkerPoolError } from './errors.js';
 import { serialize } from './serialize.js';
 
-/** What a handler gets besides the job. */
-export interface HandlerContext {
-  /**
-   * Aborted when the attempt must stop: its `timeout` passed (reason: a
-   * `JobTimeoutError`), the pool lost the job's lease (`LeaseLostError`), or
-   * the pool is closing and handed the job back (`PoolClosedError`). Pass it
-   * to `fetch`, the openai SDK, or anything that takes a signal.
-   */
-  readonly signal: AbortSignal;
-  /** This attempt's number, from 1. */
-  readonly attempt: number;
-  /** Attempts the job has in all; `attempt === maxAttempts` is its last chance. */
-  readonly maxAttempts: number;
-  /** The worker slot running the job, from 1 to `concurrency` (the `N` of `[Worker-N]`). */
-  readonly workerId: number;
-}
-
 export type AttemptOutcome =
   { ok: true; result: string; value: unknown } | { ok: false; error: Error };
 

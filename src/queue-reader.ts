@@ -6,13 +6,12 @@ import {
   type BatchProgress,
 } from './batch.js';
 import type { RedisClient } from './connection.js';
-import { JobNotFoundError, type StoredError } from './errors.js';
+import { JobNotFoundError } from './errors.js';
 import type { JobInfo, JobState } from './job.js';
+import type { PoolInfo } from './pool-info.js';
 import type { QueueKeys } from './redis/keys.js';
-import type { RawJob, Scripts } from './redis/scripts.js';
-import { deserialize } from './serialize.js';
+import type { Scripts } from './redis/scripts.js';
 import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
-import type { PoolInfo } from './worker-pool.js';
 
 /** How many jobs are in each state. */
 export interface JobCounts {
@@ -64,7 +63,7 @@ export class QueueReader {
   }
 
   async getJob(id: string): Promise<JobInfo | null> {
-    return decodeJob(id, await this.#scripts.getJob(id));
+    return this.#scripts.getJob(id);
   }
 
   /**
@@ -179,45 +178,4 @@ export class QueueReader {
       })),
     });
   }
-}
-
-/** Decode what the get-job script returns. */
-function decodeJob(id: string, raw: RawJob | null): JobInfo | null {
-  if (!raw) return null;
-  const [
-    state,
-    name,
-    data,
-    ,
-    attempts,
-    createdAt,
-    maxAttempts,
-    batchId,
-    batchIndex,
-    result,
-    error,
-    processedAt,
-    finishedAt,
-    score,
-  ] = raw;
-  const s = state as JobState;
-  const info: JobInfo = {
-    id,
-    name: name ?? '',
-    state: s,
-    data: deserialize(data),
-    attempts: Number(attempts ?? 0) + (s === 'active' ? 1 : 0),
-    createdAt: Number(createdAt),
-    ...(maxAttempts ? { maxAttempts: Number(maxAttempts) } : {}),
-    ...(s === 'completed' && result !== null ? { result: deserialize(result) } : {}),
-    ...(error ? { error: deserialize<StoredError>(error) } : {}),
-    ...(processedAt ? { processedAt: Number(processedAt) } : {}),
-    ...(finishedAt && (s === 'completed' || s === 'failed')
-      ? { finishedAt: Number(finishedAt) }
-      : {}),
-    ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
-    ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
-    ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
-  };
-  return Object.freeze(info);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
+import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
 import { startPoolProcess } from '../support/processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
@@ -127,11 +128,11 @@ describe('batches', () => {
     });
     expect(batch.id).toBe('ebook-42');
     const redis = rawClient();
-    expect(await redis.ttl(queue.keys.batch('ebook-42'))).toBe(-1);
+    expect(await redis.ttl(queueKeysOf(queue).batch('ebook-42'))).toBe(-1);
     const pool = h.pool<Jobs>({ page: async () => 'done' });
     await pool.start();
     await queue.waitForBatch('ebook-42', { timeout: 10_000 });
-    const ttl = await redis.ttl(queue.keys.batch('ebook-42'));
+    const ttl = await redis.ttl(queueKeysOf(queue).batch('ebook-42'));
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);
     await redis.quit();

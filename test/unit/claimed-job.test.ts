@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { SerializationError } from '../../src/errors.js';
-import { decodeClaimed } from '../../src/job.js';
+import { decodeClaimed } from '../../src/redis/protocol/claimed-job.js';
 
 type Field = string | null;
 
