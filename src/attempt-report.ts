@@ -1,7 +1,10 @@
 import { backoffDelay, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
 import { RateLimitError, UnrecoverableError, toStoredError } from './errors.js';
-import type { AttemptOutcome } from './job-runner.js';
 import type { ClaimedJob } from './job.js';
+
+/** How an attempt ended: its result (and the result's JSON), or its error. */
+export type AttemptOutcome =
+  { ok: true; result: string; value: unknown } | { ok: false; error: Error };
 
 /** What became of an attempt: done, failed for good, to be retried, or rate limited by the service it called. */
 export type ReportKind = 'completed' | 'failed' | 'retry' | 'rateLimited';
@@ -70,7 +73,8 @@ export function reportFor(
   if (outcome.ok) return report('completed', outcome.result, 0, claimed.keepCompleted);
   const payload = JSON.stringify(toStoredError(outcome.error));
   const retryAfter = rateLimitDelay(outcome.error);
-  if (retryAfter !== undefined) return report('rateLimited', payload, retryAfter, claimed.keepFailed);
+  if (retryAfter !== undefined)
+    return report('rateLimited', payload, retryAfter, claimed.keepFailed);
   const permanent =
     outcome.error instanceof UnrecoverableError ||
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';

@@ -1,8 +1,13 @@
-import { reportFor, type AttemptReport, type ReportOutcome } from './attempt-report.js';
+import {
+  reportFor,
+  type AttemptOutcome,
+  type AttemptReport,
+  type ReportOutcome,
+} from './attempt-report.js';
 import { LeaseLostError, MissingHandlerError, UnrecoverableError } from './errors.js';
 import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
-import { AttemptController, runAttempt, type AttemptOutcome } from './job-runner.js';
+import { AttemptController, runAttempt } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
@@ -299,10 +304,7 @@ export class JobExecutor<J> {
    * hands their leases back (to `waiting`, without spending an attempt); then
    * each attempt is aborted with `reason`.
    */
-  async handBack(
-    release: (leases: RunningLease[]) => Promise<void>,
-    reason: Error,
-  ): Promise<void> {
+  async handBack(release: (leases: RunningLease[]) => Promise<void>, reason: Error): Promise<void> {
     const left = [...this.#running.values()];
     if (left.length === 0) return;
     for (const r of left) r.handedBack = true;

@@ -1,9 +1,7 @@
 import { inspect } from 'node:util';
 import { JobTimeoutError, NonErrorThrownError, WorkerPoolError } from './errors.js';
+import type { AttemptOutcome } from './attempt-report.js';
 import { serialize } from './serialize.js';
-
-export type AttemptOutcome =
-  { ok: true; result: string; value: unknown } | { ok: false; error: Error };
 
 /** A thrown non-Error becomes an Error that says what was thrown. */
 export function coerceError(thrown: unknown): Error {

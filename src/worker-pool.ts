@@ -92,7 +92,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       onError: (error, context) => this.#reportError(error, context),
       isAccepting: () => this.#state === 'running',
       // Before start() there is no loop and no job; after a failed start, nothing to send to.
-      report: (report, settle) => (this.#loop ? this.#loop.report(report, settle) : settle('unsent')),
+      report: (report, settle) =>
+        this.#loop ? this.#loop.report(report, settle) : settle('unsent'),
       slotFreed: (claimNow) => (claimNow ? this.#loop?.wake() : this.#loop?.expectWork()),
     });
   }

@@ -101,7 +101,9 @@ export class Scripts {
 
   /** Returns the ids handed back to `wait`. */
   async release(held: readonly leases.Lease[]): Promise<string[]> {
-    return leases.decodeRelease(await this.#call('release', leases.encodeRelease(this.#keys, held)));
+    return leases.decodeRelease(
+      await this.#call('release', leases.encodeRelease(this.#keys, held)),
+    );
   }
 
   async getJob(id: string): Promise<JobInfo | null> {

@@ -46,7 +46,10 @@ export interface AddedRecord {
   readonly duplicate: boolean;
 }
 
-export function encode(keys: QueueKeys, { batch, jobs, callToken }: AddRequest): (string | number)[] {
+export function encode(
+  keys: QueueKeys,
+  { batch, jobs, callToken }: AddRequest,
+): (string | number)[] {
   const args: (string | number)[] = [
     keys.wait,
     keys.delayed,

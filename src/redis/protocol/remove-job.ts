@@ -8,7 +8,16 @@ export const script = removeJobScript;
 export type RemoveJobReply = 'removed' | 'missing' | 'active';
 
 export function encode(keys: QueueKeys, id: string): string[] {
-  return [keys.wait, keys.active, keys.delayed, keys.completed, keys.failed, keys.base, id, keys.events];
+  return [
+    keys.wait,
+    keys.active,
+    keys.delayed,
+    keys.completed,
+    keys.failed,
+    keys.base,
+    id,
+    keys.events,
+  ];
 }
 
 export function decode(reply: unknown): RemoveJobReply {
