@@ -1,19 +1,7 @@
 import { duplicateClient, watchConnection, type RedisClient } from './connection.js';
 import { WaitTimeoutError, WorkerPoolError } from './errors.js';
 import type { Logger } from './logger.js';
-
-/**
- * One entry of the queue's events channel, as the scripts publish it:
- * `[id, state, batchId, payload]`. `payload` (the result or error JSON) is
- * only sent for jobs removed as they finished, whose hash no longer holds it.
- * A finished batch is `[batchId, 'batch', batchId, '']`.
- */
-export interface FinishEvent {
-  readonly id: string;
-  readonly state: string;
-  readonly batchId: string;
-  readonly payload: string;
-}
+import { decodeEvents, type FinishEvent } from './redis/protocol/events.js';
 
 export type CheckResult<T> = { done: true; value: T } | { done: false };
 
@@ -70,24 +58,7 @@ export class FinishWatcher {
   }
 
   #dispatch(message: string): void {
-    let entries: unknown;
-    try {
-      entries = JSON.parse(message);
-    } catch {
-      return;
-    }
-    if (!Array.isArray(entries)) return;
-    for (const entry of entries) {
-      if (!Array.isArray(entry)) continue;
-      const [id, state, batchId, payload] = entry.map((v) =>
-        typeof v === 'string' ? v : '',
-      ) as string[];
-      const event: FinishEvent = {
-        id: id ?? '',
-        state: state ?? '',
-        batchId: batchId ?? '',
-        payload: payload ?? '',
-      };
+    for (const event of decodeEvents(message)) {
       if (event.state === 'batch') {
         this.#notify(`batch:${event.id}`, event);
         continue;

@@ -1,7 +1,4 @@
 import {
-  decodeItems,
-  decodeProgress,
-  PROGRESS_FIELDS,
   resolveBatchOptions,
   type AddedBatch,
   type BatchItem,
@@ -24,7 +21,7 @@ import {
   WorkerPoolError,
   type StoredError,
 } from './errors.js';
-import { FinishWatcher, type CheckResult, type FinishEvent } from './finish-watcher.js';
+import { FinishWatcher, type CheckResult } from './finish-watcher.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
@@ -51,6 +48,9 @@ import {
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
+import { readBatch } from './redis/protocol/batch-hash.js';
+import type { FinishEvent } from './redis/protocol/events.js';
+import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { deserialize } from './serialize.js';
@@ -293,12 +293,9 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     return this.#watcher.wait<BatchResult<Result>>(
       `batch:${id}`,
       async () => {
-        const hash = await this.#handle.client.hgetall(this.#keys.batch(id));
-        const progress = decodeProgress(
-          id,
-          PROGRESS_FIELDS.map((field) => hash[field]),
-        );
-        if (!progress) throw new JobNotFoundError(id, 'Batch');
+        const batch = await readBatch<Result>(this.#handle.client, this.#keys, id);
+        if (!batch) throw new JobNotFoundError(id, 'Batch');
+        const { progress } = batch;
         const seen = `${progress.completed}/${progress.failed}`;
         if (seen !== last) {
           last = seen;
@@ -313,7 +310,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
         if (!progress.done) return { done: false };
         return {
           done: true,
-          value: Object.freeze({ ...progress, items: decodeItems<Result>(progress.total, hash) }),
+          value: Object.freeze({ ...progress, items: batch.items() }),
         };
       },
       { timeout: options.timeout, what: `batch ${id}`, signal: options.signal },
@@ -340,22 +337,18 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   /** Stop every pool on this queue from claiming jobs (running jobs finish). */
   async pause(): Promise<void> {
     this.#assertOpen();
-    await this.#handle.client.hset(this.#keys.meta, 'paused', '1');
+    await pauseQueue(this.#handle.client, this.#keys);
   }
 
   /** Undo `pause()`: pools claim again at once. */
   async resume(): Promise<void> {
     this.#assertOpen();
-    await this.#handle.client
-      .multi()
-      .hdel(this.#keys.meta, 'paused')
-      .zadd(this.#keys.marker, 0, 'm')
-      .exec();
+    await resumeQueue(this.#handle.client, this.#keys);
   }
 
   async isPaused(): Promise<boolean> {
     this.#assertOpen();
-    return (await this.#handle.client.hexists(this.#keys.meta, 'paused')) === 1;
+    return isQueuePaused(this.#handle.client, this.#keys);
   }
 
   /** Close the connections this queue opened; pending waits reject. Safe to call twice. */

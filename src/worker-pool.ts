@@ -297,8 +297,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     }
   }
 
-  #info(): string {
-    const info: PoolInfo = {
+  #info(): PoolInfo {
+    return {
       id: this.#poolId,
       hostname: hostname(),
       pid: process.pid,
@@ -308,7 +308,6 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       startedAt: this.#startedAt,
       heartbeatInterval: HEARTBEAT_INTERVAL,
     };
-    return JSON.stringify(info);
   }
 
   #freeSlots(): number {

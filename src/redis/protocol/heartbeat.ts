@@ -1,3 +1,4 @@
+import type { PoolInfo } from '../../pool-info.js';
 import type { QueueKeys } from '../keys.js';
 import heartbeatScript from '../lua/heartbeat-2.lua';
 
@@ -6,13 +7,13 @@ export const script = heartbeatScript;
 
 export interface HeartbeatRequest {
   poolId: string;
-  /** The pool's info (`PoolInfo`), JSON. */
-  info: string;
+  /** What `queue.getPools()` shows of it. */
+  info: PoolInfo;
   leaving: boolean;
 }
 
 export function encode(keys: QueueKeys, { poolId, info, leaving }: HeartbeatRequest): string[] {
-  return [keys.pools, keys.poolsSeen, poolId, info, leaving ? '1' : '0'];
+  return [keys.pools, keys.poolsSeen, poolId, JSON.stringify(info), leaving ? '1' : '0'];
 }
 
 /** Redis time (ms). */
