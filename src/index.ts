@@ -42,7 +42,11 @@ export { optionsFromEnv, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
 export type { EnvPoolOptions } from './env.js';
 
 export {
+  AttemptAbortedError,
+  BatchExistsError,
+  BatchNotFoundError,
   InvalidJobStateError,
+  isWorkerPoolError,
   JobFailedError,
   JobNotFoundError,
   JobTimeoutError,
@@ -53,8 +57,12 @@ export {
   OptionTypeError,
   PayloadTooLargeError,
   PoolClosedError,
+  QueueClosedError,
   RateLimitError,
+  RedisRefusedError,
+  RedisUnavailableError,
   SerializationError,
+  UnreadableThrownError,
   UnrecoverableError,
   WaitTimeoutError,
   WorkerPoolError,

@@ -1,5 +1,10 @@
 import { inspect } from 'node:util';
-import { JobTimeoutError, NonErrorThrownError, WorkerPoolError } from './errors.js';
+import {
+  AttemptAbortedError,
+  JobTimeoutError,
+  NonErrorThrownError,
+  UnreadableThrownError,
+} from './errors.js';
 import { serialize } from './serialize.js';
 
 /** What a handler gets besides the job. */
@@ -38,10 +43,7 @@ export function coerceError(thrown: unknown): Error {
     );
   } catch (unreadable) {
     const reason = unreadable instanceof Error ? safeMessage(unreadable) : 'unknown reason';
-    return new WorkerPoolError(
-      `Handler threw a value that cannot be read (reading it threw: ${reason})`,
-      'ERR_UNREADABLE_ERROR',
-    );
+    return new UnreadableThrownError(reason);
   }
 }
 
@@ -55,7 +57,7 @@ function safeMessage(error: Error): string {
 
 function abortError(reason: unknown): Error {
   if (reason instanceof Error) return reason;
-  return new WorkerPoolError(`The attempt was aborted: ${String(reason)}`, 'ERR_ABORTED');
+  return new AttemptAbortedError(reason);
 }
 
 /**

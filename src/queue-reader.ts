@@ -6,7 +6,7 @@ import {
   type BatchProgress,
 } from './batch.js';
 import type { RedisClient } from './connection.js';
-import { JobNotFoundError, type StoredError } from './errors.js';
+import { BatchNotFoundError, type StoredError } from './errors.js';
 import type { JobInfo, JobState } from './job.js';
 import type { QueueKeys } from './redis/keys.js';
 import type { RawJob, Scripts } from './redis/scripts.js';
@@ -128,7 +128,7 @@ export class QueueReader {
 
   async getBatchResults<Result>(id: string): Promise<BatchItem<Result>[]> {
     const hash = await this.#client.hgetall(this.#keys.batch(id));
-    if (hash.total === undefined) throw new JobNotFoundError(id, 'Batch');
+    if (hash.total === undefined) throw new BatchNotFoundError(id);
     return decodeItems<Result>(Number(hash.total), hash);
   }
 

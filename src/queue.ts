@@ -17,11 +17,13 @@ import {
   type RedisClient,
 } from './connection.js';
 import {
+  BatchExistsError,
+  BatchNotFoundError,
   InvalidJobStateError,
   JobFailedError,
   JobNotFoundError,
   OptionTypeError,
-  WorkerPoolError,
+  QueueClosedError,
   type StoredError,
 } from './errors.js';
 import {
@@ -192,10 +194,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       return await this.#scripts.add(batch, chunk);
     } catch (error) {
       if (batch && error instanceof Error && error.message.includes('ERR_BATCH_EXISTS')) {
-        throw new WorkerPoolError(
-          `Batch ${batch.id} already exists: give each batch its own \`batchId\` (or leave it out to get a fresh one)`,
-          'ERR_BATCH_EXISTS',
-        );
+        throw new BatchExistsError(batch.id, { cause: error });
       }
       throw error;
     }
@@ -309,7 +308,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
           id,
           PROGRESS_FIELDS.map((field) => hash[field]),
         );
-        if (!progress) throw new JobNotFoundError(id, 'Batch');
+        if (!progress) throw new BatchNotFoundError(id);
         const seen = `${progress.completed}/${progress.failed}`;
         if (seen !== last) {
           last = seen;
@@ -378,7 +377,6 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
+    if (this.#closed) throw new QueueClosedError(`Queue \`${this.name}\` is closed`);
   }
 }
