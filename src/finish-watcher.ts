@@ -199,9 +199,7 @@ export class FinishWatcher {
       if (!set) this.#watchers.set(key, (set = new Set()));
       set.add(trigger);
       const onClose = () =>
-        finish(() =>
-          reject(new QueueClosedError('The queue was closed while waiting')),
-        );
+        finish(() => reject(new QueueClosedError('The queue was closed while waiting')));
       this.#closers.add(onClose);
       // The caller gave up (an HTTP client went away): stop waiting, with the signal's reason.
       const onAbort = () => finish(() => reject(signal?.reason));
