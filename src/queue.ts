@@ -14,11 +14,12 @@ import {
   type RedisClient,
 } from './connection.js';
 import {
+  BatchNotFoundError,
   InvalidJobStateError,
   JobFailedError,
   JobNotFoundError,
   OptionTypeError,
-  WorkerPoolError,
+  QueueClosedError,
   type StoredError,
 } from './errors.js';
 import { FinishWatcher, type CheckResult } from './finish-watcher.js';
@@ -294,7 +295,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       `batch:${id}`,
       async () => {
         const batch = await readBatch<Result>(this.#handle.client, this.#keys, id);
-        if (!batch) throw new JobNotFoundError(id, 'Batch');
+        if (!batch) throw new BatchNotFoundError(id);
         const { progress } = batch;
         const seen = `${progress.completed}/${progress.failed}`;
         if (seen !== last) {
@@ -361,7 +362,6 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
+    if (this.#closed) throw new QueueClosedError(`Queue \`${this.name}\` is closed`);
   }
 }

@@ -10,7 +10,7 @@ import {
   type ClientHandle,
   type RedisClient,
 } from './connection.js';
-import { PoolClosedError, WorkerPoolError } from './errors.js';
+import { PoolClosedError, RedisRefusedError, RedisUnavailableError } from './errors.js';
 import { SafeEventEmitter, type WorkerPoolEvents } from './events.js';
 import { HandlerRegistry, type JobHandlers } from './handlers.js';
 import { MAX_TIMER_MS } from './job-options.js';
@@ -176,13 +176,9 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       await scripts.heartbeat({ poolId: this.#poolId, info: this.#info(), leaving: false });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new WorkerPoolError(
-        `Redis refused the pool's commands: ${message}`,
-        'ERR_REDIS_REFUSED',
-        {
-          cause: error,
-        },
-      );
+      throw new RedisRefusedError(`Redis refused the pool's commands: ${message}`, {
+        cause: error,
+      });
     }
     log.info('[Worker Pool] Redis connection successful.');
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
@@ -362,9 +358,8 @@ async function waitUntilReadyOrFail(
     await waitUntilReady(client);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new WorkerPoolError(
+    throw new RedisUnavailableError(
       `Could not connect to Redis at ${describeConnection(options.connection)}: ${message}`,
-      'ERR_REDIS_UNAVAILABLE',
       { cause: error },
     );
   }
