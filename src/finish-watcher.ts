@@ -40,7 +40,7 @@ export class FinishWatcher {
       lazyConnect: false,
     });
     this.#subscriber = subscriber;
-    watchConnection(subscriber, this.#logger, '[Queue]');
+    watchConnection(subscriber, this.#logger, 'Queue');
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) this.#dispatch(message);
     });

@@ -99,7 +99,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#options = resolveQueueOptions(options);
     this.#keys = queueKeys(this.#options.prefix, this.name);
     this.#handle = openClient(this.#options.connection, {}, { reuse: true });
-    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, '[Queue]');
+    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, 'Queue');
     this.#scripts = new Scripts(this.#handle.client, this.#keys);
     this.#reader = new QueueReader(this.#handle.client, this.#scripts, this.#keys);
     this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
@@ -304,7 +304,13 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
             options.onProgress?.(progress);
           } catch (error) {
             this.#options.logger.error(
-              `[Queue] onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
+              `onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
+              {
+                scope: 'Queue',
+                queue: this.name,
+                batchId: id,
+                ...(error instanceof Error ? { err: error } : {}),
+              },
             );
           }
         }

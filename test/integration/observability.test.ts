@@ -106,6 +106,41 @@ describe('stats, events and logs', () => {
     );
   });
 
+  it("gives a structured logger each attempt's fields beside the message", async () => {
+    const logger = memoryLogger();
+    const queue = h.queue();
+    const pool = h.pool(
+      async (_job, { attempt }) => {
+        if (attempt === 1) throw new Error('first try fails');
+        return 'ok';
+      },
+      { logger, backoff: { delay: 10, jitter: 0 } },
+    );
+    await pool.start();
+    const job = await queue.add('page', {});
+    await queue.waitForResult(job.id, { timeout: 5000 });
+    const call = (start: string) => logger.calls.find((c) => c.message.startsWith(start));
+    const base = { jobId: job.id, name: 'page', workerId: expect.any(Number) };
+    expect(call('Processing job:')?.fields).toEqual({ ...base, attempt: 1, maxAttempts: 4 });
+    expect(call('Job failed:')).toMatchObject({
+      level: 'warn',
+      fields: {
+        ...base,
+        attempt: 1,
+        delayMs: expect.any(Number),
+        err: { message: 'first try fails' },
+      },
+    });
+    expect(call('Completed job:')?.fields).toEqual({
+      ...base,
+      attempt: 2,
+      durationMs: expect.any(Number),
+    });
+    expect(call('Initializing with')?.fields).toEqual({ scope: 'Worker Pool', queue: pool.name });
+    // No message repeats the prefix that the fields carry.
+    expect(logger.calls.filter((c) => /^\[(Worker|Stats|Queue)/.test(c.message))).toEqual([]);
+  });
+
   it('prints nothing with logger: false', async () => {
     const spies = (['log', 'warn', 'error', 'info'] as const).map((m) =>
       vi.spyOn(console, m).mockImplementation(() => {}),
