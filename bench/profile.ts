@@ -132,11 +132,12 @@ function printSummary(
   console.log(
     `\n# --profile: no-op jobs at concurrency 50, ${jobs.toLocaleString('en-US')} jobs after the warm-up,` +
       ` sampled every ${INTERVAL_US} µs` +
-      `\n# pool CPU in the samples: ${perJob(busyUs)} µs/job (process.cpuUsage: ${perJob(cpuUs)} µs/job;` +
-      ` the sampling itself costs some); idle ${((100 * idleUs) / (busyUs + idleUs)).toFixed(0)} % of the drain` +
-      `\n# profile: ${escapeText(path)} (open it in Chrome DevTools > Performance)\n`,
+      `\n# the pool's main thread in the samples: ${perJob(busyUs)} µs/job, idle ${((100 * idleUs) / (busyUs + idleUs)).toFixed(0)} % of the drain` +
+      `\n# (process.cpuUsage, all threads and the sampling included: ${perJob(cpuUs)} µs/job)` +
+      `\n# self %: share of the main thread's sampled CPU; the profile: ${escapeText(path)}` +
+      `\n# (open it in Chrome DevTools > Performance, or VS Code)\n`,
   );
-  console.log(`| # | self % of pool CPU | µs/job | function | where |`);
+  console.log(`| # | self % | µs/job | function | where |`);
   console.log('|---|---|---|---|---|');
   sorted.slice(0, TOP).forEach((r, i) => {
     console.log(
@@ -146,7 +147,7 @@ function printSummary(
 
   const byFile = new Map<string, number>();
   for (const r of sorted) byFile.set(r.file, (byFile.get(r.file) ?? 0) + r.selfUs);
-  console.log(`\n| self % of pool CPU | µs/job | file |`);
+  console.log(`\n| self % | µs/job | file |`);
   console.log('|---|---|---|');
   for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15))
     console.log(`| ${pct(us)} | ${perJob(us)} | ${escapeText(file)} |`);
