@@ -20,6 +20,7 @@ import { runPeerSuite } from './peer-suite.js';
 import { runProfile } from './profile.js';
 import {
   closeChild,
+  escapeText,
   format,
   median,
   percentile,
@@ -38,10 +39,21 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
   },
 });
-const RUNS = Number(args.runs);
+/** A count given on the command line, or a clear error naming the option. */
+function count(option: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(
+      `Expected \`--${option}\` to be an integer >= ${min}, got \`${escapeText(value)}\` (string)`,
+    );
+    process.exit(2);
+  }
+  return n;
+}
+const RUNS = count('runs', args.runs, 1);
 const ONLY = args.only ? new Set(args.only.split(',')) : undefined;
-const SCALE_MAX = Number(args['scale-max']);
-const NOOP_JOBS = Number(args.jobs);
+const SCALE_MAX = count('scale-max', args['scale-max'], 0);
+const NOOP_JOBS = count('jobs', args.jobs, 1);
 /** Jobs run before measuring a drain, so the JIT has compiled the hot path. */
 const WARMUP = 2000;
 const children = join(import.meta.dirname, 'children');
