@@ -6,7 +6,8 @@
 //   chunks of 10,000), send `added { ms, bytes }` and exit.
 // - consume { concurrency, handler: 'noop' | 'sleep', sleepMs, warmup, expect, total, latency }:
 //   send `ready`; `warm` once `warmup` jobs completed (CPU is measured from there); `done` once
-//   `expect` jobs completed (-1: the parent polls `report` instead, for several consumers);
+//   `expect` jobs completed (-1: the parent polls `report { completed, startedAt, lastAt }`
+//   instead, for several consumers);
 //   on `close`, close the consumer, send `tally` (handler runs per job) and exit.
 //
 // Every job carries its index (`pageIndex`, 0 ... total-1) as its id for the exactly-once
@@ -82,12 +83,14 @@ async function consume(adapter, config) {
   let completed = 0;
   let lastAt = 0;
   let warmAt = 0;
+  let startedAt = 0;
   let cpuStart = process.cpuUsage();
   let slept = 0;
   let sleeps = 0;
   let failures = 0;
 
   async function handler(data) {
+    if (!startedAt) startedAt = now();
     if (config.latency) latencies.push(now() - data.sentAt);
     const i = data.pageIndex;
     if (Number.isInteger(i) && i >= 0 && i < runs.length) runs[i]++;
@@ -134,7 +137,7 @@ async function consume(adapter, config) {
     failed: onFailed,
   });
   process.on('message', async (m) => {
-    if (m === 'report') send({ type: 'report', completed, lastAt, failures });
+    if (m === 'report') send({ type: 'report', completed, startedAt, lastAt, failures });
     if (m === 'close') {
       await consumer.close();
       // Exit once the tally has gone out.
