@@ -7,6 +7,7 @@
  * reads too), and prints the self time by function: the top 25, with the
  * TypeScript file and line through the build's source map, and a sum by file.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -71,14 +72,40 @@ export async function runProfile(o: ProfileOptions): Promise<void> {
   await pool.next('ready');
   await pool.next('warm');
   const from = Number(process.hrtime.bigint() / 1000n);
+  const threadFrom = mainThreadCpuUs(pool.child.pid!);
   const done = await pool.next('done');
   const to = Number(process.hrtime.bigint() / 1000n);
+  const threadTo = mainThreadCpuUs(pool.child.pid!);
   await closeChild(pool); // the profile is written as the child exits
 
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`node --cpu-prof wrote no profile in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-  printSummary(profile, from, to, o.jobs, done.cpuUs as number, join(dir, file));
+  const threadUs =
+    threadFrom !== undefined && threadTo !== undefined ? threadTo - threadFrom : undefined;
+  printSummary(profile, from, to, o.jobs, done.cpuUs as number, threadUs, join(dir, file));
+}
+
+/**
+ * CPU time of a process's main thread, from /proc (Linux; undefined elsewhere).
+ * The samples' own spans are wall time: on a loaded machine they also hold the
+ * time the thread waited for a core, so µs per job are scaled to this instead.
+ */
+function mainThreadCpuUs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // After "pid (name) ", fields start at the state (field 3); utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks();
+  } catch {
+    return undefined; // no /proc here: the table falls back to the samples' spans
+  }
+}
+
+let ticks: number | undefined;
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ticks;
 }
 
 interface Row {
@@ -94,6 +121,7 @@ function printSummary(
   to: number,
   jobs: number,
   cpuUs: number,
+  threadUs: number | undefined,
   path: string,
 ): void {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
@@ -127,15 +155,20 @@ function printSummary(
   }
   const sorted = [...rows.values()].sort((a, b) => b.selfUs - a.selfUs);
   const pct = (us: number) => `${((100 * us) / busyUs).toFixed(1)} %`;
-  const perJob = (us: number) => (us / jobs).toFixed(2);
+  // A function's share of the samples, times the main thread's CPU when known.
+  const scale = threadUs !== undefined && threadUs > 0 ? threadUs / busyUs : 1;
+  const perJob = (us: number) => ((us * scale) / jobs).toFixed(2);
 
+  const cpu = (us: number) => `${(us / jobs).toFixed(2)} µs/job`;
   console.log(
     `\n# --profile: no-op jobs at concurrency 50, ${jobs.toLocaleString('en-US')} jobs after the warm-up,` +
       ` sampled every ${INTERVAL_US} µs` +
-      `\n# the pool's main thread in the samples: ${perJob(busyUs)} µs/job, idle ${((100 * idleUs) / (busyUs + idleUs)).toFixed(0)} % of the drain` +
-      `\n# (process.cpuUsage, all threads and the sampling included: ${perJob(cpuUs)} µs/job)` +
-      `\n# self %: share of the main thread's sampled CPU; the profile: ${escapeText(path)}` +
-      `\n# (open it in Chrome DevTools > Performance, or VS Code)\n`,
+      `\n# CPU of the pool's main thread: ${threadUs === undefined ? 'n/a (no /proc)' : cpu(threadUs)};` +
+      ` of its process (every thread, the sampler's too): ${cpu(cpuUs)}` +
+      `\n# idle ${((100 * idleUs) / (busyUs + idleUs)).toFixed(0)} % of the drain's samples;` +
+      ` self %: share of the main thread's busy samples;` +
+      ` µs/job: that share of ${threadUs === undefined ? "the samples' spans" : "the main thread's CPU"}` +
+      `\n# the profile, for Chrome DevTools (Performance) or VS Code: ${escapeText(path)}\n`,
   );
   console.log(`| # | self % | µs/job | function | where |`);
   console.log('|---|---|---|---|---|');
