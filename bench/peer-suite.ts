@@ -383,7 +383,8 @@ export async function runPeerSuite(o: PeerSuiteOptions): Promise<{ failures: str
   };
 
   console.log(
-    `# peers: BullMQ ${versions.bullmq}, Bee-Queue ${versions['bee-queue']}; each case runs every system in turn`,
+    `# peers: BullMQ ${versions.bullmq}, Bee-Queue ${versions['bee-queue']}; each case runs every system in turn;` +
+      ` no-op drains of ${o.jobs.toLocaleString('en-US')} jobs after ${o.warmup.toLocaleString('en-US')} warm-up jobs`,
   );
   for (const [name, run] of Object.entries(cases)) {
     if (o.only && !o.only.has(name)) continue;
