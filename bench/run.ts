@@ -9,11 +9,16 @@
  *   npm run bench -- --runs 5 --only throughput-noop,pickup-latency
  *   npm run bench -- --scale-max 100000   # skip the 1M-job scale run
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import {
+  spawnChild as spawnProcess,
+  type ChildHandle,
+  type ChildMessage,
+} from '../test/support/pool-processes.js';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
 
 const { values: args } = parseArgs({
@@ -64,43 +69,14 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-interface Message {
-  type: string;
-  [key: string]: unknown;
+type Message = ChildMessage & Record<string, unknown>;
+
+function spawnChild(script: string, config: object): ChildHandle<Message> {
+  return spawnProcess<Message>(join(children, script), config);
 }
 
-function spawnChild(
-  script: string,
-  config: object,
-): { child: ChildProcess; next: (type: string) => Promise<Message> } {
-  const child = fork(join(children, script), [JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const inbox: Message[] = [];
-  const waiting: { type: string; resolve: (m: Message) => void }[] = [];
-  child.on('message', (m: Message) => {
-    const i = waiting.findIndex((w) => w.type === m.type);
-    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
-    else inbox.push(m);
-  });
-  return {
-    child,
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const i = inbox.findIndex((m) => m.type === type);
-        if (i >= 0) return resolve(inbox.splice(i, 1)[0]!);
-        waiting.push({ type, resolve });
-        child.once('exit', (code) =>
-          reject(new Error(`${script} exited (${code}) before '${type}'`)),
-        );
-      }),
-  };
-}
-
-async function closeChild(c: { child: ChildProcess }): Promise<void> {
-  if (c.child.exitCode !== null) return;
-  c.child.send('close');
-  await new Promise((r) => c.child.once('exit', r));
+async function closeChild(c: ChildHandle<Message>): Promise<void> {
+  if (c.alive) await c.stop(Infinity);
 }
 
 class RedisProbe {
@@ -140,7 +116,7 @@ async function produce(
     payloadBytes,
   });
   const added = await producer.next('added');
-  await new Promise((r) => producer.child.once('exit', r));
+  await producer.exited;
   return { rate: jobs / ((added.ms as number) / 1000), bytes: added.bytes as number };
 }
 
@@ -293,7 +269,7 @@ const cases: Record<string, () => Promise<void>> = {
         payloadBytes: 200,
       });
       const done = await pool.next('done');
-      await new Promise((r) => producer.child.once('exit', r));
+      await producer.exited;
       await closeChild(pool);
       const values = done.latencies as number[];
       record('pickup-latency', 'p50', 'ms', percentile(values, 50), '<= 0.7');
