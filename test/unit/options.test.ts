@@ -183,7 +183,9 @@ describe('resolvePoolOptions refuses a bad value', () => {
   it('names the option of a bad backoff', () => {
     const error = catchError(() => resolvePoolOptions({ backoff: { delay: -1 } }));
     expect(error).toBeInstanceOf(OptionRangeError);
-    expect(error.message).toBe('Expected `backoff.delay` to be an integer from 0 to 2147483647, got `-1` (number)');
+    expect(error.message).toBe(
+      'Expected `backoff.delay` to be an integer from 0 to 2147483647, got `-1` (number)',
+    );
   });
 
   it('refuses a connection string that is not a Redis URL without echoing it', () => {
