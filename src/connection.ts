@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Cluster, RedisOptions } from 'ioredis';
 import { OptionTypeError } from './errors.js';
+import { redactError } from './redact.js';
 import { invalid, isPlainObject } from './validate.js';
 
 /** A connected ioredis client: a single server or a Redis Cluster. */
@@ -133,6 +134,9 @@ export function watchConnection(
 ): () => void {
   let down = false;
   const handleError = (error: Error) => {
+    // Every error, not only the first: ioredis rejects the commands queued meanwhile with
+    // this same object, so scrubbing it here (in place) cleans those rejections too.
+    redactError(error);
     if (down) return;
     down = true;
     log.warn(`${label} Redis connection error: ${error.message}; reconnecting...`);
@@ -164,7 +168,8 @@ export function waitUntilReady(client: RedisClient): Promise<void> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      // It becomes the `cause` of ERR_REDIS_UNAVAILABLE: no password on it (HELLO/AUTH args).
+      reject(redactError(error));
     };
     const cleanup = () => {
       client.off('ready', onReady);
