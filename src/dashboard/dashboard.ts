@@ -157,6 +157,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         },
         readOnly: o.readOnly,
         signOut: guard.protected && header(req, 'authorization') === undefined,
+        config: config(),
       });
       sendText(res, 200, 'text/html; charset=utf-8', page);
       return;

@@ -643,13 +643,8 @@
 
   // ---- wiring ----
 
-  async function start() {
-    try {
-      config = await api('api/config');
-    } catch (error) {
-      toast(`Could not load the dashboard: ${error.message}`, 'error');
-      return;
-    }
+  function start() {
+    config = JSON.parse(document.body.dataset.config);
     readHash();
     $('prev').addEventListener('click', () => go({ start: Math.max(0, view.start - SIZE) }));
     $('next').addEventListener('click', () => go({ start: view.start + SIZE }));
@@ -686,5 +681,5 @@
     void loadBatch();
   }
 
-  void start();
+  start();
 })();

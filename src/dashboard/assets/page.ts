@@ -23,11 +23,14 @@ export function dashboardPage({
   assets,
   readOnly,
   signOut,
+  config,
 }: {
   csrf: string;
   assets: AssetNames;
   readOnly: boolean;
   signOut: boolean;
+  /** What `api/config` returns, in the page so that it needs no request of its own. */
+  config: unknown;
 }): string {
   return `<!doctype html>
 <html lang="en">
@@ -40,7 +43,7 @@ export function dashboardPage({
 <link rel="icon" href="${escapeHtml(assets.icon)}" type="image/svg+xml">
 <script src="${escapeHtml(assets.script)}" defer></script>
 </head>
-<body>
+<body data-config="${escapeHtml(JSON.stringify(config))}">
 <a class="skip" href="#jobs">Skip to jobs</a>
 <header class="top">
   <h1>Queues</h1>
