@@ -167,6 +167,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return;
     }
     if (path === '/api/events') {
+      if (req.method === 'HEAD') {
+        sendText(res, 200, 'text/event-stream; charset=utf-8', '');
+        return;
+      }
       const current = queueNamed(query.get('queue') ?? o.queues[0]);
       const all = [...queues.values()];
       streamSnapshots(req, res, () => readSnapshot(all, current), {

@@ -26,7 +26,8 @@ export async function readSnapshot(queues: readonly Queue[], current: Queue): Pr
 
 /**
  * Server-sent events for one open page: a `snapshot` event now and every
- * `interval` ms, an `error` event while Redis cannot be read. One read at a
+ * `interval` ms, a `problem` event while Redis cannot be read (`error` is
+ * taken: EventSource fires it for a lost connection). One read at a
  * time: a slow Redis delays the next update instead of piling reads up.
  * Ends when the page goes away or the dashboard closes.
  */

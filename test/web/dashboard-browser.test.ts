@@ -71,7 +71,7 @@ describe('the dashboard in a browser', () => {
 
     const pool = h.pool(
       async () => {
-        await sleep(40);
+        await sleep(100);
         return 'ok';
       },
       { concurrency: 2 },

@@ -308,7 +308,6 @@
       viewBox: `0 0 ${width} ${height + pad}`,
       role: 'img',
       'aria-label': `Jobs finished per minute over the last ${minutes.length} minutes, at most ${max}`,
-      preserveAspectRatio: 'none',
     });
     for (const y of [0, 0.5, 1]) {
       chart.append(

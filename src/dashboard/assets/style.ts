@@ -308,7 +308,8 @@ select {
 
 .chart svg {
   width: 100%;
-  height: 170px;
+  height: auto;
+  max-height: 240px;
   display: block;
 }
 
