@@ -211,7 +211,10 @@
       }
     });
     source.addEventListener('problem', (event) => setLive(JSON.parse(event.data).error, 'down'));
-    source.addEventListener('error', () => setLive('reconnecting…', 'down'));
+    source.addEventListener('error', () =>
+      // CLOSED: the server refused the stream (signed out, dashboard gone); else it retries.
+      setLive(source.readyState === 2 ? 'disconnected: reload the page' : 'reconnecting…', 'down'),
+    );
   }
 
   function setLive(text, kind) {
