@@ -100,9 +100,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (!guard.authenticated(req)) {
       if (method === 'GET' && path === '/') {
         const failed = query.get('login') === 'failed';
+        // 200, not 401: a sign-in page is no error, and browsers log every 401 as one.
         sendText(
           res,
-          401,
+          200,
           'text/html; charset=utf-8',
           loginPage({ style: `assets/${STYLE.name}`, icon: `assets/${ICON.name}`, failed }),
         );

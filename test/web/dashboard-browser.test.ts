@@ -276,6 +276,36 @@ describe('the dashboard in a browser', () => {
     expect(await page.locator('#batch-items tbody').textContent()).toContain('page 1 failed');
   });
 
+  it('with a token, signs in with the form, keeps the session, and signs out', async () => {
+    const queue = h.queue();
+    await queue.add('page', {});
+    const token = 'a-token-for-the-browser-test';
+    const served = h.track(
+      await serveDashboard({ connection: redisUrl(), prefix: h.prefix, queues: ['q'], token }),
+    );
+    const opened = await openPage(browser);
+    context = opened.page.context();
+    const page = opened.page;
+    problems = opened.problems;
+    await page.goto(served.url);
+    expect(await page.locator('#counts').count()).toBe(0);
+    await page.locator('#token').fill('not-the-right-token-at-all');
+    await page.locator('button[type="submit"]').click();
+    await expect.poll(() => page.locator('.error').textContent()).toContain('not the right one');
+    await page.locator('#token').fill(token);
+    await page.locator('button[type="submit"]').click();
+    await expect
+      .poll(() => page.locator('#counts [data-state="waiting"] .n').textContent())
+      .toBe('1');
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'rwp_dashboard', httpOnly: true, sameSite: 'Strict' });
+    await page.reload();
+    await expect.poll(() => page.locator('#live').textContent()).toBe('live');
+    await page.locator('.signout button').click();
+    await expect.poll(() => page.locator('#token').count()).toBe(1);
+    expect(await context.cookies()).toEqual([]);
+  });
+
   it('fits a phone-width window without horizontal scrolling', async () => {
     h.queue();
     const served = h.track(
