@@ -183,7 +183,7 @@ button.link {
   font-family: ui-monospace, monospace;
   font-size: 0.9em;
   text-align: left;
-  word-break: break-all;
+  overflow-wrap: anywhere;
 }
 
 :focus-visible {
@@ -355,6 +355,15 @@ select {
 
 .scroll {
   overflow-x: auto;
+}
+
+/* On a phone, the job list scrolls sideways in its box rather than squeezing ids to a letter a line. */
+#job-list {
+  min-width: 640px;
+}
+
+#job-list td:first-child {
+  min-width: 6ch;
 }
 
 table {
