@@ -1,5 +1,4 @@
-import { OptionRangeError } from '../errors.js';
-import type { ConnectionOptions } from '../options.js';
+import { OptionRangeError, type ConnectionOptions } from '../index.js';
 import {
   checkBoolean,
   checkInteger,
