@@ -21,6 +21,8 @@ export interface EbookPlan {
   mode: 'openai' | 'offline';
   /** Words each page should have (a hint in the prompt). */
   words: number;
+  /** The model to write the pages with, when not the worker's own (`OPENAI_MODEL`). */
+  model?: string;
 }
 
 /** An ebook as stored with its batch (the batch's `meta`), so any process can assemble it. */
@@ -40,6 +42,8 @@ export interface PageJobData {
   index: number;
   mode: 'openai' | 'offline';
   words: number;
+  /** The model asked for, when not the worker's own. */
+  model?: string;
 }
 
 export interface TokenUsage {
@@ -65,14 +69,17 @@ export type EbookJobs = { page: { data: PageJobData; result: PageResult } };
 export const DEFAULT_QUEUE = 'ebook-pages';
 
 /** How long an ebook (its pages and metadata) stays in Redis after it finishes: 7 days. */
-const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
+export const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
+
+/** What `addEbook` returns: the ebook, and the id of the job that writes each page, in order. */
+export type AddedEbook = EbookMeta & { readonly jobIds: readonly string[] };
 
 /** Add one page job per outline entry as one batch, the plan as its meta; returns the ebook. */
-export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promise<EbookMeta> {
+export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promise<AddedEbook> {
   const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
   const meta: EbookMeta = { ...plan, id, createdAt: Date.now() };
   // The title and outline travel with the batch: any process that sees it can assemble the ebook.
-  await queue.addBatch(
+  const batch = await queue.addBatch(
     plan.pages.map((_, index) => ({
       name: 'page' as const,
       data: {
@@ -83,11 +90,12 @@ export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promis
         index,
         mode: plan.mode,
         words: plan.words,
+        ...(plan.model ? { model: plan.model } : {}),
       },
     })),
     { batchId: id, ttl: EBOOK_TTL_SECONDS, meta },
   );
-  return meta;
+  return { ...meta, jobIds: batch.jobs.map((job) => job.id) };
 }
 
 /** The stored metadata of an ebook, or `null` if there is none (never added, or expired). */

@@ -70,7 +70,7 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
     let completion: OpenAI.ChatCompletion;
     try {
       completion = await client.chat.completions.create(
-        { model, messages: pageMessages(job.data) },
+        { model: job.data.model ?? model, messages: pageMessages(job.data) },
         { signal },
       );
     } catch (error) {

@@ -2,12 +2,17 @@
  * An HTTP API shaped like the original deployment's `/api/ebook`, on
  * node:http alone:
  *
- *   POST /api/ebook            {"topic": "...", "pages": 20}  -> 202 {"id": "..."}
- *   GET  /api/ebook/:id        progress, and the pages in order once done
- *   GET  /api/ebook/:id/events progress as server-sent events, until done
+ *   POST   /api/ebook            {"topic": "...", "pages": 20, "model"?: "..."}  -> 202 {"id": "..."}
+ *   GET    /api/ebook/:id        progress, and the pages in order once done
+ *   GET    /api/ebook/:id/events progress and each page's state as server-sent events, until done
+ *   GET    /api/ebook/:id/pages  one page of the pages' states (`start`, `size`)
+ *   GET    /api/ebook/:id/ebook.md, /ebook.html   the finished ebook's files
+ *   DELETE /api/ebook/:id        cancel the pages not written yet
+ *   GET    /api/ebooks           the recent ebooks, newest first (`start`, `size`)
  *
- * It only adds ebooks and reads them; worker pools (in this process or any
- * other) write the pages.
+ * and the web page that uses it: `/` (the form and the recent ebooks) and
+ * `/ebook/:id` (one ebook, live). It only adds ebooks, reads and cancels
+ * them; worker pools (in this process or any other) write the pages.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { BatchProgress, Queue } from 'redis-worker-pool';
@@ -19,6 +24,15 @@ import {
   type EbookPage,
 } from '../ebook/ebook.js';
 import type { OutlinePlanner } from '../ebook/generator.js';
+import { slugify, fileId, toHtml, toMarkdown } from '../ebook/render.js';
+import { EbookIndex, readPages, type PageView } from './ebook-index.js';
+import {
+  COMMON_HEADERS,
+  EBOOK_HTML_POLICY,
+  sendAsset,
+  sendPage,
+  type PageConfig,
+} from './ebook-page.js';
 
 export interface EbookApiOptions {
   queue: Queue<EbookJobs>;
@@ -27,6 +41,18 @@ export interface EbookApiOptions {
   maxPages?: number;
   /** Words per page asked of the model. @default 300 */
   words?: number;
+  /** Models a request may name; the first is the default. @default the workers' own (none named) */
+  models?: readonly string[];
+  /** Attempts per page, shown as "attempt n of m" when a job sets none of its own. */
+  maxAttempts?: number;
+  /** The queue's budgets, shown on the page. */
+  budgets?: PageConfig['budgets'];
+  /** `offline` when the pages are placeholders (the page says so). @default 'openai' */
+  mode?: 'openai' | 'offline';
+  /** The Redis key of the recent ebooks list. @default `ebook-api:<queue name>:recent` */
+  indexKey?: string;
+  /** Ms between two reads of the pages' states for an open event stream. @default 500 */
+  pagesInterval?: number;
   log?: (line: string) => void;
 }
 
@@ -41,12 +67,23 @@ class HttpError extends Error {
 }
 
 const MAX_BODY = 16 * 1024;
+/** The most page cards or recent ebooks one request returns. */
+const MAX_PAGE_SIZE = 100;
 
 export function createEbookApi(options: EbookApiOptions): Server {
   const { queue, planOutline } = options;
   const maxPages = options.maxPages ?? 50;
   const words = options.words ?? 300;
   const log = options.log ?? (() => {});
+  const models = options.models ?? [];
+  const index = new EbookIndex(queue, options.indexKey ?? `ebook-api:${queue.name}:recent`);
+  const pagesInterval = options.pagesInterval ?? 500;
+  const pageConfig: PageConfig = {
+    models,
+    maxPages,
+    mode: options.mode ?? 'openai',
+    ...(options.budgets ? { budgets: options.budgets } : {}),
+  };
 
   async function create(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req);
@@ -56,13 +93,23 @@ export function createEbookApi(options: EbookApiOptions): Server {
     const pages = body.pages ?? 10;
     if (!Number.isInteger(pages) || (pages as number) < 1 || (pages as number) > maxPages)
       throw new HttpError(400, `Expected \`pages\` to be an integer from 1 to ${maxPages}`);
+    const model = body.model ?? models[0];
+    if (model !== undefined && (typeof model !== 'string' || !models.includes(model)))
+      throw new HttpError(
+        400,
+        models.length
+          ? `Expected \`model\` to be one of ${models.join(', ')}`
+          : 'This server names no models: leave `model` out',
+      );
     let meta: EbookMeta;
     try {
       const plan = await planOutline(
         { topic, pages: pages as number, words },
         { warn: (m) => log(`[API] ${m}`) },
       );
-      meta = await addEbook(queue, plan);
+      const added = await addEbook(queue, model ? { ...plan, model } : plan);
+      await index.record(added);
+      meta = added;
     } catch (error) {
       throw planningError(error);
     }
@@ -74,6 +121,7 @@ export function createEbookApi(options: EbookApiOptions): Server {
       mode: meta.mode,
       status: `/api/ebook/${meta.id}`,
       events: `/api/ebook/${meta.id}/events`,
+      page: `/ebook/${meta.id}`,
     });
   }
 
@@ -83,9 +131,10 @@ export function createEbookApi(options: EbookApiOptions): Server {
     sendJson(res, 200, view(ebook.meta, ebook.progress, ebook.pages));
   }
 
-  async function events(req: IncomingMessage, res: ServerResponse, id: string) {
+  async function events(req: IncomingMessage, res: ServerResponse, id: string, query: Query) {
     const first = await getEbook(queue, id);
     if (!first) throw new HttpError(404, `No ebook ${id}`);
+    const range = pageRange(query);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -100,34 +149,149 @@ export function createEbookApi(options: EbookApiOptions): Server {
     // A comment now and then keeps proxies from closing a quiet stream.
     const ping = setInterval(() => !left.signal.aborted && res.write(': ping\n\n'), 15_000);
     res.write('retry: 2000\n\n');
+    // Each page's state as it changes: read now and then (a page starting, retrying or
+    // growing moves no batch counter), sent only when it changed.
+    const jobIds = await index.jobIds(id);
+    const sent = new Map<number, string>();
+    const sendPages = async () => {
+      const pages = await readPages(queue, first.meta, jobIds, { ...range, maxAttempts });
+      for (const page of pages) {
+        const json = JSON.stringify(page);
+        if (sent.get(page.index) === json) continue;
+        sent.set(page.index, json);
+        send('page', page);
+      }
+    };
+    let reading = Promise.resolve();
+    const poll = setInterval(() => {
+      reading = reading.then(sendPages).catch((error: unknown) => {
+        log(`[API] reading the pages of ${id}: ${String(error)}`);
+      });
+    }, pagesInterval);
     try {
+      await sendPages();
       const done = await queue.waitForBatch(id, {
         signal: left.signal,
         onProgress: (p) => send('progress', view(first.meta, p)),
       });
+      clearInterval(poll);
+      await reading;
+      await sendPages();
       send('done', view(first.meta, done));
     } catch (error) {
       if (!left.signal.aborted) send('error', { error: (error as Error).message });
     } finally {
+      clearInterval(poll);
       clearInterval(ping);
       res.end();
     }
   }
 
+  async function pages(res: ServerResponse, id: string, query: Query) {
+    const ebook = await getEbook(queue, id);
+    if (!ebook) throw new HttpError(404, `No ebook ${id}`);
+    const range = pageRange(query);
+    const list: PageView[] = await readPages(queue, ebook.meta, await index.jobIds(id), {
+      ...range,
+      maxAttempts,
+    });
+    sendJson(res, 200, { ...range, total: ebook.progress.total, pages: list });
+  }
+
+  async function recent(res: ServerResponse, query: Query) {
+    const { start, size } = pageRange(query);
+    sendJson(res, 200, { start, size, ...(await index.recent(start, size)) });
+  }
+
+  async function download(res: ServerResponse, id: string, ext: 'md' | 'html', inline: boolean) {
+    const ebook = await getEbook(queue, id);
+    if (!ebook) throw new HttpError(404, `No ebook ${id}`);
+    if (!ebook.pages)
+      throw new HttpError(
+        409,
+        `Ebook ${id} is still being written: its files come when it is done`,
+      );
+    const whole = { meta: ebook.meta, progress: ebook.progress, pages: ebook.pages };
+    const body = ext === 'md' ? toMarkdown(whole) : toHtml(whole);
+    const name = `${slugify(ebook.meta.title)}-${fileId(ebook.meta.id)}.${ext}`;
+    res.writeHead(200, {
+      ...COMMON_HEADERS,
+      'content-type': ext === 'md' ? 'text/markdown; charset=utf-8' : 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'content-security-policy': EBOOK_HTML_POLICY,
+      'x-frame-options': 'SAMEORIGIN',
+      'content-disposition': inline ? 'inline' : `attachment; filename="${name}"`,
+    });
+    res.end(body);
+  }
+
+  async function cancel(res: ServerResponse, id: string) {
+    if (!(await queue.getBatch(id))) throw new HttpError(404, `No ebook ${id}`);
+    // Feature-detected: cancelling needs a version of the queue with cancelBatch().
+    const cancelBatch = (queue as { cancelBatch?: (batchId: string) => Promise<number> })
+      .cancelBatch;
+    if (typeof cancelBatch !== 'function')
+      throw new HttpError(
+        501,
+        'Cancelling an ebook needs queue.cancelBatch(), which this version of redis-worker-pool does not have',
+      );
+    const cancelled = await cancelBatch.call(queue, id);
+    log(`[API] Cancelled ebook ${id}: ${cancelled} pages not written`);
+    sendJson(res, 200, { id, cancelled });
+  }
+
+  const maxAttempts = options.maxAttempts;
+
+  /** The web page: its two documents and its files. True when the path was one of them. */
+  function page(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path === '/') {
+      sendPage(res, pageConfig);
+      return true;
+    }
+    const ebook = /^\/ebook\/([^/]+)$/.exec(path)?.[1];
+    if (ebook !== undefined) {
+      sendPage(res, pageConfig, decode(ebook));
+      return true;
+    }
+    const asset = /^\/assets\/([^/]+)$/.exec(path)?.[1];
+    return asset !== undefined && sendAsset(res, asset);
+  }
+
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = /^\/api\/ebook(?:\/([^/]+)(\/events)?)?\/?$/.exec(url.pathname);
+    const match = /^\/api\/ebook(?:\/([^/]+)(?:\/(events|pages|ebook\.md|ebook\.html))?)?\/?$/.exec(
+      url.pathname,
+    );
     const route = async () => {
+      if (page(req, res, url.pathname)) return;
+      if (url.pathname === '/api/ebooks') {
+        if (req.method !== 'GET') throw new HttpError(405, 'Use GET', { allow: 'GET' });
+        return recent(res, url.searchParams);
+      }
       if (!match) throw new HttpError(404, `No route ${url.pathname}`);
-      const [, id, isEvents] = match;
+      const [, id, part] = match;
       if (!id) {
         if (req.method !== 'POST')
           throw new HttpError(405, 'Use POST /api/ebook', { allow: 'POST' });
         return create(req, res);
       }
-      if (req.method !== 'GET') throw new HttpError(405, 'Use GET', { allow: 'GET' });
-      const ebookId = decodeURIComponent(id);
-      return isEvents ? events(req, res, ebookId) : status(res, ebookId);
+      const ebookId = decode(id);
+      if (req.method === 'DELETE' && !part) return cancel(res, ebookId);
+      if (req.method !== 'GET')
+        throw new HttpError(405, part ? 'Use GET' : 'Use GET or DELETE', {
+          allow: part ? 'GET' : 'GET, DELETE',
+        });
+      if (part === 'events') return events(req, res, ebookId, url.searchParams);
+      if (part === 'pages') return pages(res, ebookId, url.searchParams);
+      if (part === 'ebook.md' || part === 'ebook.html')
+        return download(
+          res,
+          ebookId,
+          part === 'ebook.md' ? 'md' : 'html',
+          url.searchParams.get('view') === '1',
+        );
+      return status(res, ebookId);
     };
     route().catch((error: unknown) => {
       const http = error instanceof HttpError ? error : new HttpError(500, 'Internal error');
@@ -139,6 +303,29 @@ export function createEbookApi(options: EbookApiOptions): Server {
   });
 }
 
+type Query = URLSearchParams;
+
+/** `start` and `size` of a paged list: bounded, so no request reads a whole queue. */
+function pageRange(query: Query): { start: number; size: number } {
+  const read = (name: string, min: number, max: number, fallback: number) => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new HttpError(400, `Expected \`${name}\` to be an integer from ${min} to ${max}`);
+    return value;
+  };
+  return { start: read('start', 0, 1_000_000, 0), size: read('size', 1, MAX_PAGE_SIZE, 50) };
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, 'Bad percent-encoding in the path');
+  }
+}
+
 /** What the API shows of an ebook: its progress, and its pages once every page finished. */
 function view(meta: EbookMeta, progress: BatchProgress, pages?: EbookPage[]) {
   return {
@@ -146,6 +333,7 @@ function view(meta: EbookMeta, progress: BatchProgress, pages?: EbookPage[]) {
     topic: meta.topic,
     title: meta.title,
     mode: meta.mode,
+    ...(meta.model ? { model: meta.model } : {}),
     total: progress.total,
     completed: progress.completed,
     failed: progress.failed,
@@ -205,6 +393,8 @@ function sendJson(
 ): void {
   const json = JSON.stringify(body);
   res.writeHead(status, {
+    ...COMMON_HEADERS,
+    'cache-control': 'no-store',
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
     ...headers,

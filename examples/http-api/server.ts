@@ -2,13 +2,14 @@
  * The ebook HTTP API as a program, with a worker pool in the same process
  * unless `--no-workers` (then run pools with `npm run ebook -- --worker`).
  *
- *   npm run ebook:api                     # http://127.0.0.1:3000
+ *   npm run ebook:api                     # http://127.0.0.1:3000 (the web page)
  *   curl -s -X POST localhost:3000/api/ebook -H 'content-type: application/json' \
  *        -d '{"topic": "Honey bees", "pages": 5}'
  *   curl -N localhost:3000/api/ebook/<id>/events
  *   curl -s localhost:3000/api/ebook/<id>
  *
- * Env: PORT (3000), HOST (127.0.0.1), plus the runner's (OPENAI_*, REDIS_URL, CONCURRENT_WORKERS...).
+ * Env: PORT (3000), HOST (127.0.0.1), OPENAI_MODELS (the models a request may pick,
+ * comma-separated; default OPENAI_MODEL), plus the runner's (OPENAI_*, REDIS_URL, CONCURRENT_WORKERS...).
  */
 import { optionsFromEnv, Queue, WorkerPool } from 'redis-worker-pool';
 import { findRedis } from '../lib/local-redis.js';
@@ -44,9 +45,24 @@ const pool = withWorkers
   : undefined;
 await pool?.start();
 
+const models =
+  generator.mode === 'offline'
+    ? []
+    : [
+        ...new Set([
+          generator.model,
+          ...(process.env.OPENAI_MODELS ?? '')
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
+        ]),
+      ];
 const server = createEbookApi({
   queue,
   planOutline: createOutlinePlanner(generator),
+  models,
+  mode: generator.mode,
+  maxAttempts: envOptions.attempts,
   log: (line) => console.log(line),
 });
 server.on('error', (error) => {
@@ -58,6 +74,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 server.listen(port, host, () => {
   const base = `http://${host}:${port}`;
   console.log(`[API] Listening on ${base}${withWorkers ? '' : ' (no workers in this process)'}`);
+  console.log(`[API] The page: ${base}/`);
   console.log(
     `[API] Try: curl -s -X POST ${base}/api/ebook -H 'content-type: application/json' -d '{"topic": "Honey bees", "pages": 5}'`,
   );
