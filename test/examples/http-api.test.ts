@@ -120,4 +120,72 @@ describe('the ebook HTTP API (offline generator)', () => {
     await bad(await fetch(`${base}/api/ebook`), 405, /POST/);
     await bad(await fetch(`${base}/elsewhere`), 404, /No route/);
   });
+
+  it('serves the page with its policy, and its files under hashed names', async () => {
+    const response = await fetch(`${base}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    const html = await response.text();
+    const script = /<script src="(\/assets\/ebook\.[0-9a-f]{10}\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const file = await fetch(`${base}${script}`);
+    expect(file.headers.get('cache-control')).toMatch(/immutable/);
+    expect(await file.text()).toContain('textContent');
+    expect((await fetch(`${base}/assets/ebook.0000000000.js`)).status).toBe(404);
+    // An ebook's own URL is the same page, told which ebook (as an attribute, escaped).
+    const page = await (await fetch(`${base}/ebook/${encodeURIComponent('"><b>')}`)).text();
+    expect(page).toContain('data-ebook="&quot;&gt;&lt;b&gt;"');
+  });
+
+  it('lists recent ebooks and pages in bounded pages, and files only once done', async () => {
+    pool.pause();
+    const ids: string[] = [];
+    for (const topic of ['Bees', 'Owls', 'Tides'])
+      ids.push(((await (await post({ topic, pages: 3 })).json()) as { id: string }).id);
+    const recent = (await (await fetch(`${base}/api/ebooks?start=0&size=2`)).json()) as {
+      total: number;
+      ebooks: { id: string; done: boolean }[];
+    };
+    expect(recent.total).toBeGreaterThanOrEqual(3);
+    expect(recent.ebooks.map((e) => e.id)).toEqual([ids[2], ids[1]]);
+    const pages = (await (
+      await fetch(`${base}/api/ebook/${ids[0]}/pages?start=1&size=1`)
+    ).json()) as {
+      pages: { index: number; state: string; attempt: number }[];
+    };
+    expect(pages.pages).toEqual([
+      { index: 1, title: expect.any(String), state: 'waiting', attempt: 0 },
+    ]);
+    const tooMany = await fetch(`${base}/api/ebooks?size=1000`);
+    expect(tooMany.status).toBe(400);
+    expect(((await tooMany.json()) as { error: string }).error).toMatch(
+      /`size` to be an integer from 1 to 100/,
+    );
+    const early = await fetch(`${base}/api/ebook/${ids[0]}/ebook.md`);
+    expect(early.status).toBe(409);
+  });
+
+  it('serves the finished ebook sandboxed, and refuses a model it does not offer', async () => {
+    const { id } = (await (await post({ topic: 'Moths', pages: 2 })).json()) as { id: string };
+    await readEvents(`${base}/api/ebook/${id}/events`);
+    const html = await fetch(`${base}/api/ebook/${id}/ebook.html?view=1`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-security-policy')).toMatch(/sandbox/);
+    expect(html.headers.get('content-disposition')).toBe('inline');
+    const md = await fetch(`${base}/api/ebook/${id}/ebook.md`);
+    expect(md.headers.get('content-disposition')).toMatch(/^attachment; filename=".*\.md"$/);
+    const bad = await post({ topic: 'Moths', pages: 2, model: 'gpt-5' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/`model`/);
+  });
+
+  it('answers DELETE with 501 and a clear message while the queue cannot cancel', async () => {
+    pool.pause();
+    const { id } = (await (await post({ topic: 'Moths', pages: 2 })).json()) as { id: string };
+    const response = await fetch(`${base}/api/ebook/${id}`, { method: 'DELETE' });
+    expect(response.status).toBe(501);
+    expect(((await response.json()) as { error: string }).error).toMatch(/cancelBatch/);
+    expect((await fetch(`${base}/api/ebook/nope`, { method: 'DELETE' })).status).toBe(404);
+  });
 });
