@@ -109,7 +109,7 @@ export function sendPage(res: ServerResponse, config: PageConfig, ebookId?: stri
   </section>
   <section id="ebook" class="card" aria-labelledby="ebook-title" hidden>
     <div class="row">
-      <h2 id="ebook-title" tabindex="-1"></h2>
+      <h2 id="ebook-title"></h2>
       <span id="ebook-state" class="badge"></span>
       <button id="cancel" type="button" class="danger">Cancel</button>
     </div>

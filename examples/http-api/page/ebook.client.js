@@ -266,7 +266,6 @@
       }
     });
     follow();
-    byId('ebook-title').focus();
   }
 
   // ---- recent ebooks ----
