@@ -15,6 +15,7 @@ import {
   generatorConfigFromEnv,
 } from '../../examples/ebook/generator.js';
 import { createEbookApi } from '../../examples/http-api/ebook-api.js';
+import { Queue } from 'redis-worker-pool';
 import { useEbookQueue } from '../support/ebook.js';
 import { pageNumber, reply, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { launchBrowser, openPage } from './support.js';
@@ -190,6 +191,47 @@ describe('the ebook page in a browser', () => {
         .poll(() => tab.locator('#ebook-state').textContent(), { timeout: 20_000 })
         .toBe('finished with failures');
     expect(await stateOf(second, 6)).toBe('done');
+  });
+
+  /** Whether this version of the queue can cancel (`queue.cancelBatch()`). */
+  const canCancel =
+    typeof (Queue.prototype as { cancelBatch?: unknown }).cancelBatch === 'function';
+
+  it.runIf(canCancel)('cancels an ebook after confirmation, and its pages stop', async () => {
+    delay = 2000;
+    const id = await addEbook('Moths', 6);
+    const page = await open(`/ebook/${id}`);
+    await expect.poll(() => stateOf(page, 1)).toBe('writing');
+    // Escape keeps writing; the keyboard reaches the dialog's buttons.
+    await page.locator('#cancel').click();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('#confirm').isVisible()).toBe(false);
+    expect(await stateOf(page, 1)).toBe('writing');
+    await page.locator('#cancel').click();
+    await page.locator('#confirm button[value="yes"]').click();
+    await expect
+      .poll(() => page.locator('#ebook-state').textContent(), { timeout: 5000 })
+      .toBe('finished with failures');
+    for (const n of [1, 5, 6]) {
+      expect(await stateOf(page, n)).toBe('failed');
+      expect(await card(page, n).locator('.page-error').textContent()).toMatch(/cancelled/);
+    }
+    const asked = mock.requests.filter((r) => pageNumber(r) !== undefined).length;
+    await new Promise((resolve) => setTimeout(resolve, delay + 500));
+    // No page was asked of the model after the cancel.
+    expect(mock.requests.filter((r) => pageNumber(r) !== undefined).length).toBe(asked);
+    expect(await page.locator('#cancel').isVisible()).toBe(false);
+  });
+
+  it.skipIf(canCancel)('says why Cancel cannot work while the queue cannot cancel', async () => {
+    const id = await addEbook('Moths', 3);
+    const page = await open(`/ebook/${id}`);
+    await page.locator('#cancel').click();
+    await page.locator('#confirm button[value="yes"]').click();
+    await expect.poll(() => page.locator('#toast').textContent()).toMatch(/cancelBatch/);
+    // Chromium logs the 501 of the refused request: the one error this test expects.
+    await expect.poll(() => problems.some((p) => p.includes('status of 501'))).toBe(true);
+    problems = problems.filter((p) => !p.includes('status of 501'));
   });
 
   it('reads well at phone width: nothing wider than the screen', async () => {
