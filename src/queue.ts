@@ -55,6 +55,7 @@ import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-s
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { deserialize } from './serialize.js';
+import { callerTraceparent, loadTracing } from './tracing.js';
 import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
 import { checkString, describeValue } from './validate.js';
 
@@ -170,16 +171,23 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       batch: batch !== undefined,
       single,
     });
+    const loading = loadTracing();
+    if (loading) await loading;
+    const traceparent = callerTraceparent();
     const chunks: JobToAdd[][] = [];
     for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
       chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
     const replies: AddedRecord[] = [];
     if (batch) {
       // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
-      replies.push(...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [])));
+      replies.push(
+        ...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [], traceparent)),
+      );
     }
     const rest = await Promise.all(
-      chunks.map((chunk) => this.#scripts.add(batch && { ...batch, first: false }, chunk)),
+      chunks.map((chunk) =>
+        this.#scripts.add(batch && { ...batch, first: false }, chunk, traceparent),
+      ),
     );
     replies.push(...rest.flat());
     return jobs.map((job, index) => ({

@@ -75,8 +75,9 @@ export class Scripts {
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
+    traceparent?: string,
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken() });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken(), traceparent });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
