@@ -100,7 +100,7 @@ async function produce(
     payloadBytes,
   });
   const added = await producer.next('added');
-  await new Promise((r) => producer.child.once('exit', r));
+  await producer.exited;
   return { rate: jobs / ((added.ms as number) / 1000), bytes: added.bytes as number };
 }
 
@@ -253,7 +253,7 @@ const cases: Record<string, () => Promise<void>> = {
         payloadBytes: 200,
       });
       const done = await pool.next('done');
-      await new Promise((r) => producer.child.once('exit', r));
+      await producer.exited;
       await closeChild(pool);
       const values = done.latencies as number[];
       record('pickup-latency', 'p50', 'ms', percentile(values, 50), '<= 0.7');

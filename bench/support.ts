@@ -2,64 +2,31 @@
  * What the benchmark's parts share: child processes spoken to over IPC, a
  * probe of Redis's own counters, medians and number formats.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { basename } from 'node:path';
 import { Redis } from 'ioredis';
+import {
+  spawnChild as spawnHarnessChild,
+  type ChildHandle,
+  type ChildMessage,
+} from '../test/support/pool-processes.js';
 
-export interface Message {
-  type: string;
-  [key: string]: unknown;
-}
+export type Message = ChildMessage & Record<string, unknown>;
+export type Child = ChildHandle<Message>;
 
-export interface Child {
-  child: ChildProcess;
-  /** The next message of `type` (earlier ones are kept until asked for). */
-  next: (type: string) => Promise<Message>;
-}
-
-/** Fork `script` with `config` as its JSON argument; `execArgv` for Node's own flags. */
+/**
+ * Fork `script` with `config` as its JSON argument (`execArgv` for Node's own
+ * flags), through the harness the tests use: one way to run a child process.
+ */
 export function spawnChild(script: string, config: object, execArgv?: string[]): Child {
-  const child = fork(script, [JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    ...(execArgv ? { execArgv } : {}),
-  });
-  const inbox: Message[] = [];
-  const waiting: { type: string; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
-  child.on('message', (m: Message) => {
-    const i = waiting.findIndex((w) => w.type === m.type);
-    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
-    else inbox.push(m);
-  });
-  // One listener for every wait (a wait per poll would pile up listeners).
-  child.once('exit', (code) => {
-    for (const w of waiting.splice(0))
-      w.reject(new Error(`${basename(script)} exited (${code}) before '${w.type}'`));
-  });
-  return {
-    child,
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const i = inbox.findIndex((m) => m.type === type);
-        if (i >= 0) return resolve(inbox.splice(i, 1)[0]!);
-        if (child.exitCode !== null || child.signalCode !== null)
-          return reject(
-            new Error(`${basename(script)} exited (${child.exitCode}) before '${type}'`),
-          );
-        waiting.push({ type, resolve, reject });
-      }),
-  };
+  return spawnHarnessChild<Message>(script, config, execArgv ? { execArgv } : {});
 }
 
-export async function closeChild(c: { child: ChildProcess }): Promise<void> {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
-  const exited = new Promise((r) => c.child.once('exit', r));
-  c.child.send('close');
-  await exited;
+/** Ask the child to close and wait for its exit, however long its drain takes. */
+export async function closeChild(c: Child): Promise<void> {
+  if (c.alive) await c.stop(Infinity);
 }
 
-export function exited(c: { child: ChildProcess }): Promise<unknown> {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => c.child.once('exit', r));
+export function exited(c: Child): Promise<unknown> {
+  return c.exited;
 }
 
 export class RedisProbe {

@@ -16,7 +16,8 @@
 // The parent (the benchmark) is gone: do not outlive it.
 process.on('disconnect', () => process.exit(1));
 
-const send = (m) => process.send?.(m);
+// Tagged with the pid, as the shared harness (test/support/pool-processes.ts) expects.
+const send = (m) => process.send?.({ ...m, pid: process.pid });
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -144,6 +145,7 @@ async function consume(adapter, config) {
       process.send(
         {
           type: 'tally',
+          pid: process.pid,
           completed,
           failures,
           runs: Buffer.from(runs.buffer).toString('base64'),
