@@ -178,6 +178,24 @@ describe('tracing with OpenTelemetry', () => {
     expect(new Set(spans.map((s) => s.spanContext().spanId)).size).toBe(3);
   });
 
+  it('ends the span of an attempt the pool hands back when it closes', async () => {
+    const queue = h.queue();
+    let started = false;
+    const pool = h.pool(async (_job, { signal }) => {
+      started = true;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      return 'too late';
+    });
+    await pool.start();
+    await inSpan(() => queue.add('page', {}));
+    await until(() => started, 'the handler to start');
+    await pool.close({ force: true });
+    await until(() => attemptSpans().length === 1, 'the attempt span');
+
+    const [span] = attemptSpans() as [ReadableSpan];
+    expect(span.attributes['messaging.redis_worker_pool.outcome']).toBe('handed_back');
+  });
+
   it('stores the traceparent on the job only when a span is active', async () => {
     const queue = h.queue();
     const untraced = await queue.add('page', { title: 'Bees' });
