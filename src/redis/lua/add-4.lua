@@ -27,6 +27,7 @@
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
+-- After the jobs' arguments (9 per job, as in the loops below); nil when absent.
 local traceparent = ARGV[9 + n * 9]
 local callKey = base .. 'call:' .. ARGV[7]
 local replay = redis.call('GET', callKey)
