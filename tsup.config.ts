@@ -1,4 +1,17 @@
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+import { luaModule } from './src/redis/lua-loader.js';
+
+/** Lua scripts become modules: their source (includes inlined) and KEYS count. */
+const luaPlugin: Plugin = {
+  name: 'lua-scripts',
+  setup(build) {
+    build.onLoad({ filter: /\.lua$/ }, ({ path }) => {
+      const { code, files } = luaModule(path);
+      return { contents: code, loader: 'js', watchFiles: [...files] };
+    });
+  },
+};
 
 export default defineConfig([
   {
@@ -21,7 +34,7 @@ export default defineConfig([
     noExternal: ['p-retry', 'is-network-error'],
     // Lua scripts are inlined as strings, so the package works when an app
     // bundles it (Next.js, esbuild) and no file has to be found at run time.
-    loader: { '.lua': 'text' },
+    esbuildPlugins: [luaPlugin],
   },
   {
     // The `worker-pool` command. It imports the library by its own package

@@ -1,15 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { luaModule } from './src/redis/lua-loader.js';
 
 export default defineConfig({
   plugins: [
     {
-      // The same as tsup's `.lua: 'text'` loader: a Lua file imports as its source text.
-      name: 'lua-as-text',
+      // The same loader as the build's (tsup.config.ts): includes inlined, KEYS count from the name.
+      name: 'lua-scripts',
       enforce: 'pre',
       load(id) {
         if (!id.endsWith('.lua')) return null;
-        return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`;
+        const { code, files } = luaModule(id);
+        for (const file of files.slice(1)) this.addWatchFile(file);
+        return code;
       },
     },
   ],

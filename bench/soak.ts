@@ -22,6 +22,8 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Queue } from 'redis-worker-pool';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+// The key layout, by path: the bench runs the built package, whose Queue does not expose its keys.
+import { queueKeys } from '../src/redis/keys.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -213,7 +215,7 @@ async function main(): Promise<number> {
   // Let the pools go, then look at every job.
   await Promise.all([...workers].map((w) => kill(w)));
   const counts = await queue.getCounts();
-  const inRedis = Number(await admin.hget(queue.keys.meta, 'seq'));
+  const inRedis = Number(await admin.hget(queueKeys(PREFIX, queue.name).meta, 'seq'));
   const runs = await admin.hgetall(`${PREFIX}:runs`);
   let lost = 0;
   let unfinished = 0;

@@ -1,8 +1,41 @@
 import { backoffDelay, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
 import { RateLimitError, UnrecoverableError, toStoredError } from './errors.js';
-import type { AttemptOutcome } from './job-runner.js';
 import type { ClaimedJob } from './job.js';
-import type { MoveReport } from './redis/scripts.js';
+
+/** How an attempt ended: its result (and the result's JSON), or its error. */
+export type AttemptOutcome =
+  { ok: true; result: string; value: unknown } | { ok: false; error: Error };
+
+/** What became of an attempt: done, failed for good, to be retried, or rate limited by the service it called. */
+export type ReportKind = 'completed' | 'failed' | 'retry' | 'rateLimited';
+
+/** Redis's verdict on a report: applied (`ok`), refused (`stale`: its lease is gone) or a resend of one applied (`dup`). */
+export type ReportStatus = 'ok' | 'stale' | 'dup';
+
+/** What became of a report: Redis's verdict, or `unsent` if the pool gave up on Redis while closing. */
+export type ReportOutcome = ReportStatus | 'unsent';
+
+/** An attempt's outcome, as the pool reports it to Redis. */
+export interface AttemptReport {
+  readonly id: string;
+  /** The lease token the claim gave: a report whose lease is gone is refused. */
+  readonly token: string;
+  /**
+   * `retry`: back to the queue after `delay`; `rateLimited`: the same without
+   * spending the attempt, and every pool of the queue holds off for `delay`.
+   */
+  readonly kind: ReportKind;
+  /** The result JSON (`completed`), else the error JSON. */
+  readonly payload: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  /** Milliseconds before a retry (`retry`, `rateLimited`); else 0. */
+  readonly delay: number;
+  /** The retention that applies to the job now, `count:age` (see retention.ts). */
+  readonly keep: string;
+  readonly batchId: string | undefined;
+  readonly batchIndex: number | undefined;
+}
 
 /**
  * Turn an attempt's outcome into its report: completed; failed for good (an
@@ -17,16 +50,15 @@ export function reportFor(
     startedAt,
     backoff,
   }: { attempt: number; maxAttempts: number; startedAt: number; backoff: ResolvedBackoff },
-): MoveReport {
+): AttemptReport {
   const { job } = claimed;
-  const batchIndex = job.batchIndex === undefined ? '' : String(job.batchIndex);
   // One object literal per outcome (no spreads): this runs for every job.
   const report = (
-    kind: MoveReport['kind'],
+    kind: ReportKind,
     payload: string,
     delay: number,
     keep: string,
-  ): MoveReport => ({
+  ): AttemptReport => ({
     id: job.id,
     token: claimed.token,
     kind,
@@ -35,21 +67,22 @@ export function reportFor(
     startedAt,
     delay,
     keep,
-    batchId: job.batchId ?? '',
-    batchIndex,
+    batchId: job.batchId,
+    batchIndex: job.batchIndex,
   });
-  if (outcome.ok) return report('c', outcome.result, 0, claimed.keepCompleted);
+  if (outcome.ok) return report('completed', outcome.result, 0, claimed.keepCompleted);
   const payload = JSON.stringify(toStoredError(outcome.error));
   const retryAfter = rateLimitDelay(outcome.error);
-  if (retryAfter !== undefined) return report('l', payload, retryAfter, claimed.keepFailed);
+  if (retryAfter !== undefined)
+    return report('rateLimited', payload, retryAfter, claimed.keepFailed);
   const permanent =
     outcome.error instanceof UnrecoverableError ||
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
-  if (permanent || attempt >= maxAttempts) return report('f', payload, 0, claimed.keepFailed);
+  if (permanent || attempt >= maxAttempts) return report('failed', payload, 0, claimed.keepFailed);
   // The job's own backoff (stored resolved at add time) wins over the pool's.
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
   const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
-  return report('r', payload, delay, claimed.keepFailed);
+  return report('retry', payload, delay, claimed.keepFailed);
 }
 
 /** A `RateLimitError` (or an error shaped like one, from another copy of this library): its delay. */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { StoredError } from './errors.js';
-import { OptionRangeError } from './errors.js';
-import { deserialize, serialize } from './serialize.js';
+import { OptionRangeError, type StoredError } from './errors.js';
+import { serialize } from './serialize.js';
 import {
   checkInteger,
   checkKnownKeys,
@@ -93,46 +92,4 @@ export function resolveBatchOptions(
   const meta =
     o.meta === undefined ? '' : serialize(o.meta, 'Batch meta', { maxBytes, path: 'meta' });
   return { batchId, ttl, meta };
-}
-
-/** The batch hash fields `decodeProgress()` reads, in its order. */
-export const PROGRESS_FIELDS = ['total', 'completed', 'failed', 't', 'f', 'm'] as const;
-
-/** Decode the `PROGRESS_FIELDS` of a batch hash. */
-export function decodeProgress(
-  id: string,
-  fields: readonly (string | null | undefined)[],
-): BatchProgress | null {
-  const [total, completed, failed, createdAt, finishedAt, meta] = fields;
-  if (total === null || total === undefined) return null;
-  const progress = {
-    id,
-    total: Number(total),
-    completed: Number(completed ?? 0),
-    failed: Number(failed ?? 0),
-    pending: Number(total) - Number(completed ?? 0) - Number(failed ?? 0),
-    done: Number(completed ?? 0) + Number(failed ?? 0) >= Number(total),
-    createdAt: Number(createdAt ?? 0),
-    ...(finishedAt ? { finishedAt: Number(finishedAt) } : {}),
-    ...(meta ? { meta: deserialize(meta) } : {}),
-  };
-  return Object.freeze(progress);
-}
-
-/** Decode a batch hash (`HGETALL`) into its items, in order. */
-export function decodeItems<Result>(
-  total: number,
-  hash: Record<string, string>,
-): BatchItem<Result>[] {
-  const items: BatchItem<Result>[] = [];
-  for (let index = 0; index < total; index++) {
-    const result = hash[`r:${index}`];
-    const error = hash[`e:${index}`];
-    if (result !== undefined)
-      items.push({ index, state: 'completed', result: deserialize<Result>(result) });
-    else if (error !== undefined)
-      items.push({ index, state: 'failed', error: deserialize<StoredError>(error) });
-    else items.push({ index, state: 'pending' });
-  }
-  return items;
 }

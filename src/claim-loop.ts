@@ -1,13 +1,20 @@
 import pRetry from 'p-retry';
-import type { RedisClient } from './connection.js';
-import { decodeClaimed, type ClaimedJob } from './job.js';
+import type { AttemptReport, ReportOutcome } from './attempt-report.js';
+import type { ClaimedJob } from './job.js';
 import {
   MAX_JOBS_PER_CALL,
-  type MoveReport,
-  type MoveResult,
-  type ReportStatus,
-  type Scripts,
-} from './redis/scripts.js';
+  type MoveReply,
+  type MoveRequest,
+  type StalledJob,
+} from './redis/protocol/move.js';
+
+/** The one script the loop calls (see src/redis/protocol/move.ts). */
+export interface MoveScript {
+  move(request: MoveRequest): Promise<MoveReply>;
+}
+
+/** Blocks until a producer signals work (BZPOPMIN on the queue's marker) or `ms` pass. */
+export type WaitForWork = (ms: number) => Promise<unknown>;
 
 /** What the loop needs from the pool that owns it. */
 export interface ClaimLoopHost {
@@ -15,7 +22,7 @@ export interface ClaimLoopHost {
   freeSlots(): number;
   /** Jobs claimed at `now` (Redis time, ms). */
   onClaimed(jobs: ClaimedJob[], now: number): void;
-  onStalled(jobId: string, outcome: 'retry' | 'failed', name: string): void;
+  onStalled(job: StalledJob): void;
   /** A claim found no job ready. */
   onQueueEmpty(): void;
   onError(error: Error, context: string): void;
@@ -28,14 +35,10 @@ export interface ClaimLoopOptions {
   limiter: { max: number; duration: number };
   concurrency: number;
   poolId: string;
-  markerKey: string;
 }
 
-/** What became of a report: the script's verdict, or `unsent` if the pool gave up on Redis while closing. */
-export type ReportOutcome = ReportStatus | 'unsent';
-
 interface PendingReport {
-  report: MoveReport;
+  report: AttemptReport;
   resolve(status: ReportOutcome): void;
 }
 
@@ -56,8 +59,8 @@ const MAX_IN_FLIGHT = 2;
  * own) until a producer adds a job: no polling, and no delay for a ready job.
  */
 export class ClaimLoop {
-  readonly #scripts: Scripts;
-  readonly #blocking: RedisClient;
+  readonly #scripts: MoveScript;
+  readonly #waitForWork: WaitForWork;
   readonly #options: ClaimLoopOptions;
   readonly #host: ClaimLoopHost;
   #reports: PendingReport[] = [];
@@ -83,13 +86,13 @@ export class ClaimLoop {
   readonly #abandon = new AbortController();
 
   constructor(
-    scripts: Scripts,
-    blocking: RedisClient,
+    scripts: MoveScript,
+    waitForWork: WaitForWork,
     options: ClaimLoopOptions,
     host: ClaimLoopHost,
   ) {
     this.#scripts = scripts;
-    this.#blocking = blocking;
+    this.#waitForWork = waitForWork;
     this.#options = options;
     this.#host = host;
     this.#claimPerCall = Math.max(1, Math.ceil(options.concurrency / MAX_IN_FLIGHT));
@@ -100,7 +103,7 @@ export class ClaimLoop {
    * verdict synchronously, before the jobs claimed by the same call start,
    * so a slot's log reads "Completed job A" before "Processing job B".
    */
-  report(report: MoveReport, onOutcome: ReportCallback): void {
+  report(report: AttemptReport, onOutcome: ReportCallback): void {
     this.#reports.push({ report, resolve: onOutcome });
     // Nothing on its way: send at once. Else wait for the end of this turn of
     // the event loop, so that jobs finishing together (a wave of quick jobs)
@@ -189,7 +192,7 @@ export class ClaimLoop {
   }
 
   async #call(pending: PendingReport[], claim: number): Promise<void> {
-    let result: MoveResult | undefined;
+    let result: MoveReply | undefined;
     try {
       result = await this.#move(pending, claim);
     } finally {
@@ -200,27 +203,19 @@ export class ClaimLoop {
     this.#pump();
   }
 
-  #apply(result: MoveResult, pending: PendingReport[], claim: number): void {
+  #apply(result: MoveReply, pending: PendingReport[], claim: number): void {
     try {
       pending.forEach((p, i) => p.resolve(result.statuses[i] ?? 'stale'));
-      for (let i = 0; i + 2 < result.stalled.length; i += 3) {
-        this.#host.onStalled(
-          result.stalled[i] as string,
-          result.stalled[i + 1] as 'retry' | 'failed',
-          result.stalled[i + 2] as string,
-        );
-      }
+      for (const job of result.stalled) this.#host.onStalled(job);
       if (claim > 0) {
-        const jobs: ClaimedJob[] = [];
-        for (let i = 0; i < result.claimed.length; i += 12)
-          jobs.push(decodeClaimed(result.claimed, i));
+        const jobs = result.claimed;
         if (jobs.length > 0) this.#host.onClaimed(jobs, result.now);
         if (jobs.length < claim) {
           // Sleep until the marker wakes us, or until the rate limit lets go, or a delayed job is due.
           this.#mayHaveWork = false;
-          const wakeAt = result.heldUntil > 0 ? result.heldUntil : result.nextDue;
-          this.#nextDueAt = wakeAt > 0 ? Date.now() + (wakeAt - result.now) : 0;
-          if (result.heldUntil < 0 && !result.paused) this.#host.onQueueEmpty();
+          const wakeAt = result.heldUntil ?? result.nextDue;
+          this.#nextDueAt = wakeAt !== undefined ? Date.now() + (wakeAt - result.now) : 0;
+          if (result.heldUntil === undefined && !result.paused) this.#host.onQueueEmpty();
         }
       }
     } catch (error) {
@@ -239,15 +234,15 @@ export class ClaimLoop {
    * first run did, so nothing is applied twice and no claimed job is left
    * behind. Only `abandon()` (closing with Redis gone) stops the retries.
    */
-  async #move(pending: PendingReport[], claim: number) {
-    const params = {
+  async #move(pending: PendingReport[], claim: number): Promise<MoveReply | undefined> {
+    const params: MoveRequest = {
       leaseDuration: this.#options.leaseDuration,
       claim,
       tokenPrefix: `${this.#options.poolId}.${++this.#calls}`,
-      // 0: skip the look for expired leases (see move-9.lua). Calls that only claim (an
-      // idle pool waking up) always look; busy calls look about once a second.
-      defaultAttempts:
-        pending.length === 0 || this.#reclaimDue() ? this.#options.defaultAttempts : 0,
+      // Calls that only claim (an idle pool waking up) always look for expired
+      // leases; busy calls look about once a second (leases last far longer).
+      reclaim: pending.length === 0 || this.#reclaimDue(),
+      defaultAttempts: this.#options.defaultAttempts,
       limiter: this.#options.limiter,
       reports: pending.map((p) => p.report),
     };
@@ -278,7 +273,6 @@ export class ClaimLoop {
     }
   }
 
-  /** Block on the marker until a job is added, a delayed job is due, or `pollInterval` passes. */
   /** Whether this call should look for expired leases: at most every RECLAIM_EVERY ms. */
   #reclaimDue(): boolean {
     const now = Date.now();
@@ -288,6 +282,7 @@ export class ClaimLoop {
     return true;
   }
 
+  /** Block on the marker until a job is added, a delayed job is due, or `pollInterval` passes. */
   #blockUntilWork(): void {
     if (this.#blocked || this.#stopped || this.#mayHaveWork || this.#host.freeSlots() === 0) return;
     let wait = this.#options.pollInterval;
@@ -297,9 +292,7 @@ export class ClaimLoop {
       return;
     }
     this.#blocked = true;
-    // BZPOPMIN takes seconds, with decimals since Redis 6; 0 would mean "forever".
-    const seconds = Math.max(wait, 5) / 1000;
-    this.#blocking.bzpopmin(this.#options.markerKey, seconds).then(
+    this.#waitForWork(Math.max(wait, 5)).then(
       () => this.#unblock(),
       async (error: unknown) => {
         if (!this.#stopped) {

@@ -1,50 +1,7 @@
 import { duplicateClient, watchConnection, type RedisClient } from './connection.js';
-import { WaitTimeoutError, WorkerPoolError } from './errors.js';
-import type { BatchProgress } from './batch.js';
-import { MAX_TIMER_MS } from './job-options.js';
-import { checkFunction, checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
+import { QueueClosedError, WaitTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
-
-/**
- * One entry of the queue's events channel, as the scripts publish it:
- * `[id, state, batchId, payload]`. `payload` (the result or error JSON) is
- * only sent for jobs removed as they finished, whose hash no longer holds it.
- * A finished batch is `[batchId, 'batch', batchId, '']`.
- */
-export interface FinishEvent {
-  readonly id: string;
-  readonly state: string;
-  readonly batchId: string;
-  readonly payload: string;
-}
-
-/** Options of `queue.waitForResult()`. */
-export interface WaitOptions {
-  /** Give up after this many ms with a `WaitTimeoutError` (the job goes on). @default no limit */
-  timeout?: number;
-  /** Stop waiting when this signal aborts (rejects with its reason; the job goes on). */
-  signal?: AbortSignal;
-}
-
-/** Options of `queue.waitForBatch()`. */
-export interface WaitForBatchOptions extends WaitOptions {
-  /** Called with the batch's progress when the wait starts and each time one of its jobs finishes. */
-  onProgress?: (progress: BatchProgress) => void;
-}
-
-/** Validate wait options; `known` lists the keys this kind of wait takes. */
-export function checkWaitOptions(
-  options: unknown,
-  known: readonly string[] = ['timeout', 'signal'],
-): void {
-  const o = checkObject('wait options', options);
-  checkKnownKeys('wait options', o, known);
-  if (o.timeout !== undefined) checkInteger('timeout', o.timeout, { min: 1, max: MAX_TIMER_MS });
-  if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    invalid('signal', 'an AbortSignal', o.signal);
-  }
-}
+import { decodeEvents, type FinishEvent } from './redis/protocol/events.js';
 
 export type CheckResult<T> = { done: true; value: T } | { done: false };
 
@@ -101,24 +58,7 @@ export class FinishWatcher {
   }
 
   #dispatch(message: string): void {
-    let entries: unknown;
-    try {
-      entries = JSON.parse(message);
-    } catch {
-      return;
-    }
-    if (!Array.isArray(entries)) return;
-    for (const entry of entries) {
-      if (!Array.isArray(entry)) continue;
-      const [id, state, batchId, payload] = entry.map((v) =>
-        typeof v === 'string' ? v : '',
-      ) as string[];
-      const event: FinishEvent = {
-        id: id ?? '',
-        state: state ?? '',
-        batchId: batchId ?? '',
-        payload: payload ?? '',
-      };
+    for (const event of decodeEvents(message)) {
       if (event.state === 'batch') {
         this.#notify(`batch:${event.id}`, event);
         continue;
@@ -146,7 +86,7 @@ export class FinishWatcher {
     check: (event?: FinishEvent) => Promise<CheckResult<T>>,
     { timeout, what, signal }: { timeout?: number; what: string; signal?: AbortSignal },
   ): Promise<T> {
-    if (this.#closed) throw new WorkerPoolError('The queue is closed', 'ERR_QUEUE_CLOSED');
+    if (this.#closed) throw new QueueClosedError('The queue is closed');
     signal?.throwIfAborted();
     await this.#subscribe();
     return new Promise<T>((resolve, reject) => {
@@ -199,9 +139,7 @@ export class FinishWatcher {
       if (!set) this.#watchers.set(key, (set = new Set()));
       set.add(trigger);
       const onClose = () =>
-        finish(() =>
-          reject(new WorkerPoolError('The queue was closed while waiting', 'ERR_QUEUE_CLOSED')),
-        );
+        finish(() => reject(new QueueClosedError('The queue was closed while waiting')));
       this.#closers.add(onClose);
       // The caller gave up (an HTTP client went away): stop waiting, with the signal's reason.
       const onAbort = () => finish(() => reject(signal?.reason));

@@ -1,7 +1,23 @@
 import { OptionTypeError } from './errors.js';
-import type { HandlerContext } from './job-runner.js';
 import type { AnyJob, Job, JobData, JobName, JobResult } from './job.js';
 import { describeValue, isPlainObject } from './validate.js';
+
+/** What a handler gets besides the job. */
+export interface HandlerContext {
+  /**
+   * Aborted when the attempt must stop: its `timeout` passed (reason: a
+   * `JobTimeoutError`), the pool lost the job's lease (`LeaseLostError`), or
+   * the pool is closing and handed the job back (`PoolClosedError`). Pass it
+   * to `fetch`, the openai SDK, or anything that takes a signal.
+   */
+  readonly signal: AbortSignal;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** Attempts the job has in all; `attempt === maxAttempts` is its last chance. */
+  readonly maxAttempts: number;
+  /** The worker slot running the job, from 1 to `concurrency` (the `N` of `[Worker-N]`). */
+  readonly workerId: number;
+}
 
 /** Runs jobs of one name. Return (or resolve with) the result; throw to fail the attempt. */
 export type JobHandler<J, N extends JobName<J>> = (

@@ -1,14 +1,14 @@
 // The public face of redis-worker-pool: every export is named here on purpose.
 export { Queue } from './queue.js';
 export type { BulkJob } from './queue.js';
-export type { WaitOptions, WaitForBatchOptions } from './finish-watcher.js';
+export type { WaitOptions, WaitForBatchOptions } from './wait-options.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
 
 export { WorkerPool } from './worker-pool.js';
-export type { CloseOptions, PoolInfo, PoolState } from './worker-pool.js';
-export type { JobHandler, JobHandlers } from './handlers.js';
+export type { CloseOptions, PoolState } from './worker-pool.js';
+export type { PoolInfo } from './pool-info.js';
+export type { HandlerContext, JobHandler, JobHandlers } from './handlers.js';
 
-export type { HandlerContext } from './job-runner.js';
 export type { WorkerPoolEvents } from './events.js';
 export type { PoolStats } from './stats.js';
 export { formatStatsLine } from './stats.js';
@@ -37,12 +37,18 @@ export type { KeepJobs } from './retention.js';
 export { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.js';
 export type { ConnectionOption, RedisClient } from './connection.js';
 export type { Logger } from './logger.js';
+export type { LogFields, LogMethod, PinoLikeLogger } from './logger.js';
+export { formatLogLine, pinoLogger } from './logger.js';
 
 export { optionsFromEnv, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
 export type { EnvPoolOptions } from './env.js';
 
 export {
+  AttemptAbortedError,
+  BatchExistsError,
+  BatchNotFoundError,
   InvalidJobStateError,
+  isWorkerPoolError,
   JobFailedError,
   JobNotFoundError,
   JobTimeoutError,
@@ -53,8 +59,12 @@ export {
   OptionTypeError,
   PayloadTooLargeError,
   PoolClosedError,
+  QueueClosedError,
   RateLimitError,
+  RedisRefusedError,
+  RedisUnavailableError,
   SerializationError,
+  UnreadableThrownError,
   UnrecoverableError,
   WaitTimeoutError,
   WorkerPoolError,

@@ -1,18 +1,16 @@
-import { reportFor } from './attempt-report.js';
-import type { ClaimLoop, ReportOutcome } from './claim-loop.js';
 import {
-  LeaseLostError,
-  MissingHandlerError,
-  PoolClosedError,
-  UnrecoverableError,
-} from './errors.js';
+  reportFor,
+  type AttemptOutcome,
+  type AttemptReport,
+  type ReportOutcome,
+} from './attempt-report.js';
+import { LeaseLostError, MissingHandlerError, UnrecoverableError } from './errors.js';
 import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
-import { AttemptController, runAttempt, type AttemptOutcome } from './job-runner.js';
+import { AttemptController, runAttempt } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
-import type { MoveReport, Scripts } from './redis/scripts.js';
 import type { StatsCollector } from './stats.js';
 import { WorkerIds } from './worker-ids.js';
 
@@ -35,6 +33,19 @@ export interface ExecutorHost<J> {
   onError(error: unknown, context: string): void;
   /** Whether a slot that frees up should rest `processingDelay` first (not while closing). */
   isAccepting(): boolean;
+  /** Send an attempt's report; `settle` runs with what became of it. */
+  report(report: AttemptReport, settle: (outcome: ReportOutcome) => void): void;
+  /**
+   * A slot came free. `claimNow`: look for work at once; false when a report
+   * is about to be sent, whose call can claim for the slot.
+   */
+  slotFreed(claimNow: boolean): void;
+}
+
+/** The lease of a running job: its id and its claim's token. */
+export interface RunningLease {
+  readonly id: string;
+  readonly token: string;
 }
 
 /** An attempt whose outcome is known, on its way to Redis. */
@@ -45,28 +56,26 @@ interface Finished {
   duration: number;
   label: string;
   outcome: AttemptOutcome;
-  report: MoveReport;
+  report: AttemptReport;
 }
 
 /**
- * The pool's worker slots: runs claimed jobs in them, turns each attempt's
- * outcome into a report (completed, retry with backoff, or failed), keeps the
- * leases of running jobs alive, and hands jobs back when the pool closes.
+ * The pool's worker slots: runs claimed jobs in them and turns each attempt's
+ * outcome into a report (completed, retry with backoff, or failed). Knows
+ * nothing of Redis: reports leave, and freed slots are announced, through the
+ * host the pool gives it.
  */
 export class JobExecutor<J> {
   readonly #options: ResolvedPoolOptions;
   readonly #handlers: HandlerRegistry;
   readonly #stats: StatsCollector;
   readonly #host: ExecutorHost<J>;
-  #loop: ClaimLoop | undefined;
-  #scripts: Scripts | undefined;
   readonly #running = new Map<string, Running>();
   /** Slots taken: jobs running plus slots resting for `processingDelay`. */
   #busy = 0;
   /** Free worker numbers; the lowest is handed out first, so logs read Worker-1, Worker-2... */
   readonly #freeWorkerIds: WorkerIds;
   readonly #resting = new Set<NodeJS.Timeout>();
-  #renewing = false;
   /** Called when the last running job settles (see `settled()`). */
   #onIdle: (() => void) | undefined;
   /** Log lines are built only when someone reads them: this runs for every job. */
@@ -84,11 +93,6 @@ export class JobExecutor<J> {
     this.#host = host;
     this.#verbose = options.logger !== silentLogger;
     this.#freeWorkerIds = new WorkerIds(options.concurrency);
-  }
-
-  attach(scripts: Scripts, loop: ClaimLoop): void {
-    this.#scripts = scripts;
-    this.#loop = loop;
   }
 
   get running(): number {
@@ -156,8 +160,7 @@ export class JobExecutor<J> {
     const rest = this.#options.processingDelay > 0 && this.#host.isAccepting();
     // Free the slot before reporting, so the call that carries this report also claims the next job.
     if (!rest) this.#release(workerId, false);
-    if (this.#loop) this.#loop.report(report, (status) => this.#announce(status, finished));
-    else this.#announce('unsent', finished);
+    this.#host.report(report, (status) => this.#announce(status, finished));
     if (rest) this.#restThenRelease(workerId);
   }
 
@@ -223,7 +226,7 @@ export class JobExecutor<J> {
       if (this.#host.listens('completed')) {
         this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
       }
-    } else if (report.kind === 'l') {
+    } else if (report.kind === 'rateLimited') {
       this.#stats.recordRateLimited();
       log.warn(
         `[Worker-${workerId}] Rate limited: ${label}: ${outcome.error.message}. Queue held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
@@ -234,7 +237,7 @@ export class JobExecutor<J> {
         retryAfter: report.delay,
         workerId,
       });
-    } else if (report.kind === 'r') {
+    } else if (report.kind === 'retry') {
       this.#stats.recordFailure({ retried: true });
       log.warn(
         `[Worker-${workerId}] Job failed: ${label}: ${outcome.error.message}. Retrying in ${formatDuration(report.delay)}`,
@@ -256,8 +259,7 @@ export class JobExecutor<J> {
   #release(workerId: number, wake = true): void {
     this.#busy--;
     this.#freeWorkerIds.give(workerId);
-    if (wake) this.#loop?.wake();
-    else this.#loop?.expectWork();
+    this.#host.slotFreed(wake);
   }
 
   #restThenRelease(workerId: number): void {
@@ -268,22 +270,19 @@ export class JobExecutor<J> {
     this.#resting.add(timer);
   }
 
-  /** Push back the deadlines of every running job; abort those whose lease is gone. */
-  async renewLeases(): Promise<void> {
-    if (this.#renewing || !this.#scripts || this.#running.size === 0) return;
-    this.#renewing = true;
-    try {
-      const running = [...this.#running.values()].filter((r) => !r.handedBack);
-      const leases = running.map((r) => ({ id: r.claimed.job.id, token: r.claimed.token }));
-      const lost = new Set(await this.#scripts.renew(this.#options.leaseDuration, leases));
-      for (const r of running) {
-        if (lost.has(r.claimed.token)) r.controller.abort(new LeaseLostError(r.claimed.job.id));
-      }
-    } catch (error) {
-      this.#host.onError(error, 'renewing leases');
-    } finally {
-      this.#renewing = false;
+  /** The leases of the jobs running now (not those handed back). */
+  leases(): RunningLease[] {
+    const leases: RunningLease[] = [];
+    for (const r of this.#running.values()) {
+      if (!r.handedBack) leases.push({ id: r.claimed.job.id, token: r.claimed.token });
     }
+    return leases;
+  }
+
+  /** The lease of `token` is gone: abort its attempt (its outcome would be refused). */
+  loseLease(token: string): void {
+    const r = this.#running.get(token);
+    if (r) r.controller.abort(new LeaseLostError(r.claimed.job.id));
   }
 
   /** Resolve when every running job has settled, or after `ms`. */
@@ -300,22 +299,16 @@ export class JobExecutor<J> {
     });
   }
 
-  /** Hand jobs still running back to `waiting` without spending an attempt, and abort them. */
-  async handBack(): Promise<void> {
+  /**
+   * Give up every running job: its outcome is no longer reported. `release`
+   * hands their leases back (to `waiting`, without spending an attempt); then
+   * each attempt is aborted with `reason`.
+   */
+  async handBack(release: (leases: RunningLease[]) => Promise<void>, reason: Error): Promise<void> {
     const left = [...this.#running.values()];
-    if (left.length === 0 || !this.#scripts) return;
+    if (left.length === 0) return;
     for (const r of left) r.handedBack = true;
-    try {
-      const released = await this.#scripts.release(
-        left.map((r) => ({ id: r.claimed.job.id, token: r.claimed.token })),
-      );
-      this.#options.logger.info(
-        `[Worker Pool] Handed ${released.length} unfinished jobs back to the queue.`,
-      );
-    } catch (error) {
-      this.#host.onError(error, 'handing jobs back');
-    }
-    const reason = new PoolClosedError('The pool closed and handed this job back to the queue');
+    await release(left.map((r) => ({ id: r.claimed.job.id, token: r.claimed.token })));
     for (const r of left) r.controller.abort(reason);
   }
 

@@ -1,5 +1,6 @@
 import { resolveBackoff, type Backoff, type ResolvedBackoff } from './backoff.js';
 import { OptionRangeError, OptionTypeError } from './errors.js';
+import type { JobToAdd } from './redis/protocol/add.js';
 import { serialize } from './serialize.js';
 import {
   DEFAULT_REMOVE_ON_COMPLETE,
@@ -131,17 +132,13 @@ export function encodeRunOptions(options: ResolvedJobOptions): string {
   return JSON.stringify({ backoff: options.backoff, timeout: options.timeout });
 }
 
-/** The 7 option-derived values of a job in the add script's argument list. */
-export function encodeForAdd(options: ResolvedJobOptions): {
-  runOptions: string;
-  maxAttempts: string;
-  keepCompleted: string;
-  keepFailed: string;
-  delay: number;
-} {
+/** The option-derived part of a job as the add script stores it. */
+export function encodeForAdd(
+  options: ResolvedJobOptions,
+): Pick<JobToAdd, 'runOptions' | 'maxAttempts' | 'keepCompleted' | 'keepFailed' | 'delay'> {
   return {
     runOptions: encodeRunOptions(options),
-    maxAttempts: options.attempts === undefined ? '' : String(options.attempts),
+    maxAttempts: options.attempts,
     keepCompleted: encodeRetention(options.removeOnComplete),
     keepFailed: encodeRetention(options.removeOnFail),
     delay: options.delay,
@@ -149,10 +146,10 @@ export function encodeForAdd(options: ResolvedJobOptions): {
 }
 
 /**
- * Validate and serialise jobs for the add script: 9 values per job (see
- * add-4.lua). Every job is checked before anything is sent, so a bad one adds
- * none. `single`: `add(name, data, opts)`, whose arguments are named as such in
- * messages; else `jobs[i]` of `addBulk()` / `addBatch()`.
+ * Validate and serialise jobs for the add script. Every job is checked before
+ * anything is sent, so a bad one adds none. `single`: `add(name, data, opts)`,
+ * whose arguments are named as such in messages; else `jobs[i]` of
+ * `addBulk()` / `addBatch()`.
  */
 export function encodeJobs(
   jobs: readonly unknown[],
@@ -162,9 +159,8 @@ export function encodeJobs(
     batch,
     single,
   }: { defaults: ResolvedJobOptions; maxPayloadSize: number; batch: boolean; single: boolean },
-): (string | number)[] {
-  const args: (string | number)[] = [];
-  jobs.forEach((item, index) => {
+): JobToAdd[] {
+  return jobs.map((item, index) => {
     const where = single ? '' : `jobs[${index}].`;
     const job = checkObject(single ? 'job' : `jobs[${index}]`, item);
     const name = checkString(`${where}name`, job.name);
@@ -179,18 +175,12 @@ export function encodeJobs(
       maxBytes: maxPayloadSize,
       path: `${where}data`,
     });
-    const stored = encodeForAdd(options);
-    args.push(
-      options.jobId ?? '',
+    return {
+      id: options.jobId,
       name,
       data,
-      stored.runOptions,
-      stored.maxAttempts,
-      stored.keepCompleted,
-      stored.keepFailed,
-      stored.delay,
-      batch ? index : '',
-    );
+      ...encodeForAdd(options),
+      batchIndex: batch ? index : undefined,
+    };
   });
-  return args;
 }

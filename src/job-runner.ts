@@ -1,26 +1,12 @@
 import { inspect } from 'node:util';
-import { JobTimeoutError, NonErrorThrownError, WorkerPoolError } from './errors.js';
+import {
+  AttemptAbortedError,
+  JobTimeoutError,
+  NonErrorThrownError,
+  UnreadableThrownError,
+} from './errors.js';
+import type { AttemptOutcome } from './attempt-report.js';
 import { serialize } from './serialize.js';
-
-/** What a handler gets besides the job. */
-export interface HandlerContext {
-  /**
-   * Aborted when the attempt must stop: its `timeout` passed (reason: a
-   * `JobTimeoutError`), the pool lost the job's lease (`LeaseLostError`), or
-   * the pool is closing and handed the job back (`PoolClosedError`). Pass it
-   * to `fetch`, the openai SDK, or anything that takes a signal.
-   */
-  readonly signal: AbortSignal;
-  /** This attempt's number, from 1. */
-  readonly attempt: number;
-  /** Attempts the job has in all; `attempt === maxAttempts` is its last chance. */
-  readonly maxAttempts: number;
-  /** The worker slot running the job, from 1 to `concurrency` (the `N` of `[Worker-N]`). */
-  readonly workerId: number;
-}
-
-export type AttemptOutcome =
-  { ok: true; result: string; value: unknown } | { ok: false; error: Error };
 
 /** A thrown non-Error becomes an Error that says what was thrown. */
 export function coerceError(thrown: unknown): Error {
@@ -38,10 +24,7 @@ export function coerceError(thrown: unknown): Error {
     );
   } catch (unreadable) {
     const reason = unreadable instanceof Error ? safeMessage(unreadable) : 'unknown reason';
-    return new WorkerPoolError(
-      `Handler threw a value that cannot be read (reading it threw: ${reason})`,
-      'ERR_UNREADABLE_ERROR',
-    );
+    return new UnreadableThrownError(reason);
   }
 }
 
@@ -55,7 +38,7 @@ function safeMessage(error: Error): string {
 
 function abortError(reason: unknown): Error {
   if (reason instanceof Error) return reason;
-  return new WorkerPoolError(`The attempt was aborted: ${String(reason)}`, 'ERR_ABORTED');
+  return new AttemptAbortedError(reason);
 }
 
 /**

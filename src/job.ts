@@ -1,9 +1,4 @@
-import { SerializationError, type StoredError } from './errors.js';
-import {
-  DEFAULT_REMOVE_ON_COMPLETE,
-  DEFAULT_REMOVE_ON_FAIL,
-  encodeRetention,
-} from './retention.js';
+import type { StoredError } from './errors.js';
 
 /** Where a job is. Every job is in exactly one of these until its retention ends. */
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
@@ -94,59 +89,9 @@ export interface ClaimedJob {
   readonly attemptsMade: number;
   readonly maxAttempts: number | undefined;
   readonly options: { backoff?: unknown; timeout?: number };
+  /** Its retentions, `count:age` (see retention.ts), handed back in its report. */
   readonly keepCompleted: string;
   readonly keepFailed: string;
   /** Set when the stored job could not be decoded; the job then fails at once. */
   readonly decodeError?: Error;
-}
-
-type Field = string | null;
-
-/** Decode the 12 values the move script returns per claimed job. */
-export function decodeClaimed(values: readonly Field[], offset: number): ClaimedJob {
-  const [
-    id,
-    token,
-    name,
-    data,
-    options,
-    attempts,
-    createdAt,
-    maxAttempts,
-    keepCompleted,
-    keepFailed,
-    batchId,
-    batchIndex,
-  ] = values.slice(offset, offset + 12);
-  let decodeError: Error | undefined;
-  const parse = (text: Field | undefined, what: string): unknown => {
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      decodeError = new SerializationError(
-        `The stored ${what} of job ${id} is not valid JSON: ${(error as Error).message}`,
-        what,
-      );
-      return undefined;
-    }
-  };
-  const job: Job<unknown, string> = {
-    id: id ?? '',
-    name: name ?? '',
-    data: parse(data, 'data') ?? null,
-    createdAt: Number(createdAt ?? 0),
-    ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
-  };
-  return {
-    job,
-    token: token ?? '',
-    attemptsMade: Number(attempts ?? 0),
-    maxAttempts: maxAttempts ? Number(maxAttempts) : undefined,
-    options: (parse(options, 'options') as ClaimedJob['options'] | undefined) ?? {},
-    // Every job is stored with its retention; if one is missing, fall back to the bounded defaults.
-    keepCompleted: keepCompleted ?? encodeRetention(DEFAULT_REMOVE_ON_COMPLETE),
-    keepFailed: keepFailed ?? encodeRetention(DEFAULT_REMOVE_ON_FAIL),
-    ...(decodeError ? { decodeError } : {}),
-  };
 }

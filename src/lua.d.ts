@@ -1,6 +1,7 @@
-// Lua scripts are imported as text: tsup's `.lua` loader inlines them in the
-// bundle, and vitest.config.ts does the same for the tests.
+// Lua scripts are imported as modules: src/redis/lua-loader.ts inlines their
+// includes and reads their KEYS count from the file name, for both the build
+// (tsup.config.ts) and the tests (vitest.config.ts).
 declare module '*.lua' {
-  const source: string;
-  export default source;
+  const script: { readonly lua: string; readonly numberOfKeys: number };
+  export default script;
 }

@@ -1,18 +1,13 @@
-import {
-  decodeItems,
-  decodeProgress,
-  PROGRESS_FIELDS,
-  type BatchItem,
-  type BatchProgress,
-} from './batch.js';
+import type { BatchItem, BatchProgress } from './batch.js';
 import type { RedisClient } from './connection.js';
-import { JobNotFoundError, type StoredError } from './errors.js';
+import { BatchNotFoundError } from './errors.js';
 import type { JobInfo, JobState } from './job.js';
+import type { PoolInfo } from './pool-info.js';
 import type { QueueKeys } from './redis/keys.js';
-import type { RawJob, Scripts } from './redis/scripts.js';
-import { deserialize } from './serialize.js';
+import { readBatch, readProgress } from './redis/protocol/batch-hash.js';
+import { readPools } from './redis/protocol/pools.js';
+import type { Scripts } from './redis/scripts.js';
 import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
-import type { PoolInfo } from './worker-pool.js';
 
 /** How many jobs are in each state. */
 export interface JobCounts {
@@ -64,7 +59,7 @@ export class QueueReader {
   }
 
   async getJob(id: string): Promise<JobInfo | null> {
-    return decodeJob(id, await this.#scripts.getJob(id));
+    return this.#scripts.getJob(id);
   }
 
   /**
@@ -121,41 +116,22 @@ export class QueueReader {
     return Object.freeze({ waiting, delayed, active, completed, failed });
   }
 
-  async getBatch(id: string): Promise<BatchProgress | null> {
-    const fields = await this.#client.hmget(this.#keys.batch(id), ...PROGRESS_FIELDS);
-    return decodeProgress(id, fields);
+  getBatch(id: string): Promise<BatchProgress | null> {
+    return readProgress(this.#client, this.#keys, id);
   }
 
   async getBatchResults<Result>(id: string): Promise<BatchItem<Result>[]> {
-    const hash = await this.#client.hgetall(this.#keys.batch(id));
-    if (hash.total === undefined) throw new JobNotFoundError(id, 'Batch');
-    return decodeItems<Result>(Number(hash.total), hash);
+    const batch = await readBatch<Result>(this.#client, this.#keys, id);
+    if (!batch) throw new BatchNotFoundError(id);
+    return batch.items();
   }
 
   /** Pools that sent a heartbeat within three heartbeat intervals, from any process or machine. */
   async getPools(): Promise<ConnectedPool[]> {
-    const k = this.#keys;
-    const replies = await this.#client
-      .multi()
-      .time()
-      .hgetall(k.pools)
-      .zrange(k.poolsSeen, '0', '-1', 'WITHSCORES')
-      .exec();
-    const [[, time], [, infos], [, seen]] = (replies ?? []) as [unknown, unknown][] as [
-      [unknown, [string, string]],
-      [unknown, Record<string, string>],
-      [unknown, string[]],
-    ];
-    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const pools: ConnectedPool[] = [];
-    for (let i = 0; i + 1 < seen.length; i += 2) {
-      const id = seen[i] as string;
-      const info = infos[id];
-      if (!info) continue;
-      const parsed = JSON.parse(info) as PoolInfo;
-      const lastSeenAgo = Math.max(0, now - Number(seen[i + 1]));
-      if (lastSeenAgo <= 3 * parsed.heartbeatInterval)
-        pools.push(Object.freeze({ ...parsed, lastSeenAgo }));
+    for (const { info, lastSeenAgo } of await readPools(this.#client, this.#keys)) {
+      if (lastSeenAgo <= 3 * info.heartbeatInterval)
+        pools.push(Object.freeze({ ...info, lastSeenAgo }));
     }
     return pools;
   }
@@ -179,45 +155,4 @@ export class QueueReader {
       })),
     });
   }
-}
-
-/** Decode what the get-job script returns. */
-function decodeJob(id: string, raw: RawJob | null): JobInfo | null {
-  if (!raw) return null;
-  const [
-    state,
-    name,
-    data,
-    ,
-    attempts,
-    createdAt,
-    maxAttempts,
-    batchId,
-    batchIndex,
-    result,
-    error,
-    processedAt,
-    finishedAt,
-    score,
-  ] = raw;
-  const s = state as JobState;
-  const info: JobInfo = {
-    id,
-    name: name ?? '',
-    state: s,
-    data: deserialize(data),
-    attempts: Number(attempts ?? 0) + (s === 'active' ? 1 : 0),
-    createdAt: Number(createdAt),
-    ...(maxAttempts ? { maxAttempts: Number(maxAttempts) } : {}),
-    ...(s === 'completed' && result !== null ? { result: deserialize(result) } : {}),
-    ...(error ? { error: deserialize<StoredError>(error) } : {}),
-    ...(processedAt ? { processedAt: Number(processedAt) } : {}),
-    ...(finishedAt && (s === 'completed' || s === 'failed')
-      ? { finishedAt: Number(finishedAt) }
-      : {}),
-    ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
-    ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
-    ...(batchId ? { batchId, batchIndex: Number(batchIndex) } : {}),
-  };
-  return Object.freeze(info);
 }

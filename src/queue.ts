@@ -1,7 +1,4 @@
 import {
-  decodeItems,
-  decodeProgress,
-  PROGRESS_FIELDS,
   resolveBatchOptions,
   type AddedBatch,
   type BatchItem,
@@ -17,21 +14,15 @@ import {
   type RedisClient,
 } from './connection.js';
 import {
+  BatchNotFoundError,
   InvalidJobStateError,
   JobFailedError,
   JobNotFoundError,
   OptionTypeError,
-  WorkerPoolError,
+  QueueClosedError,
   type StoredError,
 } from './errors.js';
-import {
-  checkWaitOptions,
-  FinishWatcher,
-  type CheckResult,
-  type FinishEvent,
-  type WaitForBatchOptions,
-  type WaitOptions,
-} from './finish-watcher.js';
+import { FinishWatcher, type CheckResult } from './finish-watcher.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
@@ -57,9 +48,26 @@ import {
   type QueueMetrics,
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
-import { MAX_JOBS_PER_CALL, Scripts, type BatchSpec } from './redis/scripts.js';
+import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
+import { readBatch } from './redis/protocol/batch-hash.js';
+import type { FinishEvent } from './redis/protocol/events.js';
+import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
+import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
+import { Scripts } from './redis/scripts.js';
 import { deserialize } from './serialize.js';
+import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
 import { checkString, describeValue } from './validate.js';
+
+/**
+ * The Redis keys of a queue, for the library's own tests and benchmarks (see
+ * src/internal.ts); not part of the public API.
+ */
+export function queueKeysOf(queue: object): QueueKeys {
+  return keysOf(queue);
+}
+
+/** Set by Queue's static block, which alone can read `#keys`. */
+let keysOf: (queue: object) => QueueKeys;
 
 /** One job for `addBulk()` and `addBatch()`. */
 export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
@@ -102,9 +110,8 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     return this.#handle.client;
   }
 
-  /** The Redis keys of this queue (all share one hash tag). */
-  get keys(): QueueKeys {
-    return this.#keys;
+  static {
+    keysOf = (queue) => (queue as Queue).#keys;
   }
 
   /** Add one job. Resolves once it is stored in Redis. */
@@ -157,48 +164,31 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
         `Expected \`jobs\` to be an array, got ${describeValue(jobs)}`,
         'jobs',
       );
-    const args = encodeJobs(jobs, {
+    const encoded = encodeJobs(jobs, {
       defaults: this.#options.defaultJobOptions,
       maxPayloadSize: this.#options.maxPayloadSize,
       batch: batch !== undefined,
       single,
     });
-    const perCall = MAX_JOBS_PER_CALL * 9;
-    const chunks: (string | number)[][] = [];
-    for (let i = 0; i < args.length; i += perCall) chunks.push(args.slice(i, i + perCall));
-    const replies: (string | number)[] = [];
+    const chunks: JobToAdd[][] = [];
+    for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
+      chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
+    const replies: AddedRecord[] = [];
     if (batch) {
       // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
-      replies.push(...(await this.#addChunk({ ...batch, first: true }, chunks.shift() ?? [])));
+      replies.push(...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [])));
     }
     const rest = await Promise.all(
-      chunks.map((chunk) => this.#addChunk(batch && { ...batch, first: false }, chunk)),
+      chunks.map((chunk) => this.#scripts.add(batch && { ...batch, first: false }, chunk)),
     );
     replies.push(...rest.flat());
     return jobs.map((job, index) => ({
-      id: String(replies[index * 2]),
+      id: replies[index]?.id ?? '',
       name: job.name,
       data: job.data,
-      duplicate: Number(replies[index * 2 + 1]) === 0,
+      duplicate: replies[index]?.duplicate ?? false,
       ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
     }));
-  }
-
-  async #addChunk(
-    batch: (BatchSpec & { first: boolean }) | undefined,
-    chunk: (string | number)[],
-  ): Promise<(string | number)[]> {
-    try {
-      return await this.#scripts.add(batch, chunk);
-    } catch (error) {
-      if (batch && error instanceof Error && error.message.includes('ERR_BATCH_EXISTS')) {
-        throw new WorkerPoolError(
-          `Batch ${batch.id} already exists: give each batch its own \`batchId\` (or leave it out to get a fresh one)`,
-          'ERR_BATCH_EXISTS',
-        );
-      }
-      throw error;
-    }
   }
 
   /** A job's state, data, attempts, result or error and timestamps; `null` if there is no such job. */
@@ -304,12 +294,9 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     return this.#watcher.wait<BatchResult<Result>>(
       `batch:${id}`,
       async () => {
-        const hash = await this.#handle.client.hgetall(this.#keys.batch(id));
-        const progress = decodeProgress(
-          id,
-          PROGRESS_FIELDS.map((field) => hash[field]),
-        );
-        if (!progress) throw new JobNotFoundError(id, 'Batch');
+        const batch = await readBatch<Result>(this.#handle.client, this.#keys, id);
+        if (!batch) throw new BatchNotFoundError(id);
+        const { progress } = batch;
         const seen = `${progress.completed}/${progress.failed}`;
         if (seen !== last) {
           last = seen;
@@ -324,7 +311,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
         if (!progress.done) return { done: false };
         return {
           done: true,
-          value: Object.freeze({ ...progress, items: decodeItems<Result>(progress.total, hash) }),
+          value: Object.freeze({ ...progress, items: batch.items() }),
         };
       },
       { timeout: options.timeout, what: `batch ${id}`, signal: options.signal },
@@ -335,37 +322,34 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   async retryJob(id: string): Promise<void> {
     this.#assertOpen();
     const reply = await this.#scripts.retryJob(checkString('id', id));
-    if (reply === 0) throw new JobNotFoundError(id);
-    if (reply !== 1) throw new InvalidJobStateError(id, String(reply), 'retry');
+    if (reply === 'missing') throw new JobNotFoundError(id);
+    if (reply === 'completed') throw new InvalidJobStateError(id, 'completed', 'retry');
+    if (reply === 'notFailed') throw new InvalidJobStateError(id, 'not failed', 'retry');
   }
 
   /** Remove a job that is not running (and its result). A running job cannot be removed. */
   async removeJob(id: string): Promise<void> {
     this.#assertOpen();
     const reply = await this.#scripts.removeJob(checkString('id', id));
-    if (reply === 0) throw new JobNotFoundError(id);
-    if (reply === -1) throw new InvalidJobStateError(id, 'active', 'remove');
+    if (reply === 'missing') throw new JobNotFoundError(id);
+    if (reply === 'active') throw new InvalidJobStateError(id, 'active', 'remove');
   }
 
   /** Stop every pool on this queue from claiming jobs (running jobs finish). */
   async pause(): Promise<void> {
     this.#assertOpen();
-    await this.#handle.client.hset(this.#keys.meta, 'paused', '1');
+    await pauseQueue(this.#handle.client, this.#keys);
   }
 
   /** Undo `pause()`: pools claim again at once. */
   async resume(): Promise<void> {
     this.#assertOpen();
-    await this.#handle.client
-      .multi()
-      .hdel(this.#keys.meta, 'paused')
-      .zadd(this.#keys.marker, 0, 'm')
-      .exec();
+    await resumeQueue(this.#handle.client, this.#keys);
   }
 
   async isPaused(): Promise<boolean> {
     this.#assertOpen();
-    return (await this.#handle.client.hexists(this.#keys.meta, 'paused')) === 1;
+    return isQueuePaused(this.#handle.client, this.#keys);
   }
 
   /** Close the connections this queue opened; pending waits reject. Safe to call twice. */
@@ -378,7 +362,6 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
+    if (this.#closed) throw new QueueClosedError(`Queue \`${this.name}\` is closed`);
   }
 }

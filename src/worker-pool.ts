@@ -10,11 +10,12 @@ import {
   type ClientHandle,
   type RedisClient,
 } from './connection.js';
-import { PoolClosedError, WorkerPoolError } from './errors.js';
+import { PoolClosedError, RedisRefusedError, RedisUnavailableError } from './errors.js';
 import { SafeEventEmitter, type WorkerPoolEvents } from './events.js';
 import { HandlerRegistry, type JobHandlers } from './handlers.js';
 import { MAX_TIMER_MS } from './job-options.js';
 import { JobExecutor } from './job-executor.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { ClaimedJob, DefaultJobMap, JobMap } from './job.js';
 import { formatDuration } from './logger.js';
 import {
@@ -24,7 +25,9 @@ import {
   type WorkerPoolOptions,
 } from './options.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
+import type { StalledJob } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
+import type { PoolInfo } from './pool-info.js';
 import { formatStatsLine, StatsCollector, type PoolStats } from './stats.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './validate.js';
 
@@ -39,20 +42,6 @@ export type PoolState = 'created' | 'starting' | 'running' | 'closing' | 'closed
 
 /** How often a pool tells Redis it is alive (see `queue.getPools()`). */
 export const HEARTBEAT_INTERVAL = 5000;
-
-/** A running pool, as `queue.getPools()` reports it. */
-export interface PoolInfo {
-  readonly id: string;
-  readonly hostname: string;
-  readonly pid: number;
-  readonly concurrency: number;
-  /** Jobs it was running at its last heartbeat. */
-  readonly active: number;
-  readonly paused: boolean;
-  /** When it started (its own clock, ms). */
-  readonly startedAt: number;
-  readonly heartbeatInterval: number;
-}
 
 /**
  * A pool of `concurrency` workers running the jobs of one queue. Start any
@@ -84,7 +73,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #command: ClientHandle | undefined;
   #blocking: ClientHandle | undefined;
   #loop: ClaimLoop | undefined;
-  #renewTimer: NodeJS.Timeout | undefined;
+  #leases: LeaseKeeper | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #scripts: Scripts | undefined;
@@ -102,6 +91,10 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       listens: (event) => this.listenerCount(event) > 0,
       onError: (error, context) => this.#reportError(error, context),
       isAccepting: () => this.#state === 'running',
+      // Before start() there is no loop and no job; after a failed start, nothing to send to.
+      report: (report, settle) =>
+        this.#loop ? this.#loop.report(report, settle) : settle('unsent'),
+      slotFreed: (claimNow) => (claimNow ? this.#loop?.wake() : this.#loop?.expectWork()),
     });
   }
 
@@ -146,9 +139,14 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     }
     if (!this.#command || !this.#blocking) throw new PoolClosedError();
     const scripts = new Scripts(this.#command.client, this.#keys);
+    const blocking = this.#blocking.client;
+    const marker = this.#keys.marker;
+    // The pool is the one place that wires its parts: the loop claims and
+    // reports, the executor runs jobs, the keeper renews and hands back leases.
     this.#loop = new ClaimLoop(
       scripts,
-      this.#blocking.client,
+      // BZPOPMIN takes seconds, with decimals since Redis 6; 0 would mean "forever".
+      (ms) => blocking.bzpopmin(marker, ms / 1000),
       {
         leaseDuration: o.leaseDuration,
         pollInterval: o.pollInterval,
@@ -156,42 +154,38 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         limiter: o.limiter,
         concurrency: o.concurrency,
         poolId: this.#poolId,
-        markerKey: this.#keys.marker,
       },
       {
         freeSlots: () => this.#freeSlots(),
         onClaimed: (jobs, now) => jobs.forEach((claimed) => this.#startJob(claimed, now)),
-        onStalled: (jobId, outcome, name) => this.#onStalled(jobId, outcome, name),
+        onStalled: (job) => this.#onStalled(job),
         onQueueEmpty: () => this.#checkDrained(),
         onError: (error, context) => this.#reportError(error, context),
       },
     );
-    this.#executor.attach(scripts, this.#loop);
+    this.#leases = new LeaseKeeper(scripts, this.#executor, {
+      leaseDuration: o.leaseDuration,
+      logger: log,
+      onError: (error, context) => this.#reportError(error, context),
+    });
     this.#scripts = scripts;
     this.#startedAt = Date.now();
     // The first heartbeat runs a script on the queue's keys: an ACL that forbids
     // them (NOPERM) fails start() here, loudly, instead of every claim later.
     try {
-      await scripts.heartbeat(this.#poolId, this.#info(), false);
+      await scripts.heartbeat({ poolId: this.#poolId, info: this.#info(), leaving: false });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new WorkerPoolError(
-        `Redis refused the pool's commands: ${message}`,
-        'ERR_REDIS_REFUSED',
-        {
-          cause: error,
-        },
-      );
+      throw new RedisRefusedError(`Redis refused the pool's commands: ${message}`, {
+        cause: error,
+      });
     }
     log.info('[Worker Pool] Redis connection successful.');
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
     for (let i = 1; i <= o.concurrency; i++) perWorker.call(log, `[Worker-${i}] Started`);
     this.#state = 'running';
     this.#stats.reset();
-    this.#renewTimer = setInterval(
-      () => void this.#executor.renewLeases(),
-      Math.max(10, Math.floor(o.leaseDuration / 3)),
-    );
+    this.#leases.start();
     if (o.statsInterval > 0)
       this.#statsTimer = setInterval(() => this.#emitStats(), o.statsInterval);
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), HEARTBEAT_INTERVAL);
@@ -268,9 +262,13 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         `[Worker Pool] Closing: waiting up to ${formatDuration(wait)} for ${running} running jobs...`,
       );
       if (wait > 0) await this.#executor.settled(wait);
-      await this.#executor.handBack();
+      const leases = this.#leases;
+      await this.#executor.handBack(
+        async (held) => leases?.release(held),
+        new PoolClosedError('The pool closed and handed this job back to the queue'),
+      );
     }
-    clearInterval(this.#renewTimer);
+    this.#leases?.stop();
     this.#executor.stopResting();
     if (!(await this.#loop.flush(Math.max(5000, gracePeriod)))) {
       this.#loop.abandon();
@@ -288,15 +286,15 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   async #heartbeat(leaving = false): Promise<void> {
     if (!this.#scripts) return;
     try {
-      await this.#scripts.heartbeat(this.#poolId, this.#info(), leaving);
+      await this.#scripts.heartbeat({ poolId: this.#poolId, info: this.#info(), leaving });
     } catch (error) {
       // Not worth an error event: the next heartbeat will do, and claims report Redis trouble.
       this.#options.logger.debug?.(`[Worker Pool] Heartbeat failed: ${(error as Error).message}`);
     }
   }
 
-  #info(): string {
-    const info: PoolInfo = {
+  #info(): PoolInfo {
+    return {
       id: this.#poolId,
       hostname: hostname(),
       pid: process.pid,
@@ -306,7 +304,6 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       startedAt: this.#startedAt,
       heartbeatInterval: HEARTBEAT_INTERVAL,
     };
-    return JSON.stringify(info);
   }
 
   #freeSlots(): number {
@@ -319,7 +316,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.#executor.start(claimed, claimedAt);
   }
 
-  #onStalled(jobId: string, outcome: 'retry' | 'failed', name: string): void {
+  #onStalled({ id: jobId, outcome, name }: StalledJob): void {
     this.#stats.recordStalled();
     this.#options.logger.warn(
       `[Worker Pool] Job ${jobId} stalled (its lease expired); ${outcome === 'retry' ? 'back to waiting' : 'no attempts left: failed'}.`,
@@ -361,9 +358,8 @@ async function waitUntilReadyOrFail(
     await waitUntilReady(client);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new WorkerPoolError(
+    throw new RedisUnavailableError(
       `Could not connect to Redis at ${describeConnection(options.connection)}: ${message}`,
-      'ERR_REDIS_UNAVAILABLE',
       { cause: error },
     );
   }

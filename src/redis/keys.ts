@@ -16,7 +16,7 @@
  * - `rwp:{pages}:pools`     HASH  pool id -> JSON info of each running pool
  * - `rwp:{pages}:pools:seen` ZSET pool id -> last heartbeat (ms)
  * - `rwp:{pages}:metrics:<completed|failed>:<minute>` counters of finished jobs, kept an hour
- * - `rwp:{pages}:job:<id>`  HASH  one job (small fields: a listpack)
+ * - `rwp:{pages}:job:<id>`  HASH  one job (small fields: a listpack; legend in protocol/job-fields.ts)
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
+import { queueKeysOf } from '../../src/internal.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { rawClient, sleep, uniquePrefix } from '../support/redis.js';
 
@@ -51,8 +52,8 @@ describe('producers whose connection is killed mid-call', () => {
       });
       expect(kills).toBeGreaterThan(10);
       const redis = rawClient(server.url);
-      const seq = Number(await redis.hget(queue.keys.meta, 'seq'));
-      const waiting = await redis.llen(queue.keys.wait);
+      const seq = Number(await redis.hget(queueKeysOf(queue).meta, 'seq'));
+      const waiting = await redis.llen(queueKeysOf(queue).wait);
       await redis.quit();
       // Observed: seq 3011 and 3011 jobs waiting for 3000 add() calls (74 kills).
       expect({ seq, waiting }).toEqual({ seq: ids.length, waiting: ids.length });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
+import { BatchNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
+import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
 import { startPoolProcess } from '../support/processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
@@ -127,11 +128,11 @@ describe('batches', () => {
     });
     expect(batch.id).toBe('ebook-42');
     const redis = rawClient();
-    expect(await redis.ttl(queue.keys.batch('ebook-42'))).toBe(-1);
+    expect(await redis.ttl(queueKeysOf(queue).batch('ebook-42'))).toBe(-1);
     const pool = h.pool<Jobs>({ page: async () => 'done' });
     await pool.start();
     await queue.waitForBatch('ebook-42', { timeout: 10_000 });
-    const ttl = await redis.ttl(queue.keys.batch('ebook-42'));
+    const ttl = await redis.ttl(queueKeysOf(queue).batch('ebook-42'));
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);
     await redis.quit();
@@ -181,8 +182,12 @@ describe('batches', () => {
   it('says so when a batch does not exist', async () => {
     const queue = h.queue();
     expect(await queue.getBatch('nope')).toBeNull();
-    await expect(queue.waitForBatch('nope', { timeout: 1000 })).rejects.toThrow(JobNotFoundError);
-    await expect(queue.getBatchResults('nope')).rejects.toThrow('Batch nope was not found');
+    await expect(queue.waitForBatch('nope', { timeout: 1000 })).rejects.toThrow(BatchNotFoundError);
+    await expect(queue.getBatchResults('nope')).rejects.toMatchObject({
+      code: 'ERR_BATCH_NOT_FOUND',
+      batchId: 'nope',
+      message: 'Batch nope was not found (never added, or removed by retention)',
+    });
   });
 
   it('refuses custom job ids inside a batch, and an empty batch', async () => {
@@ -199,7 +204,9 @@ describe('batches', () => {
     await expect(
       queue.addBatch([{ name: 'page', data: { index: 1 } }], { batchId: 'ebook-1' }),
     ).rejects.toMatchObject({
+      name: 'BatchExistsError',
       code: 'ERR_BATCH_EXISTS',
+      batchId: 'ebook-1',
       message: expect.stringContaining('Batch ebook-1 already exists'),
     });
     expect((await queue.getCounts()).waiting).toBe(1);

@@ -6,6 +6,7 @@ import {
   PayloadTooLargeError,
   SerializationError,
 } from '../../src/index.js';
+import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
 import { rawClient } from '../support/redis.js';
 
@@ -82,7 +83,7 @@ describe('Queue', () => {
     expect(new Set(jobs.map((j) => j.id)).size).toBe(2500);
     expect((await queue.getCounts()).waiting).toBe(2500);
     // The first job added is the first in line (RPOP end of the list).
-    expect(await redis.lindex(queue.keys.wait, -1)).toBe(jobs[0]?.id);
+    expect(await redis.lindex(queueKeysOf(queue).wait, -1)).toBe(jobs[0]?.id);
     // 3 chunks, each one EVALSHA running about 2 commands per job; far fewer than 3 round trips per job.
     expect(after - before).toBeLessThan(2500 * 3);
     await redis.quit();

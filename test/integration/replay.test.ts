@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../src/redis/keys.js';
-import { Scripts, type MoveParams } from '../../src/redis/scripts.js';
+import { encode as encodeAdd, type JobToAdd } from '../../src/redis/protocol/add.js';
+import type { MoveRequest } from '../../src/redis/protocol/move.js';
+import { Scripts } from '../../src/redis/scripts.js';
 import { rawClient, uniquePrefix } from '../support/redis.js';
 
 /**
@@ -20,11 +22,22 @@ describe('script calls sent twice', () => {
     return { client, keys, scripts: new Scripts(client, keys) };
   }
 
-  const job = (name: string) => ['', name, '{}', '', '', '1000:-1', '-1:-1', 0, ''];
-  const move = (overrides: Partial<MoveParams>): MoveParams => ({
+  const job = (name: string, batchIndex?: number): JobToAdd => ({
+    id: undefined,
+    name,
+    data: '{}',
+    runOptions: '',
+    maxAttempts: undefined,
+    keepCompleted: '1000:-1',
+    keepFailed: '-1:-1',
+    delay: 0,
+    batchIndex,
+  });
+  const move = (overrides: Partial<MoveRequest>): MoveRequest => ({
     leaseDuration: 30_000,
     claim: 0,
     tokenPrefix: 'pool.1',
+    reclaim: true,
     defaultAttempts: 4,
     limiter: { max: 0, duration: 0 },
     reports: [],
@@ -33,12 +46,12 @@ describe('script calls sent twice', () => {
 
   it('claims nothing more when a claim is replayed, and returns the same jobs with the same leases', async () => {
     const { scripts, client, keys } = setup();
-    await scripts.add(undefined, [...job('a'), ...job('b'), ...job('c')]);
+    await scripts.add(undefined, [job('a'), job('b'), job('c')]);
     const first = await scripts.move(move({ claim: 2, tokenPrefix: 'pool.7' }));
     const again = await scripts.move(move({ claim: 2, tokenPrefix: 'pool.7' }));
     // Tokens are `<prefix>.<n>.<claim time>`.
-    const [id1, token1, , , , , , , , , , , id2, token2] = first.claimed;
-    expect([id1, id2]).toEqual(['1', '2']);
+    const [{ job: job1, token: token1 } = {}, { job: job2, token: token2 } = {}] = first.claimed;
+    expect([job1?.id, job2?.id]).toEqual(['1', '2']);
     expect(token1).toMatch(/^pool\.7\.1\.\d{13}$/);
     expect(token2).toMatch(/^pool\.7\.2\.\d{13}$/);
     expect(again.claimed).toEqual(first.claimed);
@@ -48,22 +61,19 @@ describe('script calls sent twice', () => {
 
   it('applies a replayed report once and answers it as the first run did', async () => {
     const { scripts, client, keys } = setup();
-    await scripts.add({ id: 'b1', total: 1, ttl: 60, meta: '', first: true }, [
-      ...job('a').slice(0, 8),
-      0,
-    ]);
+    await scripts.add({ id: 'b1', total: 1, ttl: 60, meta: '', first: true }, [job('a', 0)]);
     const claim = await scripts.move(move({ claim: 1, tokenPrefix: 'pool.1' }));
     const report = {
       id: '1',
-      token: claim.claimed[1] as string,
-      kind: 'c' as const,
+      token: claim.claimed[0]?.token ?? '',
+      kind: 'completed' as const,
       payload: '"done"',
       attempt: 1,
       startedAt: Date.now(),
       delay: 0,
       keep: '0:-1', // removed as it completes: the hardest case, nothing left to check against
       batchId: 'b1',
-      batchIndex: '0',
+      batchIndex: 0,
     };
     const first = await scripts.move(move({ tokenPrefix: 'pool.2', reports: [report] }));
     const again = await scripts.move(move({ tokenPrefix: 'pool.2', reports: [report] }));
@@ -80,21 +90,7 @@ describe('script calls sent twice', () => {
     const call = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
       command
     ]!;
-    const args = [
-      keys.wait,
-      keys.delayed,
-      keys.marker,
-      keys.meta,
-      keys.base,
-      1,
-      '',
-      0,
-      -1,
-      '0',
-      'tok-1',
-      '',
-      ...job('a'),
-    ];
+    const args = encodeAdd(keys, { batch: undefined, jobs: [job('a')], callToken: 'tok-1' });
     const first = await call.apply(client, args);
     const again = await call.apply(client, args);
     expect(again).toEqual(first);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobFailedError, JobNotFoundError, Queue, WaitTimeoutError } from '../../src/index.js';
+import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
 
@@ -120,7 +121,7 @@ describe('results and retention', () => {
     const job = await queue.add('page', {});
     await queue.waitForResult(job.id, { timeout: 5000 });
     const redis = rawClient();
-    const stored = await redis.hget(queue.keys.job(job.id), 'kc');
+    const stored = await redis.hget(queueKeysOf(queue).job(job.id), 'kc');
     await redis.quit();
     expect(stored).toBe('1000:86400');
   });

@@ -14,7 +14,9 @@ const SECRETS = [ADMIN_PASSWORD, WORKER_PASSWORD, WRONG_PASSWORD];
 function scriptCommands(): string[] {
   const dir = join(import.meta.dirname, '..', '..', 'src', 'redis', 'lua');
   const found = new Set<string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
+  // The scripts and the helpers they include.
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  for (const file of files.filter((f) => f.endsWith('.lua'))) {
     for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/redis\.call\('(\w+)'/g))
       found.add(m[1]!.toLowerCase());
   }

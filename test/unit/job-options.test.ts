@@ -272,7 +272,7 @@ describe('encodeForAdd', () => {
   it('encodes the defaults with no run options and no attempts', () => {
     expect(encodeForAdd(NO_JOB_DEFAULTS)).toEqual({
       runOptions: '',
-      maxAttempts: '',
+      maxAttempts: undefined,
       keepCompleted: '1000:86400',
       keepFailed: '10000:604800',
       delay: 0,
@@ -291,7 +291,7 @@ describe('encodeForAdd', () => {
     const encoded = encodeForAdd(options);
     expect(encoded).toEqual({
       runOptions: expect.any(String),
-      maxAttempts: '3',
+      maxAttempts: 3,
       keepCompleted: '0:-1',
       keepFailed: '-1:60',
       delay: 250,

@@ -20,6 +20,8 @@
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
+--- @include "includes/now.lua"
+
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
@@ -29,8 +31,7 @@ if replay then return cjson.decode(replay) end
 if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 1 then
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = nowMs()
 
 -- Number all the new jobs with one HINCRBY. Custom ids can never be integers
 -- (the client refuses them), so numbered ids never collide with them.

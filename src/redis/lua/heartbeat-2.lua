@@ -8,8 +8,9 @@
   ARGV[3] '1' when the pool is closing
   Returns: Redis time (ms)
 ]]
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+--- @include "includes/now.lua"
+
+local now = nowMs()
 if ARGV[3] == '1' then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])

@@ -34,40 +34,24 @@
   Returns: { statuses, claimed, stalled, next due, now, held until, paused }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused)
               or 'dup' (this lease's report was already applied: a resend)
-    claimed:  12 values per job: id, token, then the job hash's
-              n d o a t ma kc kf b bi (false where absent)
+    claimed:  CLAIMED_STRIDE values per job, see includes/claimed-job.lua
     stalled:  3 values per reclaimed job: id, 'retry' or 'failed', job name
     next due: when a job may next become claimable (the earliest delayed job's
               due time or the earliest lease deadline), or -1
     held until: when claiming may resume, if the queue is rate limited; else -1
     paused: 1 if the queue is paused (`queue.pause()`), else 0
 ]]
+--- @include "includes/now.lua"
+--- @include "includes/batch-item.lua"
+--- @include "includes/claimed-job.lua"
+
 local base = ARGV[1]
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = nowMs()
 
 -- Job payloads live in one hash for the whole queue (`data`, field = job id), not
 -- in each job's hash: a payload over 64 bytes would turn a job's small hash from
 -- a compact listpack into a hashtable and double its memory.
 local dataKey = base .. 'data'
-
--- Append the claimed jobs (id, token pairs) to `out`, 12 values each:
--- id, token, then the job's n d o a t ma kc kf b bi.
-local function describe(out, pairs_)
-  if #pairs_ == 0 then return end
-  local ids = {}
-  for i = 1, #pairs_, 2 do ids[#ids + 1] = pairs_[i] end
-  local data = redis.call('HMGET', dataKey, unpack(ids))
-  for i = 1, #pairs_, 2 do
-    local id = pairs_[i]
-    local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
-    out[#out + 1] = id
-    out[#out + 1] = pairs_[i + 1]
-    out[#out + 1] = f[1]
-    out[#out + 1] = data[(i + 1) / 2]
-    for j = 2, 9 do out[#out + 1] = f[j] end
-  end
-end
 
 local callKey = base .. 'call:' .. ARGV[5]
 local replay = redis.call('GET', callKey)
@@ -83,7 +67,7 @@ if replay then
     end
   end
   local claimed = {}
-  describe(claimed, held)
+  describe(claimed, base, held)
   return { first.statuses, claimed, {}, -1, now, -1, 0 }
 end
 
@@ -104,17 +88,8 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
   local count = tonumber(string.match(keep, '^(-?%d+)')) or -1
   local removed = count == 0
   if batchId and batchId ~= '' then
-    local batchKey = base .. 'batch:' .. batchId
-    if redis.call('EXISTS', batchKey) == 1 then
-      redis.call('HSET', batchKey, field .. ':' .. index, payload)
-      redis.call('HINCRBY', batchKey, state, 1)
-      local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'ttl')
-      if tonumber(b[2]) + tonumber(b[3]) >= tonumber(b[1]) then
-        redis.call('HSET', batchKey, 'f', now)
-        local ttl = tonumber(b[4]) or -1
-        if ttl > 0 then redis.call('EXPIRE', batchKey, ttl) end
-        events[#events + 1] = { batchId, 'batch', batchId, '' }
-      end
+    if finishBatchItem(base .. 'batch:' .. batchId, index, field, payload, state, now) then
+      events[#events + 1] = { batchId, 'batch', batchId, '' }
     end
   end
   if removed then
@@ -300,22 +275,17 @@ if count > 0 then
   if ids then
     local deadline = now + tonumber(ARGV[3])
     local scores, tokens = {}, {}
-    local data = redis.call('HMGET', dataKey, unpack(ids))
+    local data, fields = readJobs(base, ids)
     for i, id in ipairs(ids) do
-      local f = redis.call('HMGET', base .. 'job:' .. id, 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi')
       -- A job removed while it waited leaves its id behind: skip it.
-      if f[1] then
+      if fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
         local token = ARGV[5] .. '.' .. i .. '.' .. now
         scores[#scores + 1] = deadline
         scores[#scores + 1] = id
         tokens[#tokens + 1] = id
         tokens[#tokens + 1] = token
-        claimed[#claimed + 1] = id
-        claimed[#claimed + 1] = token
-        claimed[#claimed + 1] = f[1]
-        claimed[#claimed + 1] = data[i]
-        for j = 2, 9 do claimed[#claimed + 1] = f[j] end
+        appendClaimed(claimed, id, token, fields[i], data[i])
       end
     end
     if #scores > 0 then
@@ -337,7 +307,7 @@ if count > 0 then
 end
 -- Found less than asked for: tell the pool when a job may next become claimable (the
 -- earliest delayed job is due, or the earliest lease runs out), so it can sleep until then.
-if requested > 0 and heldUntil < 0 and paused == 0 and #claimed < requested * 12 then
+if requested > 0 and heldUntil < 0 and paused == 0 and #claimed < requested * CLAIMED_STRIDE then
   local delayedFirst = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
   local leaseFirst = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   local a, b = tonumber(delayedFirst[2]), tonumber(leaseFirst[2])
@@ -357,7 +327,7 @@ end
 -- Remember what this call did, for a replay of it (see ARGV[5]).
 if #statuses > 0 or #claimed > 0 then
   local claims = {}
-  for i = 1, #claimed, 12 do
+  for i = 1, #claimed, CLAIMED_STRIDE do
     claims[#claims + 1] = claimed[i]
     claims[#claims + 1] = claimed[i + 1]
   end

@@ -8,6 +8,9 @@
   ARGV[3] events channel
   Returns: 1 removed, 0 no such job, -1 the job is active (not removed)
 ]]
+--- @include "includes/now.lua"
+--- @include "includes/batch-item.lua"
+
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
@@ -18,18 +21,11 @@ if finished == 0 then
   redis.call('ZREM', KEYS[3], id)
   local f = redis.call('HMGET', jobKey, 'b', 'bi')
   if f[1] then
-    local batchKey = ARGV[1] .. 'batch:' .. f[1]
-    if redis.call('EXISTS', batchKey) == 1 then
-      redis.call('HSET', batchKey, 'e:' .. f[2], cjson.encode({
-        name = 'JobRemovedError', code = 'ERR_JOB_REMOVED', message = 'Job ' .. id .. ' was removed before it finished',
-      }))
-      redis.call('HINCRBY', batchKey, 'failed', 1)
-      local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'ttl')
-      if tonumber(b[2]) + tonumber(b[3]) >= tonumber(b[1]) then
-        redis.call('HSET', batchKey, 'f', redis.call('TIME')[1] * 1000)
-        if (tonumber(b[4]) or -1) > 0 then redis.call('EXPIRE', batchKey, tonumber(b[4])) end
-        redis.call('PUBLISH', ARGV[3], cjson.encode({ { f[1], 'batch', f[1], '' } }))
-      end
+    local err = cjson.encode({
+      name = 'JobRemovedError', code = 'ERR_JOB_REMOVED', message = 'Job ' .. id .. ' was removed before it finished',
+    })
+    if finishBatchItem(ARGV[1] .. 'batch:' .. f[1], f[2], 'e', err, 'failed', nowMs()) then
+      redis.call('PUBLISH', ARGV[3], cjson.encode({ { f[1], 'batch', f[1], '' } }))
     end
   end
 end

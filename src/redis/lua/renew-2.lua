@@ -7,8 +7,9 @@
   Returns: the tokens that no longer hold their job's lease (taken over,
   reclaimed or removed): those attempts can no longer be reported.
 ]]
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+--- @include "includes/now.lua"
+
+local now = nowMs()
 local deadline = now + tonumber(ARGV[1])
 local ids = {}
 for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end

@@ -4,14 +4,15 @@
   KEYS[1] wait   KEYS[2] failed   KEYS[3] marker   KEYS[4] completed
   ARGV[1] key prefix of job and batch hashes
   ARGV[2] job id
-  Returns: 1 retried, 0 no such job, or the state name of a job that has not failed
+  Returns: 'retried'; 'missing' (no such job); 'completed'; or 'notFailed' (the
+  job is waiting, delayed or running)
 ]]
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
-if redis.call('EXISTS', jobKey) == 0 then return 0 end
+if redis.call('EXISTS', jobKey) == 0 then return 'missing' end
 if not redis.call('ZSCORE', KEYS[2], id) then
   if redis.call('ZSCORE', KEYS[4], id) then return 'completed' end
-  return 'not failed'
+  return 'notFailed'
 end
 redis.call('ZREM', KEYS[2], id)
 local f = redis.call('HMGET', jobKey, 'b', 'bi')
@@ -28,4 +29,4 @@ if f[1] then
 end
 redis.call('LPUSH', KEYS[1], id)
 redis.call('ZADD', KEYS[3], 0, 'm')
-return 1
+return 'retried'

@@ -1,10 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import { SerializationError } from '../../src/errors.js';
-import { decodeClaimed } from '../../src/job.js';
+import { decodeClaimed } from '../../src/redis/protocol/claimed-job.js';
+import { CLAIMED_FIELDS, CLAIMED_STRIDE } from '../../src/redis/protocol/job-fields.js';
 
 type Field = string | null;
 
-/** The 12 values the move script returns for one claimed job, in order. */
+/** The values the move script returns for one claimed job: id, token, then CLAIMED_FIELDS. */
 function claimed(overrides: Partial<Record<string, Field>> = {}): Field[] {
   const fields: Record<string, Field> = {
     id: '17',
@@ -12,7 +13,7 @@ function claimed(overrides: Partial<Record<string, Field>> = {}): Field[] {
     name: 'page',
     data: '{"title":"x","index":3}',
     options: '{"timeout":5000}',
-    attempts: '2',
+    attemptsMade: '2',
     createdAt: '1700000000000',
     maxAttempts: '4',
     keepCompleted: '1000:86400',
@@ -21,7 +22,7 @@ function claimed(overrides: Partial<Record<string, Field>> = {}): Field[] {
     batchIndex: null,
     ...overrides,
   };
-  return Object.values(fields);
+  return ['id', 'token', ...CLAIMED_FIELDS].map((name) => fields[name] ?? null);
 }
 
 describe('decodeClaimed', () => {
@@ -42,7 +43,7 @@ describe('decodeClaimed', () => {
 
   it('reads the job at an offset in a list of several', () => {
     const values = [...claimed(), ...claimed({ id: '18', token: 'tok-2', data: '[1,2]' })];
-    const second = decodeClaimed(values, 12);
+    const second = decodeClaimed(values, CLAIMED_STRIDE);
     expect(second.job.id).toBe('18');
     expect(second.token).toBe('tok-2');
     expect(second.job.data).toEqual([1, 2]);
@@ -74,7 +75,7 @@ describe('decodeClaimed', () => {
   });
 
   it('fills missing fields with safe values', () => {
-    const decoded = decodeClaimed(new Array<Field>(12).fill(null), 0);
+    const decoded = decodeClaimed(new Array<Field>(CLAIMED_STRIDE).fill(null), 0);
     expect(decoded).toEqual({
       job: { id: '', name: '', data: null, createdAt: 0 },
       token: '',

@@ -1,0 +1,14 @@
+-- Record one job's outcome in its batch: `payload` under `field:index` ('r' a
+-- result, 'e' an error) and one more job counted as `state`. The batch's ttl
+-- starts when its last job finishes. Returns true when this finished the batch.
+local function finishBatchItem(batchKey, index, field, payload, state, now)
+  if redis.call('EXISTS', batchKey) == 0 then return false end
+  redis.call('HSET', batchKey, field .. ':' .. index, payload)
+  redis.call('HINCRBY', batchKey, state, 1)
+  local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'ttl')
+  if tonumber(b[2]) + tonumber(b[3]) < tonumber(b[1]) then return false end
+  redis.call('HSET', batchKey, 'f', now)
+  local ttl = tonumber(b[4]) or -1
+  if ttl > 0 then redis.call('EXPIRE', batchKey, ttl) end
+  return true
+end

@@ -1,0 +1,32 @@
+-- A claimed job goes back to the pool as CLAIMED_STRIDE values: its id, its
+-- lease token, its name, its payload (from the queue's `data` hash), then the
+-- rest of CLAIMED_FIELDS. src/redis/protocol/claimed-job.ts decodes them.
+local CLAIMED_FIELDS = { 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi' }
+local CLAIMED_STRIDE = #CLAIMED_FIELDS + 3
+
+-- The payloads (one HMGET on the data hash) and the CLAIMED_FIELDS of each job in `ids`.
+local function readJobs(base, ids)
+  local data = redis.call('HMGET', base .. 'data', unpack(ids))
+  local fields = {}
+  for i, id in ipairs(ids) do
+    fields[i] = redis.call('HMGET', base .. 'job:' .. id, unpack(CLAIMED_FIELDS))
+  end
+  return data, fields
+end
+
+local function appendClaimed(out, id, token, f, payload)
+  out[#out + 1] = id
+  out[#out + 1] = token
+  out[#out + 1] = f[1]
+  out[#out + 1] = payload
+  for j = 2, #CLAIMED_FIELDS do out[#out + 1] = f[j] end
+end
+
+-- Append the jobs of `pairs_` (id, token, id, token...) to `out`.
+local function describe(out, base, pairs_)
+  if #pairs_ == 0 then return end
+  local ids = {}
+  for i = 1, #pairs_, 2 do ids[#ids + 1] = pairs_[i] end
+  local data, fields = readJobs(base, ids)
+  for i, id in ipairs(ids) do appendClaimed(out, id, pairs_[i * 2], fields[i], data[i]) end
+end

@@ -1,0 +1,91 @@
+import type { QueueKeys } from '../keys.js';
+import addScript from '../lua/add-4.lua';
+
+/** Stores jobs and puts them in `wait` or `delayed` (see add-4.lua). */
+export const script = addScript;
+
+/** One job as the add script stores it: validated and serialised (see job-options.ts). */
+export interface JobToAdd {
+  /** The caller's `jobId`; undefined to take the next number of the queue's sequence. */
+  readonly id: string | undefined;
+  readonly name: string;
+  /** Payload JSON. */
+  readonly data: string;
+  /** Run options JSON (`{ backoff, timeout }`), or '' for none. */
+  readonly runOptions: string;
+  /** The job's own `attempts`; undefined for the pool's default. */
+  readonly maxAttempts: number | undefined;
+  /** Retentions, `count:age` (see retention.ts). */
+  readonly keepCompleted: string;
+  readonly keepFailed: string;
+  /** Milliseconds before it becomes ready. */
+  readonly delay: number;
+  /** Its position in its batch, if it is in one. */
+  readonly batchIndex: number | undefined;
+}
+
+/** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
+export interface BatchSpec {
+  id: string;
+  total: number;
+  ttl: number;
+  meta: string;
+}
+
+export interface AddRequest {
+  /** `first`: this call creates the batch, and must find its id unused. */
+  batch: (BatchSpec & { first: boolean }) | undefined;
+  jobs: readonly JobToAdd[];
+  /** Unique to this call: a resent call answers as the first run did. */
+  callToken: string;
+}
+
+export interface AddedRecord {
+  readonly id: string;
+  /** A job with this id existed: nothing was added. */
+  readonly duplicate: boolean;
+}
+
+export function encode(
+  keys: QueueKeys,
+  { batch, jobs, callToken }: AddRequest,
+): (string | number)[] {
+  const args: (string | number)[] = [
+    keys.wait,
+    keys.delayed,
+    keys.marker,
+    keys.meta,
+    keys.base,
+    jobs.length,
+    batch?.id ?? '',
+    batch?.total ?? 0,
+    batch?.ttl ?? -1,
+    batch?.first ? '1' : '0',
+    callToken,
+    batch?.meta ?? '',
+  ];
+  for (const job of jobs) {
+    args.push(
+      job.id ?? '',
+      job.name,
+      job.data,
+      job.runOptions,
+      job.maxAttempts === undefined ? '' : String(job.maxAttempts),
+      job.keepCompleted,
+      job.keepFailed,
+      job.delay,
+      job.batchIndex ?? '',
+    );
+  }
+  return args;
+}
+
+/** id, created flag (1, or 0 for a duplicate), per job. */
+export function decode(reply: unknown): AddedRecord[] {
+  const values = reply as (string | number)[];
+  const added: AddedRecord[] = [];
+  for (let i = 0; i + 1 < values.length; i += 2) {
+    added.push({ id: String(values[i]), duplicate: Number(values[i + 1]) === 0 });
+  }
+  return added;
+}

@@ -1,0 +1,128 @@
+import type { AttemptReport, ReportKind, ReportStatus } from '../../attempt-report.js';
+import type { ClaimedJob } from '../../job.js';
+import type { QueueKeys } from '../keys.js';
+import moveScript from '../lua/move-9.lua';
+import { decodeClaimedJobs } from './claimed-job.js';
+
+/**
+ * The pool's hot path (see move-9.lua): report finished attempts, reclaim
+ * expired leases, claim jobs, in one call. This module is the only one that
+ * knows how its arguments are packed and its reply laid out.
+ */
+export const script = moveScript;
+
+/** Lua scripts are capped by the number of values `unpack()` can spread (about 8000). */
+export const MAX_JOBS_PER_CALL = 1000;
+
+export interface MoveRequest {
+  leaseDuration: number;
+  /** Jobs to claim; 0 to only report. */
+  claim: number;
+  /**
+   * Unique to this call, and the same when it is sent again: the script
+   * recognises a resent call by it and answers as the first run did.
+   */
+  tokenPrefix: string;
+  /** Look for expired leases in this call (costs a command; about once a second is enough). */
+  reclaim: boolean;
+  /** Attempts of a reclaimed job that set none. */
+  defaultAttempts: number;
+  /** Shared rate limit: at most `max` claims per `duration` ms; max 0 for none. */
+  limiter: { max: number; duration: number };
+  reports: readonly AttemptReport[];
+}
+
+/** A job whose lease expired, moved back to waiting (`retry`) or, out of attempts, to `failed`. */
+export interface StalledJob {
+  readonly id: string;
+  readonly name: string;
+  readonly outcome: 'retry' | 'failed';
+}
+
+export interface MoveReply {
+  /** One per report, in order. */
+  statuses: ReportStatus[];
+  claimed: ClaimedJob[];
+  stalled: StalledJob[];
+  /** Redis time when a job may next become claimable (a delayed job or a lease), if any. */
+  nextDue: number | undefined;
+  /** Redis time when the script ran. */
+  now: number;
+  /** Redis time until which the queue is held by its rate limit, if it is. */
+  heldUntil: number | undefined;
+  /** The queue is paused (`queue.pause()`). */
+  paused: boolean;
+}
+
+/** The one-letter kinds of move-9.lua. */
+const KIND: Record<ReportKind, string> = {
+  completed: 'c',
+  failed: 'f',
+  retry: 'r',
+  rateLimited: 'l',
+};
+
+export function encode(keys: QueueKeys, request: MoveRequest): (string | number)[] {
+  const { reports } = request;
+  const args: (string | number)[] = [
+    keys.wait,
+    keys.active,
+    keys.leases,
+    keys.delayed,
+    keys.completed,
+    keys.failed,
+    keys.marker,
+    keys.meta,
+    keys.limiter,
+    keys.base,
+    keys.events,
+    request.leaseDuration,
+    request.claim,
+    request.tokenPrefix,
+    // 0 tells the script to skip the look for expired leases.
+    request.reclaim ? Math.max(1, request.defaultAttempts) : 0,
+    request.limiter.max,
+    request.limiter.duration,
+    reports.length,
+  ];
+  for (const r of reports) {
+    // Packed: fewer arguments is less work on both sides.
+    args.push(
+      r.id,
+      `${r.token}|${KIND[r.kind]}|${r.attempt}|${r.startedAt}|${r.delay}|${r.keep}|${r.batchIndex ?? ''}`,
+      r.batchId ?? '',
+      r.payload,
+    );
+  }
+  return args;
+}
+
+type RawReply = [ReportStatus[], (string | null)[], string[], number, number, number, number];
+
+export function decode(reply: unknown): MoveReply {
+  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused] = reply as RawReply;
+  const due = Number(nextDue);
+  const held = Number(heldUntil);
+  return {
+    statuses,
+    claimed: decodeClaimedJobs(claimed),
+    stalled: decodeStalled(stalled),
+    nextDue: due >= 0 ? due : undefined,
+    now: Number(now),
+    heldUntil: held > 0 ? held : undefined,
+    paused: Number(paused) === 1,
+  };
+}
+
+/** Three values per reclaimed job: id, 'retry' or 'failed', name. */
+function decodeStalled(values: readonly string[]): StalledJob[] {
+  const jobs: StalledJob[] = [];
+  for (let i = 0; i + 2 < values.length; i += 3) {
+    jobs.push({
+      id: values[i] as string,
+      outcome: values[i + 1] as StalledJob['outcome'],
+      name: values[i + 2] as string,
+    });
+  }
+  return jobs;
+}

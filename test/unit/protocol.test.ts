@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { AttemptReport } from '../../src/attempt-report.js';
+import { WorkerPoolError } from '../../src/errors.js';
+import { queueKeys } from '../../src/redis/keys.js';
+import * as move from '../../src/redis/protocol/move.js';
+import * as removeJob from '../../src/redis/protocol/remove-job.js';
+import * as retryJob from '../../src/redis/protocol/retry-job.js';
+import { scriptError } from '../../src/redis/protocol/script-errors.js';
+
+const keys = queueKeys('rwp', 'q');
+
+const request = (overrides: Partial<move.MoveRequest> = {}): move.MoveRequest => ({
+  leaseDuration: 30_000,
+  claim: 2,
+  tokenPrefix: 'pool.1',
+  reclaim: true,
+  defaultAttempts: 4,
+  limiter: { max: 0, duration: 0 },
+  reports: [],
+  ...overrides,
+});
+
+const report = (overrides: Partial<AttemptReport> = {}): AttemptReport => ({
+  id: '7',
+  token: 'pool.1.1.1700000000000',
+  kind: 'completed',
+  payload: '"done"',
+  attempt: 1,
+  startedAt: 1_700_000_000_000,
+  delay: 0,
+  keep: '1000:86400',
+  batchId: undefined,
+  batchIndex: undefined,
+  ...overrides,
+});
+
+describe('move protocol', () => {
+  it('packs a report, its kind as the script’s letter', () => {
+    const kinds = { completed: 'c', failed: 'f', retry: 'r', rateLimited: 'l' } as const;
+    for (const [kind, letter] of Object.entries(kinds)) {
+      const args = move.encode(
+        keys,
+        request({ reports: [report({ kind: kind as AttemptReport['kind'] })] }),
+      );
+      expect(args.slice(-4)).toEqual([
+        '7',
+        `pool.1.1.1700000000000|${letter}|1|1700000000000|0|1000:86400|`,
+        '',
+        '"done"',
+      ]);
+    }
+  });
+
+  it('packs a batch job’s id and index', () => {
+    const args = move.encode(
+      keys,
+      request({ reports: [report({ batchId: 'b1', batchIndex: 4 })] }),
+    );
+    expect(String(args.at(-3))).toMatch(/\|4$/);
+    expect(args.at(-2)).toBe('b1');
+  });
+
+  it('asks for no look at expired leases unless `reclaim`', () => {
+    const at = (r: move.MoveRequest) => move.encode(keys, r)[14];
+    expect(at(request({ reclaim: true }))).toBe(4);
+    expect(at(request({ reclaim: false }))).toBe(0);
+  });
+
+  it('decodes stalled jobs, and -1 as absent', () => {
+    const reply = move.decode([
+      ['ok'],
+      [],
+      ['3', 'retry', 'page', '4', 'failed', 'page'],
+      -1,
+      1_000,
+      -1,
+      0,
+    ]);
+    expect(reply.stalled).toEqual([
+      { id: '3', outcome: 'retry', name: 'page' },
+      { id: '4', outcome: 'failed', name: 'page' },
+    ]);
+    expect(reply).toMatchObject({ nextDue: undefined, heldUntil: undefined, paused: false });
+    expect(move.decode([[], [], [], 5, 1, 9, 1])).toMatchObject({
+      nextDue: 5,
+      heldUntil: 9,
+      paused: true,
+    });
+  });
+});
+
+describe('retry-job and remove-job protocols', () => {
+  it('decode the scripts’ replies, and refuse one they do not know', () => {
+    expect(retryJob.decode('notFailed')).toBe('notFailed');
+    expect(() => retryJob.decode('not failed')).toThrow(TypeError);
+    expect([1, 0, -1].map((r) => removeJob.decode(r))).toEqual(['removed', 'missing', 'active']);
+    expect(() => removeJob.decode(2)).toThrow(TypeError);
+  });
+});
+
+describe('scriptError', () => {
+  it('turns a script’s error code into the library’s error', () => {
+    const error = scriptError(new Error('ERR_BATCH_EXISTS'), { batchId: 'b1' });
+    expect(error).toBeInstanceOf(WorkerPoolError);
+    expect(error).toMatchObject({ code: 'ERR_BATCH_EXISTS' });
+    expect((error as Error).message).toMatch(/^Batch b1 already exists/);
+  });
+
+  it('returns any other error unchanged', () => {
+    const other = new Error('NOPERM this user has no permissions');
+    expect(scriptError(other)).toBe(other);
+  });
+});
