@@ -17,6 +17,18 @@
  * forged by a client that may only publish.
  */
 
+/**
+ * About how many entries the stream keeps (`XADD ... MAXLEN ~`, which trims
+ * whole nodes of 100 entries). An entry is one script call: ~41 bytes with one
+ * job, ~27 more per other job, plus the outcome of each job removed as it
+ * finished. So ~40 KB at a few jobs a second and under 1 MB at full speed,
+ * plus the outcomes of the last ~1000 calls' removed jobs. A reader that falls
+ * further behind than that (a process stalled for about a second at full
+ * speed) finds kept jobs by reading them, and no longer the outcome of
+ * removed ones.
+ */
+export const EVENTS_MAXLEN = 1000;
+
 /** What one record of the stream says. */
 export type QueueEvent =
   | {
@@ -136,44 +148,4 @@ export function compareIds(a: string, b: string): number {
   if (as.length !== bs.length) return as.length - bs.length;
   if (as !== bs) return as < bs ? -1 : 1;
   return 0;
-}
-
-// --- The pub/sub format, until the waits read the stream. ---
-
-/**
- * One entry of the queue's events channel, as the scripts publish it:
- * `[id, state, batchId, payload]`. `payload` (the result or error JSON) is
- * only sent for jobs removed as they finished, whose hash no longer holds it.
- * A finished batch is `[batchId, 'batch', batchId, '']`.
- */
-export interface FinishEvent {
-  readonly id: string;
-  readonly state: string;
-  readonly batchId: string;
-  readonly payload: string;
-}
-
-/** The entries of one message; a malformed message or entry is skipped, never thrown on. */
-export function decodeEvents(message: string): FinishEvent[] {
-  let entries: unknown;
-  try {
-    entries = JSON.parse(message);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(entries)) return [];
-  const events: FinishEvent[] = [];
-  for (const entry of entries) {
-    if (!Array.isArray(entry)) continue;
-    const [id, state, batchId, payload] = entry.map((v) =>
-      typeof v === 'string' ? v : '',
-    ) as string[];
-    events.push({
-      id: id ?? '',
-      state: state ?? '',
-      batchId: batchId ?? '',
-      payload: payload ?? '',
-    });
-  }
-  return events;
 }
