@@ -171,6 +171,25 @@ describe('EventStream', () => {
     stream.close(new Error('closed'));
   });
 
+  it('stops reading a while after the last follower left, and starts again from a fresh tip', async () => {
+    const fake = fakeSource();
+    const stream = new EventStream(() => fake.source);
+    const first = await stream.follow('job:1');
+    first.close();
+    await new Promise((r) => setTimeout(r, 2300));
+    const reads = fake.state.reads;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.state.reads).toBe(reads);
+    fake.append({ kind: 'finished', id: '2', state: 'completed' });
+    const second = await stream.follow('job:2');
+    expect(fake.state.tips).toBe(2);
+    // The entry before its start is not handed to it: its check reads the job instead.
+    const next = fake.append({ kind: 'finished', id: '2', state: 'failed' });
+    await second.caughtUp(next);
+    expect(second.take()).toEqual([{ kind: 'finished', id: '2', state: 'failed' }]);
+    stream.close(new Error('closed'));
+  });
+
   it('rejects followers with the close error, and refuses new ones', async () => {
     const fake = fakeSource();
     const stream = new EventStream(() => fake.source);
