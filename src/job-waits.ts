@@ -99,7 +99,7 @@ function reasonGone(seen: QueueEvent['kind'] | undefined): string | undefined {
 export function waitForBatch<Result>(
   watcher: FinishWatcher,
   reads: WaitReads,
-  logger: Logger,
+  { logger, queue }: { logger: Logger; queue: string },
   id: string,
   options: WaitForBatchOptions,
 ): Promise<BatchResult<Result>> {
@@ -124,8 +124,15 @@ export function waitForBatch<Result>(
       try {
         options.onProgress?.(progress);
       } catch (error) {
-        const err = error instanceof Error ? error : new Error(String(error));
-        logger.error(`onProgress threw: ${err.message}`, { scope: 'Queue', batchId: id, err });
+        logger.error(
+          `onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            scope: 'Queue',
+            queue,
+            batchId: id,
+            ...(error instanceof Error ? { err: error } : {}),
+          },
+        );
       }
     }
     if (!progress.done) return { done: false };

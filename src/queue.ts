@@ -98,7 +98,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#options = resolveQueueOptions(options);
     this.#handle = openClient(this.#options.connection, {}, { reuse: true });
     const client = this.#handle.client;
-    if (this.#handle.owned) watchConnection(client, this.#options.logger, '[Queue]');
+    if (this.#handle.owned) watchConnection(client, this.#options.logger, 'Queue');
     const keys = queueKeys(this.#options.prefix, this.name, keyPrefixOf(client));
     this.#keys = keys;
     this.#scripts = new Scripts(client, keys);
@@ -287,7 +287,13 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#assertOpen();
     checkString('id', id);
     checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
-    return waitForBatch<Result>(this.#watcher, this.#waitReads, this.#options.logger, id, options);
+    return waitForBatch<Result>(
+      this.#watcher,
+      this.#waitReads,
+      { logger: this.#options.logger, queue: this.name },
+      id,
+      options,
+    );
   }
 
   /** Send a failed job back to `waiting`, its attempts reset. */

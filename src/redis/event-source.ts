@@ -41,7 +41,7 @@ export function redisEventSource({
       commandTimeout: undefined,
       lazyConnect: false,
     });
-    return { client: connection, unwatch: watchConnection(connection, logger, '[Queue]') };
+    return { client: connection, unwatch: watchConnection(connection, logger, 'Queue') };
   };
   return {
     async tip() {
