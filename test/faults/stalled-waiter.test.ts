@@ -1,11 +1,15 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, WorkerPool } from '../../src/index.js';
+import { spawnChild, type ChildMessage } from '../support/pool-processes.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { uniquePrefix, until } from '../support/redis.js';
 
-const root = join(import.meta.dirname, '..', '..');
+const WAITER_PROCESS = join(import.meta.dirname, '..', 'fixtures', 'waiter-process.mjs');
+
+interface WaiterMessage extends ChildMessage {
+  outcomes?: { n?: number; size?: number; error?: string }[];
+}
 
 // Issue 15, suspected: a waiter that falls behind under load (its process
 // stalled: a long GC, a busy event loop) had its pub/sub connection dropped by
@@ -45,36 +49,26 @@ describe('a waiting process that stalls under load', () => {
           opts: { removeOnComplete: true },
         })),
       );
-      const script = `
-        import { Queue } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
-        const queue = new Queue('q', { connection: ${JSON.stringify(server.url)}, prefix: ${JSON.stringify(prefix)}, logger: false });
-        const ids = ${JSON.stringify(jobs.map((job) => job.id))};
-        const outcomes = Promise.allSettled(ids.map((id) => queue.waitForResult(id, { timeout: 60000 })));
-        setTimeout(() => console.log('ready'), 500);
-        const settled = await outcomes;
-        const ok = settled.filter((o, n) => o.status === 'fulfilled' && o.value.n === n && o.value.page.length === 20000).length;
-        const errors = [...new Set(settled.filter((o) => o.status === 'rejected').map((o) => o.reason.message.replace(/\\d+/g, 'N')))];
-        console.log(JSON.stringify({ ok, errors }));
-        await queue.close();
-      `;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'inherit'],
+      const waiter = spawnChild<WaiterMessage>(WAITER_PROCESS, {
+        url: server.url,
+        prefix,
+        ids: jobs.map((job) => job.id),
       });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       try {
-        await until(() => out.includes('ready'), 'the waiter to be ready', 20_000);
-        child.kill('SIGSTOP');
+        await waiter.next('ready', 20_000);
+        waiter.child.kill('SIGSTOP');
         await pool.start();
         await until(() => completed === 300, 'every job to complete', 30_000);
-        child.kill('SIGCONT');
-        expect(await exited).toBe(0);
+        waiter.child.kill('SIGCONT');
+        const { outcomes = [] } = await waiter.next('settled', 60_000);
+        expect(outcomes.filter((o) => o.error !== undefined)).toEqual([]);
+        expect(outcomes.map((o) => o.n)).toEqual(jobs.map((_, n) => n));
+        // Each whole result came back, its 20 KB page included.
+        expect(outcomes.filter((o) => (o.size ?? 0) <= page.length)).toEqual([]);
+        expect(await waiter.exited).toBe(0);
       } finally {
-        child.kill('SIGKILL');
+        await waiter.kill();
       }
-      const summary = JSON.parse(out.split('\n').find((line) => line.startsWith('{')) ?? '{}');
-      expect(summary).toEqual({ ok: 300, errors: [] });
     } finally {
       await pool.close({ force: true });
       await queue.close();
