@@ -2,6 +2,7 @@ import { duplicateClient, watchConnection, type RedisClient } from '../connectio
 import { RedisRefusedError } from '../errors.js';
 import type { EventSource } from '../event-stream.js';
 import type { Logger } from '../logger.js';
+import { redactError } from '../redact.js';
 import { decodeRead } from './protocol/events.js';
 
 /** Entries per read: bounds one reply, whatever the size of the entries. */
@@ -81,9 +82,11 @@ export function redisEventSource({
 /**
  * Redis said no (an ACL without `xread`, or without the queue's keys:
  * NOPERM): one clear error, Redis's own as its cause. Anything else (the
- * connection closed by `close()`) as it is.
+ * connection closed by `close()`) as it is, credentials scrubbed.
  */
 function refused(error: unknown, key: string): unknown {
+  // A read queued during a failed handshake is rejected with the AUTH command on its error.
+  redactError(error);
   if (!(error instanceof Error) || error.name !== 'ReplyError') return error;
   return new RedisRefusedError(
     `Redis refused to let this queue follow its events stream \`${key}\` (a wait needs XREAD and EVALSHA on the queue's keys): ${error.message}`,

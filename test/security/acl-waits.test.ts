@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -57,7 +58,8 @@ describe('waits refused by an ACL', () => {
           (e: unknown) => e as Error,
         );
         expect(error?.message).toMatch(/NOPERM/);
-        expect(error?.message).not.toContain(USER_PASSWORD);
+        expect(error).toMatchObject({ code: 'ERR_REDIS_REFUSED' });
+        expect(inspect(error, { depth: 10 })).not.toContain(USER_PASSWORD);
       }
       // The queue's own connection, and at most the one a wait is closing.
       expect(await connectionsOf('nowait')).toBeLessThanOrEqual(2);
