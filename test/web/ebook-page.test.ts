@@ -107,6 +107,7 @@ describe('the ebook page in a browser', () => {
   const stateOf = (page: Page, n: number) => card(page, n).locator('.state').textContent();
 
   it('writes an ebook from the form: each page through its states, then the ebook and its files', async () => {
+    delay = 2000;
     const page = await open('/');
     // By keyboard: the topic has the focus, Tab reaches the pages and the model, Enter sends.
     await page.keyboard.type('Honey bees');
