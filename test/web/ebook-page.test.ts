@@ -22,6 +22,10 @@ import { launchBrowser, openPage } from './support.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
+/** `expect.poll` with time for a page or two to be written (its default is 1 s). */
+const poll = <T>(read: () => T | Promise<T>, options: { timeout: number } = { timeout: 10_000 }) =>
+  expect.poll(read, options);
+
 describe('the ebook page in a browser', () => {
   let browser: Browser;
   let problems: string[] = [];
@@ -119,30 +123,30 @@ describe('the ebook page in a browser', () => {
     await page.locator('#topic').press('Enter');
     await page.waitForURL(/\/ebook\/\d+-[0-9a-f]+$/);
 
-    await expect.poll(() => page.locator('#cards li').count()).toBe(5);
+    await poll(() => page.locator('#cards li').count()).toBe(5);
     // Two pages at a time: page 5 waits while the first ones are written.
-    await expect.poll(() => stateOf(page, 5)).toBe('waiting');
-    await expect.poll(() => stateOf(page, 1)).toBe('writing');
+    await poll(() => stateOf(page, 5)).toBe('waiting');
+    await poll(() => stateOf(page, 1)).toBe('writing');
     // Page 3 failed its first attempt: its second is shown with the error of the first.
-    await expect.poll(() => card(page, 3).locator('.attempt').textContent()).toBe('attempt 2 of 3');
+    await poll(() => card(page, 3).locator('.attempt').textContent()).toBe('attempt 2 of 3');
     expect(await card(page, 3).locator('.page-error').textContent()).toContain(
       'The mock is overloaded',
     );
-    await expect.poll(() => stateOf(page, 4)).toBe('failed');
+    await poll(() => stateOf(page, 4)).toBe('failed');
     expect(await card(page, 4).locator('.page-error').textContent()).toContain(
       'The mock refuses page 4',
     );
-    await expect.poll(() => stateOf(page, 1), { timeout: 15_000 }).toBe('done');
-    await expect
-      .poll(() => page.locator('#ebook-state').textContent(), { timeout: 20_000 })
-      .toBe('finished with failures');
+    await poll(() => stateOf(page, 1), { timeout: 15_000 }).toBe('done');
+    await poll(() => page.locator('#ebook-state').textContent(), { timeout: 20_000 }).toBe(
+      'finished with failures',
+    );
     for (const n of [1, 2, 3, 5]) expect(await stateOf(page, n)).toBe('done');
     expect(await card(page, 1).locator('.text').textContent()).toBe('Text of page 1.');
     // The model's markup is text: on the card, and in the rendered ebook.
     expect(await card(page, 2).locator('.text').textContent()).toBe(XSS);
     expect(await page.locator('#rate').textContent()).toMatch(/5 of 5 pages .*pages\/min/);
     const book = page.frameLocator('#book');
-    await expect.poll(() => book.locator('#page-2').textContent()).toContain(XSS);
+    await poll(() => book.locator('#page-2').textContent()).toContain(XSS);
     expect(await book.locator('#page-2 img').count()).toBe(0);
     // The model picked in the form wrote the pages.
     expect(mock.requests.filter((r) => pageNumber(r) === 1).map((r) => r.body.model)).toEqual([
@@ -164,19 +168,17 @@ describe('the ebook page in a browser', () => {
 
     // The recent ebooks list it, with its state.
     const recent = page.locator('#recent-list li').first();
-    await expect
-      .poll(() => recent.locator('.badge').textContent())
-      .toBe('4 of 5 written, 1 failed');
+    await poll(() => recent.locator('.badge').textContent()).toBe('4 of 5 written, 1 failed');
   });
 
   it('shows the same state after a reload mid-way and in a second tab', async () => {
     delay = 1500;
     const id = await addEbook('Tides', 6);
     const page = await open(`/ebook/${id}`);
-    await expect.poll(() => stateOf(page, 1), { timeout: 10_000 }).toBe('done');
+    await poll(() => stateOf(page, 1), { timeout: 10_000 }).toBe('done');
     await page.reload();
     // At once after the reload: page 1 done with its text, the rest still to come.
-    await expect.poll(() => stateOf(page, 1)).toBe('done');
+    await poll(() => stateOf(page, 1)).toBe('done');
     expect(await card(page, 1).locator('.text').textContent()).toBe('Text of page 1.');
     expect(await page.locator('#ebook-state').textContent()).toBe('writing');
 
@@ -185,12 +187,12 @@ describe('the ebook page in a browser', () => {
     await second.goto(`${base}/ebook/${id}`);
     const title = await page.locator('#ebook-title').textContent();
     expect(title).toMatch(/Tides/);
-    await expect.poll(() => second.locator('#ebook-title').textContent()).toBe(title);
-    await expect.poll(() => stateOf(second, 1)).toBe('done');
+    await poll(() => second.locator('#ebook-title').textContent()).toBe(title);
+    await poll(() => stateOf(second, 1)).toBe('done');
     for (const tab of [page, second])
-      await expect
-        .poll(() => tab.locator('#ebook-state').textContent(), { timeout: 20_000 })
-        .toBe('finished with failures');
+      await poll(() => tab.locator('#ebook-state').textContent(), { timeout: 20_000 }).toBe(
+        'finished with failures',
+      );
     expect(await stateOf(second, 6)).toBe('done');
   });
 
@@ -202,17 +204,17 @@ describe('the ebook page in a browser', () => {
     delay = 2000;
     const id = await addEbook('Moths', 6);
     const page = await open(`/ebook/${id}`);
-    await expect.poll(() => stateOf(page, 1)).toBe('writing');
+    await poll(() => stateOf(page, 1)).toBe('writing');
     // Escape keeps writing; the keyboard reaches the dialog's buttons.
     await page.locator('#cancel').click();
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.locator('#confirm').isVisible()).toBe(false);
+    await poll(() => page.locator('#confirm').isVisible()).toBe(false);
     expect(await stateOf(page, 1)).toBe('writing');
     await page.locator('#cancel').click();
     await page.locator('#confirm button[value="yes"]').click();
-    await expect
-      .poll(() => page.locator('#ebook-state').textContent(), { timeout: 5000 })
-      .toBe('finished with failures');
+    await poll(() => page.locator('#ebook-state').textContent(), { timeout: 5000 }).toBe(
+      'finished with failures',
+    );
     for (const n of [1, 5, 6]) {
       expect(await stateOf(page, n)).toBe('failed');
       expect(await card(page, n).locator('.page-error').textContent()).toMatch(/cancelled/);
@@ -229,9 +231,9 @@ describe('the ebook page in a browser', () => {
     const page = await open(`/ebook/${id}`);
     await page.locator('#cancel').click();
     await page.locator('#confirm button[value="yes"]').click();
-    await expect.poll(() => page.locator('#toast').textContent()).toMatch(/cancelBatch/);
+    await poll(() => page.locator('#toast').textContent()).toMatch(/cancelBatch/);
     // Chromium logs the 501 of the refused request: the one error this test expects.
-    await expect.poll(() => problems.some((p) => p.includes('status of 501'))).toBe(true);
+    await poll(() => problems.some((p) => p.includes('status of 501'))).toBe(true);
     problems = problems.filter((p) => !p.includes('status of 501'));
   });
 
