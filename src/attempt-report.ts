@@ -28,6 +28,7 @@ export interface AttemptReport {
   /** The result JSON (`completed`), else the error JSON. */
   readonly payload: string;
   readonly attempt: number;
+  /** When the attempt was claimed, Redis time (the pool clock may be off): stored as `processedAt`. */
   readonly startedAt: number;
   /** Milliseconds before a retry (`retry`, `rateLimited`); else 0. */
   readonly delay: number;

@@ -145,7 +145,8 @@ export class JobExecutor<J> {
     const report = reportFor(claimed, outcome, {
       attempt,
       maxAttempts,
-      startedAt,
+      // Redis time, like the finish time the script records: the pool's clock may be off.
+      startedAt: claimedAt,
       backoff: this.#options.backoff,
     });
     const finished: Finished = {
