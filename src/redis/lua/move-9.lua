@@ -87,10 +87,12 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
   local field = completed and 'r' or 'e'
   local count = tonumber(string.match(keep, '^(-?%d+)')) or -1
   local removed = count == 0
+  -- Whether the batch holds the payload: not once it has expired (a job retried after that).
+  local inBatch = false
   if batchId and batchId ~= '' then
-    if finishBatchItem(base .. 'batch:' .. batchId, index, field, payload, state, now) then
-      events[#events + 1] = { batchId, 'batch', batchId, '' }
-    end
+    local batchDone = finishBatchItem(base .. 'batch:' .. batchId, index, field, payload, state, now)
+    inBatch = batchDone ~= nil
+    if batchDone then events[#events + 1] = { batchId, 'batch', batchId, '' } end
   end
   if removed then
     redis.call('DEL', jobKey)
@@ -98,7 +100,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     -- The job is gone: a waiter can only learn its outcome from the event.
     events[#events + 1] = { id, state, batchId or '', payload }
   else
-    if batchId and batchId ~= '' then
+    if inBatch then
       redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
     else
       redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
