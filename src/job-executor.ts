@@ -148,6 +148,7 @@ export class JobExecutor<J> {
       // Redis time, like the finish time the script records: the pool's clock may be off.
       startedAt: claimedAt,
       backoff: this.#options.backoff,
+      maxRateLimitHold: this.#options.maxRateLimitHold,
     });
     const finished: Finished = {
       job,
@@ -216,6 +217,15 @@ export class JobExecutor<J> {
       );
       log.warn(`[Worker-${workerId}] Outcome of job ${label} refused: ${error.message}`);
       this.#host.emit('leaseLost', { job, attempt, workerId, error });
+    } else if (status === 'invalid') {
+      // Our own encoding is at fault, not another pool: say so, never "lease lost".
+      this.#host.onError(
+        new Error(
+          `Redis refused the outcome of job ${job.id} as malformed (${report.kind}, delay ${report.delay}); ` +
+            'the job is retried once its lease runs out',
+        ),
+        'reporting a job outcome',
+      );
     } else if (status === 'unsent') {
       log.warn(
         `[Worker-${workerId}] Outcome of job ${label} not sent: Redis unreachable while closing.`,

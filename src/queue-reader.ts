@@ -6,6 +6,7 @@ import type { PoolInfo } from './pool-info.js';
 import type { QueueKeys } from './redis/keys.js';
 import { readBatch, readProgress } from './redis/protocol/batch-hash.js';
 import { readPools } from './redis/protocol/pools.js';
+import { heldUntil, HOLD_FIELD } from './redis/protocol/queue-state.js';
 import type { Scripts } from './redis/scripts.js';
 import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
 
@@ -16,6 +17,11 @@ export interface JobCounts {
   readonly active: number;
   readonly completed: number;
   readonly failed: number;
+  /**
+   * Set while a handler's `RateLimitError` holds the queue: until when (ms,
+   * Redis clock) no pool claims. `queue.resume()` ends the hold early.
+   */
+  readonly rateLimitedUntil?: number;
 }
 
 export interface GetJobsOptions {
@@ -106,14 +112,25 @@ export class QueueReader {
       .zcard(k.active)
       .zcard(k.completed)
       .zcard(k.failed)
+      .hget(k.meta, HOLD_FIELD)
+      .time()
       .exec();
-    const [waiting = 0, delayed = 0, active = 0, completed = 0, failed = 0] = (replies ?? []).map(
-      ([error, value]) => {
-        if (error) throw error;
-        return Number(value);
-      },
-    );
-    return Object.freeze({ waiting, delayed, active, completed, failed });
+    const values = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    const [waiting = 0, delayed = 0, active = 0, completed = 0, failed = 0] = values
+      .slice(0, 5)
+      .map(Number);
+    const until = heldUntil(values[5] as string | null, values[6] as [string, string]);
+    return Object.freeze({
+      waiting,
+      delayed,
+      active,
+      completed,
+      failed,
+      ...(until === undefined ? {} : { rateLimitedUntil: until }),
+    });
   }
 
   getBatch(id: string): Promise<BatchProgress | null> {

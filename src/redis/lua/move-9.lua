@@ -32,8 +32,9 @@
           batch id or '';
           result or error JSON
   Returns: { statuses, claimed, stalled, next due, now, held until, paused }
-    statuses: per report 'ok', 'stale' (token does not hold the lease: refused)
-              or 'dup' (this lease's report was already applied: a resend)
+    statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
+              'dup' (this lease's report was already applied: a resend) or
+              'invalid' (its packed values do not parse: refused, nothing changed)
     claimed:  CLAIMED_STRIDE values per job, see includes/claimed-job.lua
     stalled:  3 values per reclaimed job: id, 'retry' or 'failed', job name
     next due: when a job may next become claimable (the earliest delayed job's
@@ -129,7 +130,10 @@ if reportCount > 0 then
     local token, kind, attempt, startedAt, delay, keep, batchIndex =
       string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)$')
     local jobKey = base .. 'job:' .. id
-    if holders[r + 1] ~= token then
+    if not token then
+      -- Never "stale": that would tell the pool another pool took the job over.
+      statuses[r + 1] = 'invalid'
+    elseif holders[r + 1] ~= token then
       if redis.call('HGET', jobKey, 'fk') == token then
         statuses[r + 1] = 'dup'
       else
