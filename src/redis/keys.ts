@@ -10,6 +10,10 @@
  * - `rwp:{pages}:delayed`   ZSET  id -> due time (ms): delayed jobs and retries in backoff
  * - `rwp:{pages}:completed` ZSET  id -> finish time, trimmed by retention
  * - `rwp:{pages}:failed`    ZSET  id -> finish time, trimmed by retention
+ * - `rwp:{pages}:<completed|failed>:<count:age>` ZSET the same, for jobs whose retention
+ *                                 is not the default: one set per policy, so each
+ *                                 policy trims its own jobs only; listed in the SET
+ *                                 `...:<completed|failed>:sets` (protocol/retention-sets.ts)
  * - `rwp:{pages}:marker`    ZSET  one member; idle pools block on it (BZPOPMIN) to be woken
  * - `rwp:{pages}:meta`      HASH  id sequence, queue-wide pause flag, rate-limit hold (`held`)
  * - `rwp:{pages}:limiter`   ZSET  recent claims (token -> time), for the shared rate limit

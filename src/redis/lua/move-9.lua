@@ -45,6 +45,7 @@
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
 --- @include "includes/claimed-job.lua"
+--- @include "includes/retention.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -76,8 +77,8 @@ local events = {}
 local wake = false
 -- Jobs that reached each final state in this call, for the per-minute metrics.
 local done = { completed = 0, failed = 0 }
-local finishedIn = { [KEYS[5]] = {}, [KEYS[6]] = {} }
-local policies = { [KEYS[5]] = {}, [KEYS[6]] = {} }
+-- Jobs finished in this call, by the set that keeps them (see includes/retention.lua).
+local finishedIn = {}
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
@@ -106,10 +107,14 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     else
       redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
     end
-    local list = finishedIn[set]
-    list[#list + 1] = now
-    list[#list + 1] = id
-    policies[set][keep] = true
+    local kept = keptIn(set, state, keep)
+    local entry = finishedIn[kept]
+    if not entry then
+      entry = { list = {}, keep = keep, stateKey = set }
+      finishedIn[kept] = entry
+    end
+    entry.list[#entry.list + 1] = now
+    entry.list[#entry.list + 1] = id
     events[#events + 1] = { id, state, batchId or '', '' }
   end
 end
@@ -191,7 +196,7 @@ if #expired > 0 then
         message = 'Job ' .. id .. ' stalled: its lease expired before attempt ' .. attempt .. ' finished',
       })
       if attempt >= max then
-        finish(id, jobKey, false, err, attempt, '', f[4] or '-1:-1', '', f[5], f[6])
+        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6])
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'failed'
         stalled[#stalled + 1] = f[1]
@@ -208,7 +213,7 @@ if #expired > 0 then
   end
 end
 
--- Finished jobs enter their sets, then each retention policy seen trims them
+-- Finished jobs enter their policy's set, then that policy trims that set only
 -- (at most 1000 jobs a call, so a lowered limit is caught up over a few calls).
 local function forget(set, ids)
   if #ids == 0 then return end
@@ -218,20 +223,23 @@ local function forget(set, ids)
   redis.call('HDEL', dataKey, unpack(ids))
   redis.call('ZREM', set, unpack(ids))
 end
-for set, list in pairs(finishedIn) do
-  if #list > 0 then
-    redis.call('ZADD', set, unpack(list))
-    for keep in pairs(policies[set]) do
-      local count, age = string.match(keep, '^(-?%d+):(-?%d+)$')
-      count, age = tonumber(count), tonumber(age)
-      if age and age >= 0 then
-        forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000))
-      end
-      if count and count > 0 then
-        local excess = redis.call('ZCARD', set) - count
-        if excess > 0 then forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1)) end
-      end
-    end
+for set, entry in pairs(finishedIn) do
+  local added = redis.call('ZADD', set, unpack(entry.list))
+  local count, age = string.match(entry.keep, '^(-?%d+):(-?%d+)$')
+  count, age = tonumber(count), tonumber(age)
+  if age and age >= 0 then
+    forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000))
+  end
+  local card
+  if count and count > 0 then
+    card = redis.call('ZCARD', set)
+    local excess = card - count
+    if excess > 0 then forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1)) end
+  end
+  -- A policy's own set is listed for readers when it is new: the ZCARD above
+  -- tells (it holds only this call's jobs); without one, SADD costs no more than asking.
+  if set ~= entry.stateKey and age ~= 0 and (not card or card <= added) then
+    redis.call('SADD', entry.stateKey .. ':sets', set)
   end
 end
 
