@@ -15,7 +15,10 @@
           whose reply was lost with the connection; the pool retries a failed
           call with the same prefix) is a replay: it changes nothing and returns
           the first run's statuses and claimed jobs, so nothing is applied or
-          claimed twice and no claimed job is orphaned.
+          claimed twice and no claimed job is orphaned. The record of a call
+          lives as long as a lease (at least 5 s): by then the leases it gave
+          have run out, and a report sent again is still recognised by its
+          job's `fk` field.
   ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs),
           or 0 to skip looking for expired leases in this call (the pool looks
           about once a second: leases last far longer, and it saves a command)
@@ -55,13 +58,22 @@ local now = nowMs()
 -- a compact listpack into a hashtable and double its memory.
 local dataKey = base .. 'data'
 
+-- The k-th job a call claims gets the token `<prefix>.<k>.<claim time>`, so a
+-- call's record (see the end) needs only its statuses, its time and the ids.
+local function claimToken(k, at) return ARGV[5] .. '.' .. k .. '.' .. at end
+local STATUS_LETTER = { ok = 'o', stale = 's', dup = 'd', invalid = 'i' }
+local LETTER_STATUS = { o = 'ok', s = 'stale', d = 'dup', i = 'invalid' }
+
 local callKey = base .. 'call:' .. ARGV[5]
 local replay = redis.call('GET', callKey)
 if replay then
+  -- { status letters, claim time, claimed id... }
   local first = cjson.decode(replay)
+  local statuses = {}
+  for i = 1, #first[1] do statuses[i] = LETTER_STATUS[string.sub(first[1], i, i)] end
   local held = {}
-  for i = 1, #first.claims, 2 do
-    local id, token = first.claims[i], first.claims[i + 1]
+  for k = 3, #first do
+    local id, token = first[k], claimToken(k - 2, first[2])
     -- Only jobs this call's lease still holds: one reclaimed since then belongs to someone else.
     if redis.call('HGET', KEYS[3], id) == token then
       held[#held + 1] = id
@@ -70,7 +82,7 @@ if replay then
   end
   local claimed = {}
   describe(claimed, base, held)
-  return { first.statuses, claimed, {}, -1, now, -1, 0 }
+  return { statuses, claimed, {}, -1, now, -1, 0 }
 end
 
 local events = {}
@@ -294,7 +306,7 @@ if count > 0 then
       -- A job removed while it waited leaves its id behind: skip it.
       if fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
-        local token = ARGV[5] .. '.' .. i .. '.' .. now
+        local token = claimToken(#tokens / 2 + 1, now)
         scores[#scores + 1] = deadline
         scores[#scores + 1] = id
         tokens[#tokens + 1] = id
@@ -338,14 +350,14 @@ for state, n in pairs(done) do
   end
 end
 
--- Remember what this call did, for a replay of it (see ARGV[5]).
+-- Remember what this call did, for a replay of it (see ARGV[5]), packed: one
+-- letter per status, the claim time, the claimed ids (their tokens follow).
 if #statuses > 0 or #claimed > 0 then
-  local claims = {}
-  for i = 1, #claimed, CLAIMED_STRIDE do
-    claims[#claims + 1] = claimed[i]
-    claims[#claims + 1] = claimed[i + 1]
-  end
-  redis.call('SET', callKey, cjson.encode({ statuses = statuses, claims = claims }), 'PX', 120000)
+  local letters = {}
+  for i, status in ipairs(statuses) do letters[i] = STATUS_LETTER[status] end
+  local record = { table.concat(letters), now }
+  for i = 1, #claimed, CLAIMED_STRIDE do record[#record + 1] = claimed[i] end
+  redis.call('SET', callKey, cjson.encode(record), 'PX', math.max(tonumber(ARGV[3]), 5000))
 end
 
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
