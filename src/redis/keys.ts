@@ -24,6 +24,7 @@
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
+ * - `rwp:{pages}:call:<token>` STRING what one script call did, for a resend of it
  * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
  */
 export interface QueueKeys {
@@ -43,6 +44,8 @@ export interface QueueKeys {
   readonly events: string;
   job(id: string): string;
   batch(id: string): string;
+  /** The replay record of one script call (see add-4.lua and move-9.lua). */
+  call(token: string): string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
@@ -65,6 +68,7 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     events: `${base}events`,
     job: (id: string) => `${base}job:${id}`,
     batch: (id: string) => `${base}batch:${id}`,
+    call: (token: string) => `${base}call:${token}`,
     metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
   });
 }

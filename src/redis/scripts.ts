@@ -9,6 +9,7 @@ import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
+import * as settleBatchChunk from './protocol/settle-batch-chunk.js';
 import { scriptError } from './protocol/script-errors.js';
 
 /**
@@ -30,6 +31,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  settleBatchChunk: settleBatchChunk.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -44,7 +46,7 @@ const COMMANDS = Object.fromEntries(
 type Command = (...args: (string | number)[]) => Promise<unknown>;
 
 /** A token unique to one script call, so that a resent call can be recognised. */
-function callToken(): string {
+export function callToken(): string {
   return randomBytes(12).toString('base64url');
 }
 
@@ -71,12 +73,16 @@ export class Scripts {
     );
   }
 
-  /** Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that batch. */
+  /**
+   * Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that
+   * batch. `token` identifies the call (see `settleBatchChunk`).
+   */
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
+    token = callToken(),
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken() });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: token });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
@@ -112,6 +118,15 @@ export class Scripts {
 
   async retryJob(id: string): Promise<retryJob.RetryJobReply> {
     return retryJob.decode(await this.#call('retryJob', retryJob.encode(this.#keys, id)));
+  }
+
+  /** After an add call of a batch got no reply: its jobs are in, or its items now failed. */
+  async settleBatchChunk(
+    request: settleBatchChunk.SettleRequest,
+  ): Promise<settleBatchChunk.SettleReply> {
+    return settleBatchChunk.decode(
+      await this.#call('settleBatchChunk', settleBatchChunk.encode(this.#keys, request)),
+    );
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

@@ -48,6 +48,7 @@ const CLIENT_COMMANDS = [
   'zadd',
   'subscribe',
   'unsubscribe',
+  'smembers',
 ];
 
 describe('a Redis with a password and an ACL user', () => {
