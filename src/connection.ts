@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Cluster, RedisOptions } from 'ioredis';
 import { OptionTypeError } from './errors.js';
 import { invalid, isPlainObject } from './validate.js';
+import type { Logger } from './logger.js';
 
 /** A connected ioredis client: a single server or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -127,21 +128,21 @@ export function describeConnection(connection: ConnectionOption): string {
  */
 export function watchConnection(
   client: RedisClient,
-  log: { warn(message: string): void; info(message: string): void },
-  label: string,
+  log: Pick<Logger, 'warn' | 'info'>,
+  scope: string,
   onError?: (error: Error) => void,
 ): () => void {
   let down = false;
   const handleError = (error: Error) => {
     if (down) return;
     down = true;
-    log.warn(`${label} Redis connection error: ${error.message}; reconnecting...`);
+    log.warn(`Redis connection error: ${error.message}; reconnecting...`, { scope, err: error });
     onError?.(error);
   };
   const handleReady = () => {
     if (down) {
       down = false;
-      log.info(`${label} Redis connection restored.`);
+      log.info('Redis connection restored.', { scope });
     }
   };
   client.on('error', handleError);

@@ -97,7 +97,11 @@ export class SafeEventEmitter<Events extends ErrorEvents> extends EventEmitter<E
 
   #listenerFailed(event: string, thrown: unknown): void {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    this.#logger.error(`[Worker Pool] A listener of '${event}' threw: ${error.message}`);
+    this.#logger.error(`A listener of '${event}' threw: ${error.message}`, {
+      scope: 'Worker Pool',
+      event,
+      err: error,
+    });
     // An error thrown by an 'error' listener is only logged: emitting it again could loop forever.
     if (event !== 'error')
       this.emit('error' as never, ...([{ error, context: `listener of '${event}'` }] as never));

@@ -1,5 +1,5 @@
 import { duplicateClient, watchConnection, type RedisClient } from './connection.js';
-import { WaitTimeoutError, WorkerPoolError } from './errors.js';
+import { QueueClosedError, WaitTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { decodeEvents, type FinishEvent } from './redis/protocol/events.js';
 
@@ -40,7 +40,7 @@ export class FinishWatcher {
       lazyConnect: false,
     });
     this.#subscriber = subscriber;
-    watchConnection(subscriber, this.#logger, '[Queue]');
+    watchConnection(subscriber, this.#logger, 'Queue');
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) this.#dispatch(message);
     });
@@ -86,7 +86,7 @@ export class FinishWatcher {
     check: (event?: FinishEvent) => Promise<CheckResult<T>>,
     { timeout, what, signal }: { timeout?: number; what: string; signal?: AbortSignal },
   ): Promise<T> {
-    if (this.#closed) throw new WorkerPoolError('The queue is closed', 'ERR_QUEUE_CLOSED');
+    if (this.#closed) throw new QueueClosedError('The queue is closed');
     signal?.throwIfAborted();
     await this.#subscribe();
     return new Promise<T>((resolve, reject) => {
@@ -139,9 +139,7 @@ export class FinishWatcher {
       if (!set) this.#watchers.set(key, (set = new Set()));
       set.add(trigger);
       const onClose = () =>
-        finish(() =>
-          reject(new WorkerPoolError('The queue was closed while waiting', 'ERR_QUEUE_CLOSED')),
-        );
+        finish(() => reject(new QueueClosedError('The queue was closed while waiting')));
       this.#closers.add(onClose);
       // The caller gave up (an HTTP client went away): stop waiting, with the signal's reason.
       const onAbort = () => finish(() => reject(signal?.reason));

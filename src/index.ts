@@ -37,12 +37,18 @@ export type { KeepJobs } from './retention.js';
 export { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.js';
 export type { ConnectionOption, RedisClient } from './connection.js';
 export type { Logger } from './logger.js';
+export type { LogFields, LogMethod, PinoLikeLogger } from './logger.js';
+export { formatLogLine, pinoLogger } from './logger.js';
 
 export { optionsFromEnv, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
 export type { EnvPoolOptions } from './env.js';
 
 export {
+  AttemptAbortedError,
+  BatchExistsError,
+  BatchNotFoundError,
   InvalidJobStateError,
+  isWorkerPoolError,
   JobFailedError,
   JobNotFoundError,
   JobTimeoutError,
@@ -53,8 +59,12 @@ export {
   OptionTypeError,
   PayloadTooLargeError,
   PoolClosedError,
+  QueueClosedError,
   RateLimitError,
+  RedisRefusedError,
+  RedisUnavailableError,
   SerializationError,
+  UnreadableThrownError,
   UnrecoverableError,
   WaitTimeoutError,
   WorkerPoolError,

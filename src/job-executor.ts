@@ -9,7 +9,7 @@ import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
 import { AttemptController, runAttempt } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
-import { formatDuration, silentLogger } from './logger.js';
+import { formatDuration, silentLogger, type LogFields } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { StatsCollector } from './stats.js';
 import { WorkerIds } from './worker-ids.js';
@@ -128,7 +128,11 @@ export class JobExecutor<J> {
     const maxAttempts = Math.max(attempt, claimed.maxAttempts ?? this.#options.attempts);
     const label = this.#verbose ? `${this.#label(job)} (Attempt ${attempt}/${maxAttempts})` : '';
     const startedAt = Date.now();
-    if (this.#verbose) this.#options.logger.info(`[Worker-${workerId}] Processing job: ${label}`);
+    if (this.#verbose)
+      this.#options.logger.info(`Processing job: ${label}`, {
+        ...jobFields(job, attempt, workerId),
+        maxAttempts,
+      });
     // Built only if someone listens: this runs for every job.
     if (this.#host.listens('active')) {
       const waited = Math.max(0, claimedAt - job.createdAt);
@@ -215,7 +219,10 @@ export class JobExecutor<J> {
         job.id,
         "another pool took the job over; this attempt's outcome was refused",
       );
-      log.warn(`[Worker-${workerId}] Outcome of job ${label} refused: ${error.message}`);
+      log.warn(`Outcome of job ${label} refused: ${error.message}`, {
+        ...jobFields(job, attempt, workerId),
+        err: error,
+      });
       this.#host.emit('leaseLost', { job, attempt, workerId, error });
     } else if (status === 'invalid') {
       // Our own encoding is at fault, not another pool: say so, never "lease lost".
@@ -228,19 +235,24 @@ export class JobExecutor<J> {
       );
     } else if (status === 'unsent') {
       log.warn(
-        `[Worker-${workerId}] Outcome of job ${label} not sent: Redis unreachable while closing.`,
+        `Outcome of job ${label} not sent: Redis unreachable while closing.`,
+        jobFields(job, attempt, workerId),
       );
     } else if (outcome.ok) {
       this.#stats.recordSuccess();
       if (this.#verbose)
-        log.info(`[Worker-${workerId}] Completed job: ${label} in ${formatDuration(duration)}`);
+        log.info(`Completed job: ${label} in ${formatDuration(duration)}`, {
+          ...jobFields(job, attempt, workerId),
+          durationMs: duration,
+        });
       if (this.#host.listens('completed')) {
         this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
       }
     } else if (report.kind === 'rateLimited') {
       this.#stats.recordRateLimited();
       log.warn(
-        `[Worker-${workerId}] Rate limited: ${label}: ${outcome.error.message}. Queue held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
+        `Rate limited: ${label}: ${outcome.error.message}. Queue held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
+        { ...jobFields(job, attempt, workerId), delayMs: report.delay, err: outcome.error },
       );
       this.#host.emit('rateLimited', {
         job,
@@ -251,7 +263,8 @@ export class JobExecutor<J> {
     } else if (report.kind === 'retry') {
       this.#stats.recordFailure({ retried: true });
       log.warn(
-        `[Worker-${workerId}] Job failed: ${label}: ${outcome.error.message}. Retrying in ${formatDuration(report.delay)}`,
+        `Job failed: ${label}: ${outcome.error.message}. Retrying in ${formatDuration(report.delay)}`,
+        { ...jobFields(job, attempt, workerId), delayMs: report.delay, err: outcome.error },
       );
       this.#host.emit('retrying', {
         job,
@@ -262,7 +275,10 @@ export class JobExecutor<J> {
       });
     } else {
       this.#stats.recordFailure({ retried: false });
-      log.error(`[Worker-${workerId}] Job failed permanently: ${label}: ${outcome.error.message}`);
+      log.error(`Job failed permanently: ${label}: ${outcome.error.message}`, {
+        ...jobFields(job, attempt, workerId),
+        err: outcome.error,
+      });
       this.#host.emit('failed', { job, error: outcome.error, attempt, workerId });
     }
   }
@@ -340,4 +356,11 @@ export class JobExecutor<J> {
     const batch = job.batchId ? `, Batch=${job.batchId}, Index=${job.batchIndex}` : '';
     return `ID=${job.id}, Name=${job.name}${batch}`;
   }
+}
+
+/** The fields of a log call about one attempt. */
+function jobFields(job: Job, attempt: number, workerId: number): LogFields {
+  const fields: LogFields = { jobId: job.id, name: job.name, attempt, workerId };
+  if (job.batchId) fields.batchId = job.batchId;
+  return fields;
 }

@@ -1,5 +1,10 @@
 import { inspect } from 'node:util';
-import { JobTimeoutError, NonErrorThrownError, WorkerPoolError } from './errors.js';
+import {
+  AttemptAbortedError,
+  JobTimeoutError,
+  NonErrorThrownError,
+  UnreadableThrownError,
+} from './errors.js';
 import type { AttemptOutcome } from './attempt-report.js';
 import { serialize } from './serialize.js';
 
@@ -19,10 +24,7 @@ export function coerceError(thrown: unknown): Error {
     );
   } catch (unreadable) {
     const reason = unreadable instanceof Error ? safeMessage(unreadable) : 'unknown reason';
-    return new WorkerPoolError(
-      `Handler threw a value that cannot be read (reading it threw: ${reason})`,
-      'ERR_UNREADABLE_ERROR',
-    );
+    return new UnreadableThrownError(reason);
   }
 }
 
@@ -36,7 +38,7 @@ function safeMessage(error: Error): string {
 
 function abortError(reason: unknown): Error {
   if (reason instanceof Error) return reason;
-  return new WorkerPoolError(`The attempt was aborted: ${String(reason)}`, 'ERR_ABORTED');
+  return new AttemptAbortedError(reason);
 }
 
 /**

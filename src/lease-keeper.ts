@@ -72,9 +72,10 @@ export class LeaseKeeper {
   async release(leases: readonly Lease[]): Promise<void> {
     try {
       const released = await this.#scripts.release(leases);
-      this.#options.logger.info(
-        `[Worker Pool] Handed ${released.length} unfinished jobs back to the queue.`,
-      );
+      this.#options.logger.info(`Handed ${released.length} unfinished jobs back to the queue.`, {
+        scope: 'Worker Pool',
+        jobIds: released,
+      });
     } catch (error) {
       this.#options.onError(error, 'handing jobs back');
     }

@@ -1,22 +1,119 @@
 /**
- * Anything with `info`, `warn` and `error` methods taking a string: `console`,
- * pino, winston, a test spy. `debug` is optional.
+ * Logging: every call is a message and, optionally, fields.
+ *
+ * The library calls `logger.info(message, fields)`: message first, then a
+ * plain object of fields (`{ queue, jobId, name, attempt, workerId, durationMs }`).
+ * That is the order of winston (`logger.info(message, meta)`), of `console`,
+ * and of this library's earlier string-only `Logger`, so those pass straight
+ * in and an existing `{ info(message: string) }` logger keeps compiling.
+ * pino and bunyan take `(fields, message)`: wrap them with `pinoLogger()`.
+ * Guessing the order from the logger at run time would be reflection, and a
+ * wrong guess would print `[object Object]`; one order and a five-line
+ * adapter is easier to trust.
+ */
+export { formatDuration } from './duration.js';
+
+/**
+ * The fields of a log call. All optional: each call passes what it knows.
+ * Values are plain data (strings, numbers, booleans), except `err`.
+ */
+export interface LogFields {
+  /**
+   * The part of the library speaking, e.g. `'Worker Pool'`, `'Stats'`, `'Queue'`.
+   * The default formatter shows it as a `[Worker Pool]` prefix.
+   */
+  scope?: string;
+  /** The queue's name. */
+  queue?: string;
+  /** The job's id. */
+  jobId?: string;
+  /** The job's name (which handler runs it). */
+  name?: string;
+  /** The attempt's number, from 1. */
+  attempt?: number;
+  /** The job's attempts in all. */
+  maxAttempts?: number;
+  /** The worker slot, from 1 to `concurrency`. The default formatter shows it as `[Worker-N]`. */
+  workerId?: number;
+  /** How long the attempt (or the operation) took, in ms. */
+  durationMs?: number;
+  /** A delay that starts now (a retry's backoff, a rate limit's hold), in ms. */
+  delayMs?: number;
+  /** The batch the job belongs to. */
+  batchId?: string;
+  /** The error, under the key pino's and bunyan's error serialiser expect. */
+  err?: Error;
+  /** Anything else a call adds (e.g. the numbers of a stats line). */
+  [field: string]: unknown;
+}
+
+/** One level of a `Logger`. */
+export type LogMethod = (message: string, fields?: LogFields) => void;
+
+/**
+ * Anything with `info`, `warn` and `error` methods taking a message and
+ * optional fields: `console`, winston, a test spy, or pino through
+ * `pinoLogger()`. `debug` is optional.
  */
 export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-  debug?(message: string): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  debug?(message: string, fields?: LogFields): void;
+}
+
+// C0 controls but tab and newline, DEL, C1 controls (ESC starts ANSI and OSC
+// sequences; 0x9b and 0x9d are their one-byte forms), and the bidirectional
+// overrides that reorder what a terminal shows.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every control character a terminal would act on written out as
+ * visible text (`\x1b`, `\x07`, `\u202e`); newlines and tabs stay. A job id or
+ * an error message is data from outside: printed raw, `\x1b]52;c;...\x07`
+ * would write the reader's clipboard.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(UNSAFE, (char) => {
+    const code = char.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * The default formatter: the plain line of the original deployment, built from
+ * a message and its fields. `workerId` gives the `[Worker-N] ` prefix, else
+ * `scope` gives `[scope] `; other fields are left out. The line is escaped:
+ * see `escapeControlCharacters()`.
+ *
+ * ```
+ * formatLogLine('Processing job: ID=7, Name=page (Attempt 1/4)', { workerId: 1, jobId: '7' })
+ * // '[Worker-1] Processing job: ID=7, Name=page (Attempt 1/4)'
+ * ```
+ */
+export function formatLogLine(message: string, fields?: LogFields): string {
+  const workerId = fields?.workerId;
+  const scope = fields?.scope;
+  const prefix =
+    typeof workerId === 'number'
+      ? `[Worker-${workerId}] `
+      : typeof scope === 'string' && scope !== ''
+        ? `[${scope}] `
+        : '';
+  return escapeControlCharacters(`${prefix}${String(message)}`);
 }
 
 /** The default logger: the original deployment's plain lines on stdout/stderr. */
 export const consoleLogger: Logger = Object.freeze({
   // eslint-disable-next-line no-console
-  info: (message: string) => console.log(message),
+  info: (message: string, fields?: LogFields) => console.log(formatLogLine(message, fields)),
   // eslint-disable-next-line no-console
-  warn: (message: string) => console.warn(message),
+  warn: (message: string, fields?: LogFields) => console.warn(formatLogLine(message, fields)),
   // eslint-disable-next-line no-console
-  error: (message: string) => console.error(message),
+  error: (message: string, fields?: LogFields) => console.error(formatLogLine(message, fields)),
 });
 
 const noop = (): void => {};
@@ -31,9 +128,11 @@ export const silentLogger: Logger = Object.freeze({
 
 /** Wrap a user's logger so a throwing logger cannot break a worker. */
 export function safeLogger(logger: Logger): Logger {
-  const wrap = (method: keyof Logger) => (message: string) => {
+  const wrap = (method: keyof Logger) => (message: string, fields?: LogFields) => {
     try {
-      logger[method]?.(message);
+      // Without fields, the call is the one-argument call a string logger has always had.
+      if (fields === undefined) logger[method]?.(message);
+      else logger[method]?.(message, fields);
     } catch {
       // A broken logger must not take a job down with it.
     }
@@ -41,12 +140,30 @@ export function safeLogger(logger: Logger): Logger {
   return { info: wrap('info'), warn: wrap('warn'), error: wrap('error'), debug: wrap('debug') };
 }
 
-/** `5.2s`, `850ms`: durations the way the logs show them. */
-export function formatDuration(ms: number): string {
-  // Round first, then pick the unit, so 999.6 ms reads `1.0s`, not `1000ms`, and 119.6 s `2m0s`, not `1m60s`.
-  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+/** The methods of a pino (or bunyan) logger that `pinoLogger()` calls: fields first, then the message. */
+export interface PinoLikeLogger {
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  debug?(fields: object, message?: string): void;
+}
+
+/**
+ * A `Logger` over a pino (or bunyan) logger, whose methods take the fields
+ * first: `logger.info(fields, message)`. Each field becomes a property of the
+ * JSON line; the message is pino's `msg`; an error is under `err`, where
+ * pino's error serialiser looks.
+ *
+ * ```ts
+ * import pino from 'pino';
+ * new WorkerPool('pages', handlers, { connection, logger: pinoLogger(pino()) });
+ * ```
+ */
+export function pinoLogger(logger: PinoLikeLogger): Logger {
+  return {
+    info: (message, fields) => logger.info({ ...fields }, message),
+    warn: (message, fields) => logger.warn({ ...fields }, message),
+    error: (message, fields) => logger.error({ ...fields }, message),
+    debug: (message, fields) => logger.debug?.({ ...fields }, message),
+  };
 }

@@ -16,6 +16,7 @@ import {
   type Registry,
 } from 'prom-client';
 import type { ConnectedPool, JobCounts, JobMap, Queue, WorkerPool } from './index.js';
+import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */
 export const DEFAULT_RUN_TIME_BUCKETS: readonly number[] = Object.freeze([
@@ -259,74 +260,44 @@ export class WorkerPoolMetrics {
   }
 }
 
+const KNOWN_OPTIONS = [
+  'registry',
+  'prefix',
+  'runTimeBuckets',
+  'waitTimeBuckets',
+  'collectTimeout',
+] as const;
+
+/** The library's own checks, so a bad option reads (and is caught) as it does for a pool. */
 function checkOptions(options: unknown): asserts options is WorkerPoolMetricsOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  const known = ['registry', 'prefix', 'runTimeBuckets', 'waitTimeBuckets', 'collectTimeout'];
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `Unknown option \`${key}\` in WorkerPoolMetrics options; known options: ${known.map((k) => `\`${k}\``).join(', ')}`,
-      );
-    }
-  }
+  const o = checkObject('options', options);
+  checkKnownKeys('WorkerPoolMetrics options', o, KNOWN_OPTIONS);
   if (
     o.registry !== undefined &&
-    typeof (o.registry as { registerMetric?: unknown }).registerMetric !== 'function'
+    typeof (o.registry as { registerMetric?: unknown } | null)?.registerMetric !== 'function'
   ) {
-    throw new TypeError(
-      `Expected \`registry\` to be a prom-client Registry, got ${describe(o.registry)}`,
-    );
+    invalid('registry', 'a prom-client Registry', o.registry);
   }
-  if (
-    o.prefix !== undefined &&
-    (typeof o.prefix !== 'string' || !/^[a-zA-Z_:][\w:]*$|^$/.test(o.prefix))
-  ) {
-    const Kind = typeof o.prefix === 'string' ? RangeError : TypeError;
-    throw new Kind(
-      `Expected \`prefix\` to be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${describe(o.prefix)}`,
-    );
+  if (o.prefix !== undefined) {
+    const expected = 'a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)';
+    if (typeof o.prefix !== 'string') invalid('prefix', expected, o.prefix);
+    if (!/^[a-zA-Z_:][\w:]*$|^$/.test(o.prefix))
+      invalid('prefix', expected, o.prefix, { range: true });
   }
   for (const name of ['runTimeBuckets', 'waitTimeBuckets'] as const) {
     const value = o[name];
     if (value === undefined) continue;
-    if (!Array.isArray(value)) {
-      throw new TypeError(
-        `Expected \`${name}\` to be an array of increasing positive numbers (seconds), got ${describe(value)}`,
-      );
-    }
-    if (
-      value.length === 0 ||
-      !value.every((b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > value[i - 1]))
-    ) {
-      throw new RangeError(
-        `Expected \`${name}\` to be a non-empty array of increasing positive numbers (seconds), got ${describe(value)}`,
-      );
-    }
+    const expected = 'a non-empty array of increasing positive numbers (seconds)';
+    if (!Array.isArray(value)) invalid(name, expected, value);
+    const increasing = value.every(
+      (b: unknown, i) =>
+        typeof b === 'number' &&
+        Number.isFinite(b) &&
+        b > 0 &&
+        (i === 0 || b > (value[i - 1] as number)),
+    );
+    if (value.length === 0 || !increasing) invalid(name, expected, value, { range: true });
   }
-  const timeout = o.collectTimeout;
-  if (timeout !== undefined) {
-    if (typeof timeout !== 'number') {
-      throw new TypeError(
-        `Expected \`collectTimeout\` to be an integer from 1 to 60000, got ${describe(timeout)}`,
-      );
-    }
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) {
-      throw new RangeError(
-        `Expected \`collectTimeout\` to be an integer from 1 to 60000, got ${describe(timeout)}`,
-      );
-    }
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return `\`${String(value)}\``;
-  if (typeof value === 'string')
-    return value === '' ? '`""` (empty string)' : `\`${value}\` (string)`;
-  if (typeof value === 'number' || typeof value === 'boolean')
-    return `\`${value}\` (${typeof value})`;
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return `a ${typeof value}`;
+  if (o.collectTimeout !== undefined)
+    checkInteger('collectTimeout', o.collectTimeout, { min: 1, max: 60_000 });
 }

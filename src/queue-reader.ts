@@ -1,6 +1,6 @@
 import type { BatchItem, BatchProgress } from './batch.js';
 import type { RedisClient } from './connection.js';
-import { JobNotFoundError } from './errors.js';
+import { BatchNotFoundError } from './errors.js';
 import type { JobInfo, JobState } from './job.js';
 import type { PoolInfo } from './pool-info.js';
 import type { QueueKeys } from './redis/keys.js';
@@ -155,7 +155,7 @@ export class QueueReader {
 
   async getBatchResults<Result>(id: string): Promise<BatchItem<Result>[]> {
     const batch = await readBatch<Result>(this.#client, this.#keys, id);
-    if (!batch) throw new JobNotFoundError(id, 'Batch');
+    if (!batch) throw new BatchNotFoundError(id);
     return batch.items();
   }
 

@@ -14,11 +14,12 @@ import {
   type RedisClient,
 } from './connection.js';
 import {
+  BatchNotFoundError,
   InvalidJobStateError,
   JobFailedError,
   JobNotFoundError,
   OptionTypeError,
-  WorkerPoolError,
+  QueueClosedError,
   type StoredError,
 } from './errors.js';
 import { FinishWatcher, type CheckResult } from './finish-watcher.js';
@@ -99,7 +100,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#options = resolveQueueOptions(options);
     this.#keys = queueKeys(this.#options.prefix, this.name);
     this.#handle = openClient(this.#options.connection, {}, { reuse: true });
-    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, '[Queue]');
+    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, 'Queue');
     this.#scripts = new Scripts(this.#handle.client, this.#keys);
     this.#reader = new QueueReader(this.#handle.client, this.#scripts, this.#keys);
     this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
@@ -289,7 +290,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       `batch:${id}`,
       async () => {
         const batch = await readBatch<Result>(this.#handle.client, this.#keys, id);
-        if (!batch) throw new JobNotFoundError(id, 'Batch');
+        if (!batch) throw new BatchNotFoundError(id);
         const { progress } = batch;
         const seen = `${progress.completed}/${progress.failed}`;
         if (seen !== last) {
@@ -298,7 +299,13 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
             options.onProgress?.(progress);
           } catch (error) {
             this.#options.logger.error(
-              `[Queue] onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
+              `onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
+              {
+                scope: 'Queue',
+                queue: this.name,
+                batchId: id,
+                ...(error instanceof Error ? { err: error } : {}),
+              },
             );
           }
         }
@@ -356,7 +363,6 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new WorkerPoolError(`Queue \`${this.name}\` is closed`, 'ERR_QUEUE_CLOSED');
+    if (this.#closed) throw new QueueClosedError(`Queue \`${this.name}\` is closed`);
   }
 }

@@ -1,3 +1,5 @@
+import type { LogFields, Logger } from './logger.js';
+
 /** A read-only snapshot of one pool's counters, from `pool.stats()` and the `stats` event. */
 export interface PoolStats {
   /** Milliseconds since `start()`. */
@@ -113,10 +115,38 @@ export class StatsCollector {
 
 /** `[Stats] Uptime: 60s | Processed: 15 | Success: 14 | Failed: 1 | Success Rate: 93.3% | Active: 3 | ...` */
 export function formatStatsLine(stats: PoolStats): string {
+  return `[Stats] ${statsMessage(stats)}`;
+}
+
+/** The stats line without its `[Stats]` prefix: the message of the stats log call. */
+function statsMessage(stats: PoolStats): string {
   const rate = stats.processed === 0 ? 'n/a' : `${(stats.successRate * 100).toFixed(1)}%`;
   return (
-    `[Stats] Uptime: ${Math.round(stats.uptime / 1000)}s | Processed: ${stats.processed} | ` +
+    `Uptime: ${Math.round(stats.uptime / 1000)}s | Processed: ${stats.processed} | ` +
     `Success: ${stats.succeeded} | Failed: ${stats.failed} | Success Rate: ${rate} | ` +
     `Active: ${stats.active} | Throughput: ${stats.throughput.toFixed(1)}/min`
   );
+}
+
+/**
+ * Log a stats snapshot: the `[Stats] Uptime: ...` line through the default
+ * formatter, every number as a field for a structured logger.
+ */
+export function logStats(logger: Logger, stats: PoolStats, fields: LogFields = {}): void {
+  logger.info(statsMessage(stats), {
+    ...fields,
+    scope: 'Stats',
+    uptimeMs: stats.uptime,
+    processed: stats.processed,
+    succeeded: stats.succeeded,
+    failed: stats.failed,
+    retried: stats.retried,
+    rateLimited: stats.rateLimited,
+    stalled: stats.stalled,
+    leasesLost: stats.leasesLost,
+    successRate: stats.successRate,
+    active: stats.active,
+    concurrency: stats.concurrency,
+    throughput: stats.throughput,
+  });
 }

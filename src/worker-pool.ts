@@ -10,7 +10,7 @@ import {
   type ClientHandle,
   type RedisClient,
 } from './connection.js';
-import { PoolClosedError, WorkerPoolError } from './errors.js';
+import { PoolClosedError, RedisRefusedError, RedisUnavailableError } from './errors.js';
 import { SafeEventEmitter, type WorkerPoolEvents } from './events.js';
 import { HandlerRegistry, type JobHandlers } from './handlers.js';
 import { MAX_TIMER_MS } from './job-options.js';
@@ -28,7 +28,7 @@ import { queueKeys, type QueueKeys } from './redis/keys.js';
 import type { StalledJob } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import type { PoolInfo } from './pool-info.js';
-import { formatStatsLine, StatsCollector, type PoolStats } from './stats.js';
+import { logStats, StatsCollector, type PoolStats } from './stats.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './validate.js';
 
 export interface CloseOptions {
@@ -116,11 +116,13 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     const o = this.#options;
     const log = o.logger;
     this.#state = 'starting';
-    log.info(`[Worker Pool] Initializing with ${o.concurrency} workers...`);
+    const scope = { scope: 'Worker Pool', queue: this.name };
+    log.info(`Initializing with ${o.concurrency} workers...`, scope);
     log.info(
-      `[Worker Pool] Config: { queue: '${this.name}', concurrency: ${o.concurrency}, processingDelay: ${o.processingDelay}, ` +
+      `Config: { queue: '${this.name}', concurrency: ${o.concurrency}, processingDelay: ${o.processingDelay}, ` +
         `timeout: ${o.timeout}, pollInterval: ${o.pollInterval}, attempts: ${o.attempts}, leaseDuration: ${o.leaseDuration}, ` +
         `redis: '${describeConnection(o.connection)}' }`,
+      scope,
     );
     // Both connections wait out Redis restarts instead of failing commands (maxRetriesPerRequest: null).
     // One after the other: if the first connection fails, the second is never
@@ -131,7 +133,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       if (reuse) this.#command = handle;
       else this.#blocking = handle;
       if (handle.owned) {
-        watchConnection(handle.client, log, '[Worker Pool]', (error) =>
+        watchConnection(handle.client, log, 'Worker Pool', (error) =>
           this.#reportError(error, 'Redis connection', false),
         );
       }
@@ -176,24 +178,21 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       await scripts.heartbeat({ poolId: this.#poolId, info: this.#info(), leaving: false });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new WorkerPoolError(
-        `Redis refused the pool's commands: ${message}`,
-        'ERR_REDIS_REFUSED',
-        {
-          cause: error,
-        },
-      );
+      throw new RedisRefusedError(`Redis refused the pool's commands: ${message}`, {
+        cause: error,
+      });
     }
-    log.info('[Worker Pool] Redis connection successful.');
+    log.info('Redis connection successful.', scope);
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
-    for (let i = 1; i <= o.concurrency; i++) perWorker.call(log, `[Worker-${i}] Started`);
+    for (let i = 1; i <= o.concurrency; i++)
+      perWorker.call(log, 'Started', { queue: this.name, workerId: i });
     this.#state = 'running';
     this.#stats.reset();
     this.#leases.start();
     if (o.statsInterval > 0)
       this.#statsTimer = setInterval(() => this.#emitStats(), o.statsInterval);
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), HEARTBEAT_INTERVAL);
-    log.info(`[Worker Pool] All ${o.concurrency} workers started.`);
+    log.info(`All ${o.concurrency} workers started.`, scope);
     this.#loop.wake();
   }
 
@@ -262,9 +261,10 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     const running = this.#executor.running;
     if (running > 0) {
       const wait = force ? 0 : gracePeriod;
-      log.info(
-        `[Worker Pool] Closing: waiting up to ${formatDuration(wait)} for ${running} running jobs...`,
-      );
+      log.info(`Closing: waiting up to ${formatDuration(wait)} for ${running} running jobs...`, {
+        scope: 'Worker Pool',
+        queue: this.name,
+      });
       if (wait > 0) await this.#executor.settled(wait);
       const leases = this.#leases;
       await this.#executor.handBack(
@@ -277,13 +277,14 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     if (!(await this.#loop.flush(Math.max(5000, gracePeriod)))) {
       this.#loop.abandon();
       log.warn(
-        '[Worker Pool] Redis did not answer; unsent results will be retried by another pool after their lease expires.',
+        'Redis did not answer; unsent results will be retried by another pool after their lease expires.',
+        { scope: 'Worker Pool', queue: this.name },
       );
     }
     await this.#heartbeat(true);
     await closeClient(this.#command);
     this.#state = 'closed';
-    log.info('[Worker Pool] Closed.');
+    log.info('Closed.', { scope: 'Worker Pool', queue: this.name });
   }
 
   /** Tell Redis this pool is alive, for `queue.getPools()` (and that it left, when closing). */
@@ -293,7 +294,10 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       await this.#scripts.heartbeat({ poolId: this.#poolId, info: this.#info(), leaving });
     } catch (error) {
       // Not worth an error event: the next heartbeat will do, and claims report Redis trouble.
-      this.#options.logger.debug?.(`[Worker Pool] Heartbeat failed: ${(error as Error).message}`);
+      this.#options.logger.debug?.(`Heartbeat failed: ${(error as Error).message}`, {
+        scope: 'Worker Pool',
+        queue: this.name,
+      });
     }
   }
 
@@ -323,7 +327,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #onStalled({ id: jobId, outcome, name }: StalledJob): void {
     this.#stats.recordStalled();
     this.#options.logger.warn(
-      `[Worker Pool] Job ${jobId} stalled (its lease expired); ${outcome === 'retry' ? 'back to waiting' : 'no attempts left: failed'}.`,
+      `Job ${jobId} stalled (its lease expired); ${outcome === 'retry' ? 'back to waiting' : 'no attempts left: failed'}.`,
+      { scope: 'Worker Pool', queue: this.name, jobId, name, outcome },
     );
     this.#emit('stalled', { jobId, name, outcome });
   }
@@ -336,13 +341,20 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
 
   #emitStats(): void {
     const stats = this.stats();
-    this.#options.logger.info(formatStatsLine(stats));
+    logStats(this.#options.logger, stats, { queue: this.name });
     this.#emit('stats', stats);
   }
 
   #reportError(thrown: unknown, context: string, log = true): void {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    if (log) this.#options.logger.error(`[Worker Pool] Error ${context}: ${error.message}`);
+    if (log) {
+      this.#options.logger.error(`Error ${context}: ${error.message}`, {
+        scope: 'Worker Pool',
+        queue: this.name,
+        context,
+        err: error,
+      });
+    }
     this.#emit('error', { error, context });
   }
 
@@ -362,9 +374,8 @@ async function waitUntilReadyOrFail(
     await waitUntilReady(client);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new WorkerPoolError(
+    throw new RedisUnavailableError(
       `Could not connect to Redis at ${describeConnection(options.connection)}: ${message}`,
-      'ERR_REDIS_UNAVAILABLE',
       { cause: error },
     );
   }

@@ -134,7 +134,7 @@ export async function getEbook(
 
 /**
  * Wait until every page of an ebook completed or failed, from any process,
- * calling `onProgress` as pages finish. Throws `JobNotFoundError` if there
+ * calling `onProgress` as pages finish. Throws `BatchNotFoundError` if there
  * is no such ebook.
  */
 export async function waitForEbook(

@@ -1,19 +1,8 @@
 /** Text output of the CLI: durations, ages and aligned tables. */
 
-/** `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`. */
-export function formatDuration(ms: number): string {
-  const value = Math.max(0, Math.round(ms));
-  if (value < 1000) return `${value}ms`;
-  if (value < 60_000) return `${(value / 1000).toFixed(1)}s`;
-  const seconds = Math.floor(value / 1000);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${pad(seconds % 60)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}h${pad(minutes % 60)}m`;
-  const hours = Math.floor(minutes / 60);
-  return `${Math.floor(hours / 24)}d${pad(hours % 24)}h`;
-}
+import { formatDuration } from '../duration.js';
 
-const pad = (n: number) => String(n).padStart(2, '0');
+export { formatDuration };
 
 /** `12.3s ago` for a past time, `in 4.0s` for a future one (both relative to `now`). */
 export function relative(at: number, now: number): string {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { JobNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
+import { BatchNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
-import { startPoolProcess } from '../support/processes.js';
+import { startPoolProcess } from '../support/pool-processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
 
 const results = <R>(items: readonly BatchItem<R>[]) =>
@@ -182,8 +182,12 @@ describe('batches', () => {
   it('says so when a batch does not exist', async () => {
     const queue = h.queue();
     expect(await queue.getBatch('nope')).toBeNull();
-    await expect(queue.waitForBatch('nope', { timeout: 1000 })).rejects.toThrow(JobNotFoundError);
-    await expect(queue.getBatchResults('nope')).rejects.toThrow('Batch nope was not found');
+    await expect(queue.waitForBatch('nope', { timeout: 1000 })).rejects.toThrow(BatchNotFoundError);
+    await expect(queue.getBatchResults('nope')).rejects.toMatchObject({
+      code: 'ERR_BATCH_NOT_FOUND',
+      batchId: 'nope',
+      message: 'Batch nope was not found (never added, or removed by retention)',
+    });
   });
 
   it('refuses custom job ids inside a batch, and an empty batch', async () => {
@@ -200,7 +204,9 @@ describe('batches', () => {
     await expect(
       queue.addBatch([{ name: 'page', data: { index: 1 } }], { batchId: 'ebook-1' }),
     ).rejects.toMatchObject({
+      name: 'BatchExistsError',
       code: 'ERR_BATCH_EXISTS',
+      batchId: 'ebook-1',
       message: expect.stringContaining('Batch ebook-1 already exists'),
     });
     expect((await queue.getCounts()).waiting).toBe(1);

@@ -70,6 +70,35 @@ describe('the published package', () => {
     expect(JSON.parse(out)).toEqual({ result: 'hello world', errorName: 'UnrecoverableError' });
   }, 30_000);
 
+  it("makes the ESM and CommonJS builds, two copies in one process, recognise each other's errors", () => {
+    writeFileSync(
+      join(dir, 'copies.mjs'),
+      `import * as esm from 'redis-worker-pool';
+import { createRequire } from 'node:module';
+const cjs = createRequire(import.meta.url)('redis-worker-pool');
+const theirs = new cjs.RateLimitError(5, 'slow down');
+const ours = new esm.MissingHandlerError('page', []);
+console.log(JSON.stringify({
+  twoCopies: esm.RateLimitError !== cjs.RateLimitError,
+  instanceOf: theirs instanceof esm.RateLimitError && theirs instanceof esm.WorkerPoolError,
+  is: esm.RateLimitError.is(theirs) && esm.isWorkerPoolError(theirs),
+  back: ours instanceof cjs.UnrecoverableError && cjs.MissingHandlerError.is(ours),
+  wrongClass: theirs instanceof esm.JobTimeoutError || esm.UnrecoverableError.is(theirs),
+  fields: [theirs.name, theirs.code, theirs.retryAfter, ours.code],
+}));
+`,
+    );
+    const out = execFileSync('node', ['copies.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({
+      twoCopies: true,
+      instanceOf: true,
+      is: true,
+      back: true,
+      wrongClass: false,
+      fields: ['RateLimitError', 'ERR_RATE_LIMITED', 5, 'ERR_NO_HANDLER'],
+    });
+  }, 30_000);
+
   it('works from require() (CommonJS), with the ESM-only dependencies bundled', () => {
     writeFileSync(
       join(dir, 'cjs.cjs'),

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMetricsServer, type MetricsServer } from '../../src/cli/metrics-server.js';
-import { UnrecoverableError, type HandlerContext } from '../../src/index.js';
+import { OptionRangeError, UnrecoverableError, type HandlerContext } from '../../src/index.js';
 import { WorkerPoolMetrics } from '../../src/metrics.js';
 import { useHarness } from '../support/harness.js';
 import { parseMetrics, sampleValue, type Sample } from '../support/prometheus.js';
@@ -184,8 +184,9 @@ describe('WorkerPoolMetrics scraped over HTTP', () => {
 
   it('refuses bad options with the usual message shape', () => {
     expect(() => new WorkerPoolMetrics({ prefix: 'has space' })).toThrow(
-      new RangeError(
+      new OptionRangeError(
         'Expected `prefix` to be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*), got `has space` (string)',
+        'prefix',
       ),
     );
     expect(() => new WorkerPoolMetrics({ runTimeBuckets: [5, 1] })).toThrow(RangeError);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type { Logger } from '../../src/index.js';
+import { formatLogLine, type LogFields } from '../../src/logger.js';
 
 /** The shared test Redis (see global-setup.ts). */
 export function redisUrl(): string {
@@ -20,12 +21,25 @@ export function rawClient(url = redisUrl()): Redis {
   return client;
 }
 
-/** A logger that keeps lines in memory, for asserting on log output. */
-export function memoryLogger(): Logger & { lines: string[] } {
+/** One call a `memoryLogger` received. */
+export interface LogCall {
+  level: string;
+  message: string;
+  fields: LogFields | undefined;
+}
+
+/** A logger that keeps lines (and calls) in memory, for asserting on log output. */
+export function memoryLogger(): Logger & { lines: string[]; calls: LogCall[] } {
   const lines: string[] = [];
-  const push = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+  const calls: LogCall[] = [];
+  // Each line as the default formatter prints it, so tests read the original's lines.
+  const push = (level: string) => (message: string, fields?: LogFields) => {
+    calls.push({ level, message, fields });
+    lines.push(`${level} ${formatLogLine(message, fields)}`);
+  };
   return {
     lines,
+    calls,
     info: push('info'),
     warn: push('warn'),
     error: push('error'),

@@ -1,6 +1,11 @@
 import { describe, it, expect } from 'vitest';
+import type * as ErrorsModule from '../../src/errors.js';
 import {
+  AttemptAbortedError,
+  BatchExistsError,
+  BatchNotFoundError,
   InvalidJobStateError,
+  isWorkerPoolError,
   JobFailedError,
   JobNotFoundError,
   JobTimeoutError,
@@ -11,8 +16,13 @@ import {
   OptionTypeError,
   PayloadTooLargeError,
   PoolClosedError,
+  QueueClosedError,
+  RateLimitError,
+  RedisRefusedError,
+  RedisUnavailableError,
   SerializationError,
   toStoredError,
+  UnreadableThrownError,
   UnrecoverableError,
   WaitTimeoutError,
   WorkerPoolError,
@@ -37,6 +47,14 @@ describe('error classes', () => {
       new InvalidJobStateError('1', 'active', 'retry'),
       'ERR_INVALID_JOB_STATE',
     ],
+    ['RateLimitError', new RateLimitError(10), 'ERR_RATE_LIMITED'],
+    ['QueueClosedError', new QueueClosedError(), 'ERR_QUEUE_CLOSED'],
+    ['RedisUnavailableError', new RedisUnavailableError('x'), 'ERR_REDIS_UNAVAILABLE'],
+    ['RedisRefusedError', new RedisRefusedError('x'), 'ERR_REDIS_REFUSED'],
+    ['BatchNotFoundError', new BatchNotFoundError('b'), 'ERR_BATCH_NOT_FOUND'],
+    ['BatchExistsError', new BatchExistsError('b'), 'ERR_BATCH_EXISTS'],
+    ['UnreadableThrownError', new UnreadableThrownError('r'), 'ERR_UNREADABLE_ERROR'],
+    ['AttemptAbortedError', new AttemptAbortedError('r'), 'ERR_ABORTED'],
   ])('%s has its name and code and is a WorkerPoolError', (name, error, code) => {
     expect(error.name).toBe(name);
     expect(error.code).toBe(code);
@@ -115,6 +133,51 @@ describe('error classes', () => {
     const state = new InvalidJobStateError('5', 'active', 'retry');
     expect([state.jobId, state.state]).toEqual(['5', 'active']);
     expect(state.message).toBe('Cannot retry job 5: it is active');
+
+    expect(new QueueClosedError().message).toBe('The queue is closed');
+    expect(new QueueClosedError('Queue `pages` is closed').message).toBe('Queue `pages` is closed');
+
+    const cause = new Error('connect ECONNREFUSED 127.0.0.1:1');
+    const unavailable = new RedisUnavailableError('Could not connect to Redis at x', { cause });
+    expect(unavailable.message).toBe('Could not connect to Redis at x');
+    expect(unavailable.cause).toBe(cause);
+    const refused = new RedisRefusedError("Redis refused the pool's commands: NOPERM", { cause });
+    expect(refused.cause).toBe(cause);
+
+    const missingBatch = new BatchNotFoundError('ebook-1');
+    expect(missingBatch.batchId).toBe('ebook-1');
+    expect(missingBatch.message).toBe(
+      'Batch ebook-1 was not found (never added, or removed by retention)',
+    );
+    expect(missingBatch).not.toBeInstanceOf(JobNotFoundError);
+
+    const exists = new BatchExistsError('ebook-1', { cause });
+    expect(exists.batchId).toBe('ebook-1');
+    expect(exists.cause).toBe(cause);
+    expect(exists.message).toBe(
+      'Batch ebook-1 already exists: give each batch its own `batchId` (or leave it out to get a fresh one)',
+    );
+
+    expect(new UnreadableThrownError('getter exploded').message).toBe(
+      'Handler threw a value that cannot be read (reading it threw: getter exploded)',
+    );
+    const aborted = new AttemptAbortedError('shutdown');
+    expect(aborted.reason).toBe('shutdown');
+    expect(aborted.message).toBe('The attempt was aborted: shutdown');
+  });
+
+  it("gives every class a static code equal to its instances' code", () => {
+    expect(RateLimitError.code).toBe('ERR_RATE_LIMITED');
+    expect(new RateLimitError(1).code).toBe(RateLimitError.code);
+    expect(MissingHandlerError.code).toBe('ERR_NO_HANDLER');
+    expect(OptionTypeError.code).toBe(new OptionTypeError('m', 'x').code);
+    expect(OptionRangeError.code).toBe(new OptionRangeError('m', 'x').code);
+  });
+
+  it("keeps MissingHandlerError's code without writing over a readonly field", () => {
+    const error = new MissingHandlerError('page', []);
+    expect(error.code).toBe('ERR_NO_HANDLER');
+    expect(Object.getOwnPropertyDescriptor(error, 'code')?.value).toBe('ERR_NO_HANDLER');
   });
 });
 
@@ -225,5 +288,114 @@ describe('RateLimitError', () => {
       code: 'ERR_RATE_LIMITED',
       name: 'RateLimitError',
     });
+  });
+});
+
+describe('brands: is() and instanceof', () => {
+  it('answers is() like instanceof, subclasses included', () => {
+    const missing = new MissingHandlerError('page', []);
+    expect(MissingHandlerError.is(missing)).toBe(true);
+    expect(UnrecoverableError.is(missing)).toBe(true);
+    expect(WorkerPoolError.is(missing)).toBe(true);
+    expect(isWorkerPoolError(missing)).toBe(true);
+    expect(RateLimitError.is(missing)).toBe(false);
+    expect(MissingHandlerError.is(new UnrecoverableError())).toBe(false);
+  });
+
+  it('works unbound, e.g. as a filter', () => {
+    const errors = [new RateLimitError(5), new Error('x'), new JobTimeoutError(1)];
+    expect(errors.filter(RateLimitError.is)).toEqual([errors[0]]);
+    expect(errors.filter(isWorkerPoolError)).toHaveLength(2);
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'ERR_RATE_LIMITED'],
+    ['a plain Error', new Error('x')],
+    ['an object with the code', { code: 'ERR_RATE_LIMITED', retryAfter: 5 }],
+    ['an object without a prototype', Object.create(null) as object],
+  ])('says no for %s', (_, value) => {
+    expect(RateLimitError.is(value)).toBe(false);
+    expect(isWorkerPoolError(value)).toBe(false);
+    expect(value instanceof RateLimitError).toBe(false);
+  });
+
+  it('says no from is(), without throwing, for a proxy whose traps throw', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    expect(isWorkerPoolError(hostile)).toBe(false);
+    expect(RateLimitError.is(hostile)).toBe(false);
+    // instanceof keeps the language's own behaviour here: the trap's error goes through.
+    expect(() => hostile instanceof WorkerPoolError).toThrow('trap');
+  });
+
+  it('keeps the option errors apart from WorkerPoolError', () => {
+    const typeError = new OptionTypeError('m', 'x');
+    expect(OptionTypeError.is(typeError)).toBe(true);
+    expect(isWorkerPoolError(typeError)).toBe(false);
+    expect(typeError instanceof WorkerPoolError).toBe(false);
+    expect(OptionRangeError.is(typeError)).toBe(false);
+    expect(OptionRangeError.is(new OptionRangeError('m', 'x'))).toBe(true);
+  });
+
+  it('keeps the ordinary instanceof for a class a user derives', () => {
+    class QuotaError extends RateLimitError {}
+    const quota = new QuotaError(100);
+    expect(quota).toBeInstanceOf(QuotaError);
+    expect(quota).toBeInstanceOf(RateLimitError);
+    expect(quota.code).toBe('ERR_RATE_LIMITED');
+    expect(RateLimitError.is(quota)).toBe(true);
+    // A RateLimitError is not a QuotaError: the user's class has no brand of its own.
+    expect(new RateLimitError(100)).not.toBeInstanceOf(QuotaError);
+  });
+
+  it('hides the brand from the instance: not an own or enumerable property', () => {
+    const error = new RateLimitError(5);
+    expect(Object.getOwnPropertySymbols(error)).toEqual([]);
+    expect(Object.keys(error)).not.toContain('code-brand');
+    expect(JSON.stringify({ ...error })).not.toContain('redis-worker-pool');
+  });
+});
+
+describe('two copies of the module', () => {
+  // A query string makes the module loader evaluate the file again: a second
+  // copy with classes of its own, as with two installs of the package.
+  const loadCopy = async () =>
+    (await import(
+      /* @vite-ignore */ `../../src/errors.ts?copy=${Date.now()}`
+    )) as typeof ErrorsModule;
+
+  it('are really two copies', async () => {
+    const other = await loadCopy();
+    expect(other.RateLimitError).not.toBe(RateLimitError);
+    expect(Object.getPrototypeOf(new other.RateLimitError(1))).not.toBe(RateLimitError.prototype);
+  });
+
+  it("recognise each other's errors by instanceof and is()", async () => {
+    const other = await loadCopy();
+    const theirs = new other.RateLimitError(250, 'slow down');
+    expect(theirs instanceof RateLimitError).toBe(true);
+    expect(theirs instanceof WorkerPoolError).toBe(true);
+    expect(RateLimitError.is(theirs)).toBe(true);
+    expect(isWorkerPoolError(theirs)).toBe(true);
+    expect(theirs instanceof JobTimeoutError).toBe(false);
+
+    const ours = new MissingHandlerError('page', []);
+    expect(ours instanceof other.UnrecoverableError).toBe(true);
+    expect(other.MissingHandlerError.is(ours)).toBe(true);
+    expect(other.isWorkerPoolError(ours)).toBe(true);
+    expect(ours instanceof other.RateLimitError).toBe(false);
+
+    const option = new other.OptionRangeError('m', 'concurrency');
+    expect(option instanceof OptionRangeError).toBe(true);
+    expect(option instanceof RangeError).toBe(true);
+    expect(option instanceof OptionTypeError).toBe(false);
   });
 });

@@ -1,20 +1,22 @@
 import { describe, it, expect, vi } from 'vitest';
 import { SafeEventEmitter } from '../../src/events.js';
-import type { Logger } from '../../src/logger.js';
+import { formatLogLine, type LogFields, type Logger } from '../../src/logger.js';
 
 type TestEvents = {
   ping: [event: { n: number }];
   error: [event: { error: Error; context: string }];
 };
 
+/** Lines as the default formatter prints them, and the fields of each call. */
 function memoryLogger() {
   const lines: { level: string; message: string }[] = [];
-  const logger: Logger = {
-    info: (message) => lines.push({ level: 'info', message }),
-    warn: (message) => lines.push({ level: 'warn', message }),
-    error: (message) => lines.push({ level: 'error', message }),
+  const fields: (LogFields | undefined)[] = [];
+  const push = (level: string) => (message: string, f?: LogFields) => {
+    lines.push({ level, message: formatLogLine(message, f) });
+    fields.push(f);
   };
-  return { logger, lines };
+  const logger: Logger = { info: push('info'), warn: push('warn'), error: push('error') };
+  return { logger, lines, fields };
 }
 
 function setup() {
@@ -53,6 +55,17 @@ describe('SafeEventEmitter', () => {
     ]);
   });
 
+  it('logs a throwing listener with the event and the error as fields', () => {
+    const { logger, fields } = memoryLogger();
+    const emitter = new SafeEventEmitter<TestEvents>(logger);
+    const boom = new Error('listener broke');
+    emitter.on('ping', () => {
+      throw boom;
+    });
+    emitter.emit('ping', { n: 1 });
+    expect(fields).toEqual([{ scope: 'Worker Pool', event: 'ping', err: boom }]);
+  });
+
   it('wraps a thrown non-Error in an Error', () => {
     const { emitter, errors } = setup();
     emitter.on('error', (event) => errors.push(event));
@@ -80,6 +93,7 @@ describe('SafeEventEmitter', () => {
     const { emitter, errors, lines } = setup();
     emitter.on('error', (event) => errors.push(event));
     const rejection = new Error('async broke');
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     emitter.on('ping', async () => {
       await Promise.resolve();
       throw rejection;
@@ -95,6 +109,7 @@ describe('SafeEventEmitter', () => {
     const { emitter, errors } = setup();
     emitter.on('error', (event) => errors.push(event));
     const listener = vi.fn(async () => 'ok');
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     emitter.on('ping', listener);
     emitter.emit('ping', { n: 1 });
     await flush();
@@ -220,6 +235,7 @@ describe('SafeEventEmitter', () => {
     const errorListener = vi.fn(async () => {
       throw new Error('async error listener broke');
     });
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     emitter.on('error', errorListener);
     emitter.emit('error', { error: new Error('x'), context: 'test' });
     await flush();

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { formatStatsLine, StatsCollector, type PoolStats } from '../../src/stats.js';
+import { formatLogLine, type LogFields, type Logger } from '../../src/logger.js';
+import { formatStatsLine, logStats, StatsCollector, type PoolStats } from '../../src/stats.js';
 
 /** A clock the test moves by hand, starting at a whole second. */
 function fakeClock(start = 1_000_000) {
@@ -217,5 +218,36 @@ describe('formatStatsLine', () => {
     expect(formatStatsLine(collector.snapshot(3, 5))).toBe(
       '[Stats] Uptime: 60s | Processed: 15 | Success: 14 | Failed: 1 | Success Rate: 93.3% | Active: 3 | Throughput: 15.0/min',
     );
+  });
+});
+
+describe('logStats', () => {
+  it("logs the original's [Stats] line through the default formatter, with every number as a field", () => {
+    const calls: [string, LogFields | undefined][] = [];
+    const logger: Logger = {
+      info: (message, fields) => calls.push([message, fields]),
+      warn: () => {},
+      error: () => {},
+    };
+    logStats(logger, base, { queue: 'pages' });
+    expect(calls).toHaveLength(1);
+    const [message, fields] = calls[0]!;
+    expect(formatLogLine(message, fields)).toBe(formatStatsLine(base));
+    expect(fields).toEqual({
+      queue: 'pages',
+      scope: 'Stats',
+      uptimeMs: base.uptime,
+      processed: base.processed,
+      succeeded: base.succeeded,
+      failed: base.failed,
+      retried: base.retried,
+      rateLimited: base.rateLimited,
+      stalled: base.stalled,
+      leasesLost: base.leasesLost,
+      successRate: base.successRate,
+      active: base.active,
+      concurrency: base.concurrency,
+      throughput: base.throughput,
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { WorkerPoolError } from '../../errors.js';
+import { BatchExistsError } from '../../errors.js';
 
 /**
  * The error replies the scripts return on purpose (`redis.error_reply(CODE)`),
@@ -24,10 +24,7 @@ function codeOf(error: unknown): ScriptErrorCode | undefined {
 export function scriptError(error: unknown, context: ScriptErrorContext = {}): unknown {
   switch (codeOf(error)) {
     case 'ERR_BATCH_EXISTS':
-      return new WorkerPoolError(
-        `Batch ${context.batchId ?? ''} already exists: give each batch its own \`batchId\` (or leave it out to get a fresh one)`,
-        'ERR_BATCH_EXISTS',
-      );
+      return new BatchExistsError(context.batchId ?? '', { cause: error });
     default:
       return error;
   }
