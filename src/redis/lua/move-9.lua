@@ -192,13 +192,24 @@ end
 local stalled = {}
 local expired = {}
 if ARGV[6] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100) end
+-- Read every expired job first: if one's hash is not on this node (a Cluster resharding
+-- of the queue's slot), leave them all active for a later call, with nothing written.
+local expiredFields = {}
+for i, id in ipairs(expired) do
+  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi')
+  if f.err then
+    expired = {}
+    break
+  end
+  expiredFields[i] = f
+end
 if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
   redis.call('HDEL', KEYS[3], unpack(expired))
   local defaultMax = tonumber(ARGV[6])
-  for _, id in ipairs(expired) do
+  for i, id in ipairs(expired) do
     local jobKey = base .. 'job:' .. id
-    local f = redis.call('HMGET', jobKey, 'n', 'a', 'ma', 'kf', 'b', 'bi')
+    local f = expiredFields[i]
     if f[1] then
       local attempt = (tonumber(f[2]) or 0) + 1
       local max = tonumber(f[3]) or defaultMax
@@ -298,10 +309,21 @@ if count > 0 then
 end
 if count > 0 then
   local ids = redis.call('RPOP', KEYS[1], count)
+  local data, fields
+  if ids then
+    data, fields = readJobs(base, ids)
+    if not data then
+      -- A hash of these jobs is on another node (their slot is migrating): put the ids
+      -- back where they were, in their order, and claim nothing in this call.
+      local back = {}
+      for i = #ids, 1, -1 do back[#back + 1] = ids[i] end
+      redis.call('RPUSH', KEYS[1], unpack(back))
+      ids = nil
+    end
+  end
   if ids then
     local deadline = now + tonumber(ARGV[3])
     local scores, tokens = {}, {}
-    local data, fields = readJobs(base, ids)
     for i, id in ipairs(ids) do
       -- A job removed while it waited leaves its id behind: skip it.
       if fields[i][1] then
