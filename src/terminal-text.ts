@@ -6,12 +6,13 @@
  * them; escaped, they are shown as text.
  */
 
-// C0 controls but \t and \n, DEL, and the C1 range (U+0080-U+009F: 8-bit CSI, OSC, ST...).
+// C0 controls but \t and \n, DEL, the C1 range (U+0080-U+009F: 8-bit CSI, OSC, ST...), and
+// the bidirectional marks and overrides that reorder what a terminal shows.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 // The same with \n and \t, for text that must stay on one line (a table cell).
 // eslint-disable-next-line no-control-regex -- as above
-const CONTROL_AND_LINES = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL_AND_LINES = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const escapeOne = (char: string): string =>
   `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
