@@ -123,8 +123,10 @@ export class QueueReader {
       .slice(0, 5)
       .map(Number);
     // Jobs kept by a policy other than the default are in sets of their own.
-    const completed = ownCompleted + (await this.#countIn(values[7] as string[]));
-    const failed = ownFailed + (await this.#countIn(values[8] as string[]));
+    const others = (state: 'completed' | 'failed', listed: string[]) =>
+      this.#countIn(finishedSets(k, state, listed).slice(1));
+    const completed = ownCompleted + (await others('completed', values[7] as string[]));
+    const failed = ownFailed + (await others('failed', values[8] as string[]));
     const until = heldUntil(values[5] as string | null, values[6] as [string, string]);
     return Object.freeze({
       waiting,

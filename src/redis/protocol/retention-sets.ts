@@ -11,7 +11,7 @@ import type { QueueKeys } from '../keys.js';
  * retention policy, so each job's policy trims only the jobs that share it
  * (see ../lua/includes/retention.lua, which builds the same names). Jobs with
  * the default policy are in the state's own key; the sets of other policies,
- * `<state key>:<count:age>`, are listed in the SET `<state key>:sets`.
+ * `<state key>:<count:age>`, have their policy listed in the SET `<state key>:sets`.
  */
 export type FinishedState = 'completed' | 'failed';
 
@@ -26,13 +26,13 @@ export function policySetsKey(keys: QueueKeys, state: FinishedState): string {
   return `${keys[state]}:sets`;
 }
 
-/** Every set of `state`: its own key, then `listed` (the members of its `:sets` SET). */
+/** Every set of `state`: its own key, then those of the policies `listed` in its `:sets` SET. */
 export function finishedSets(
   keys: QueueKeys,
   state: FinishedState,
   listed: readonly string[],
 ): string[] {
-  return [keys[state], ...listed];
+  return [keys[state], ...listed.map((keep) => `${keys[state]}:${keep}`)];
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { QueueKeys } from '../keys.js';
-import settleScript from '../lua/settle-batch-chunk-3.lua';
+import settleScript from '../lua/settle-batch-chunk-4.lua';
+import { EVENTS_MAXLEN } from './events.js';
 
 /**
  * Settles a chunk of a batch whose add call got no reply (see
- * settle-batch-chunk-3.lua): its jobs were added, or its items are now
+ * settle-batch-chunk-4.lua): its jobs were added, or its items are now
  * failed in the batch, so the batch still finishes.
  */
 export const script = settleScript;
@@ -28,6 +29,7 @@ export function encode(keys: QueueKeys, request: SettleRequest): (string | numbe
     keys.call(request.callToken),
     keys.call(request.firstCallToken),
     keys.events,
+    EVENTS_MAXLEN,
     request.batchId,
     request.error,
     ...request.indexes,

@@ -10,7 +10,8 @@
   KEYS[1] the batch hash
   KEYS[2] this chunk's add call record (`<base>call:<token>`, see add-4.lua)
   KEYS[3] the first chunk's add call record (the call that created the batch)
-  ARGV[1] events channel
+  KEYS[4] events (STREAM, see includes/events.lua)
+  ARGV[1] about how many entries the events stream keeps
   ARGV[2] the batch id
   ARGV[3] error JSON stored for each item that was not added
   ARGV[4..] the chunk's indexes in the batch
@@ -18,6 +19,7 @@
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
+--- @include "includes/events.lua"
 
 -- '[]' is a settled call's record: a reply of no jobs (add-4.lua's replay returns it as is).
 local SETTLED = '[]'
@@ -28,8 +30,7 @@ local first = redis.call('GET', KEYS[3])
 if not first or first == SETTLED then return 0 end
 local now = nowMs()
 for i = 4, #ARGV do
-  if finishBatchItem(KEYS[1], ARGV[i], 'e', ARGV[3], 'failed', now) then
-    redis.call('PUBLISH', ARGV[1], cjson.encode({ { ARGV[2], 'batch', ARGV[2], '' } }))
-  end
+  if finishBatchItem(KEYS[1], ARGV[i], 'e', ARGV[3], 'failed', now) then batchEvent(ARGV[2]) end
 end
+emitEvents(KEYS[4], ARGV[1])
 return 0
