@@ -1,7 +1,9 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { Queue } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
-import { rawClient } from '../support/redis.js';
+import { rawClient, redisUrl } from '../support/redis.js';
 
 type Jobs = { page: { data: { n: number }; result: string } };
 
@@ -79,5 +81,34 @@ describe("each job's retention governs that job only", () => {
     const redis = rawClient();
     expect(await redis.smembers(`${queueKeysOf(queue).failed}:sets`)).toEqual([]);
     await redis.quit();
+  });
+});
+
+describe('retention per job under an ioredis keyPrefix', () => {
+  const h = useHarness('keep-kp');
+
+  it('counts and lists the jobs of every policy, with the prefix applied once', async () => {
+    const keyPrefix = `app-${h.prefix.slice(-8)}:`;
+    const client = new Redis(redisUrl(), { keyPrefix, maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    h.track({ close: () => client.quit() });
+    const queue = h.track(new Queue('q', { connection: client, prefix: h.prefix, logger: false }));
+    const pool = h.pool(async () => 'ok', { connection: client });
+    await pool.start();
+    const kept = await queue.add('page', {}, { removeOnComplete: false });
+    const other = await queue.add('page', {}, { removeOnComplete: 5 });
+    await queue.waitForResult(kept.id, { timeout: 10_000 });
+    await queue.waitForResult(other.id, { timeout: 10_000 });
+    expect((await queue.getCounts()).completed).toBe(2);
+    expect((await queue.getJobs('completed')).map((j) => j.id).sort()).toEqual(
+      [kept.id, other.id].sort(),
+    );
+    const raw = rawClient();
+    const keys = await raw.keys(`*${h.prefix}*completed*`);
+    await raw.quit();
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.startsWith(keyPrefix) && !k.startsWith(keyPrefix + keyPrefix))).toBe(
+      true,
+    );
   });
 });
