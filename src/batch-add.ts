@@ -12,15 +12,21 @@ export async function addBatchChunks(
   scripts: Scripts,
   batch: BatchSpec,
   chunks: readonly (readonly JobToAdd[])[],
+  /** The caller's trace context, stored on each job (see tracing.ts). */
+  traceparent?: string,
 ): Promise<AddedRecord[]> {
   const tokens = chunks.map(() => callToken());
   const [firstChunk = [], ...rest] = chunks;
   let failure: unknown;
   const replies: AddedRecord[] = [];
   try {
-    replies.push(...(await scripts.add({ ...batch, first: true }, firstChunk, tokens[0])));
+    replies.push(
+      ...(await scripts.add({ ...batch, first: true }, firstChunk, traceparent, tokens[0])),
+    );
     const others = await Promise.allSettled(
-      rest.map((chunk, i) => scripts.add({ ...batch, first: false }, chunk, tokens[i + 1])),
+      rest.map((chunk, i) =>
+        scripts.add({ ...batch, first: false }, chunk, traceparent, tokens[i + 1]),
+      ),
     );
     for (const other of others) {
       if (other.status === 'fulfilled') replies.push(...other.value);

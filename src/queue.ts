@@ -54,6 +54,7 @@ import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-s
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { addBatchChunks } from './batch-add.js';
+import { callerTraceparent, loadTracing } from './tracing.js';
 import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
 import { checkString, describeValue } from './validate.js';
 
@@ -186,12 +187,17 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       batch: batch !== undefined,
       single,
     });
+    const loading = loadTracing();
+    if (loading) await loading;
+    const traceparent = callerTraceparent();
     const chunks: JobToAdd[][] = [];
     for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
       chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
     const replies = batch
-      ? await addBatchChunks(this.#scripts, batch, chunks)
-      : (await Promise.all(chunks.map((chunk) => this.#scripts.add(undefined, chunk)))).flat();
+      ? await addBatchChunks(this.#scripts, batch, chunks, traceparent)
+      : (
+          await Promise.all(chunks.map((chunk) => this.#scripts.add(undefined, chunk, traceparent)))
+        ).flat();
     return jobs.map((job, index) => ({
       id: replies[index]?.id ?? '',
       name: job.name,

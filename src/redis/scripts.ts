@@ -87,9 +87,10 @@ export class Scripts {
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
+    traceparent?: string,
     token = callToken(),
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: token });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: token, traceparent });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
