@@ -73,6 +73,8 @@ export const INFO_FIELDS = [
   'error',
   'processedAt',
   'finishedAt',
+  'keepCompleted',
+  'keepFailed',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */
