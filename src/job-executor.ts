@@ -12,6 +12,8 @@ import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger, type LogFields } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { StatsCollector } from './stats.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { ProgressWrite } from './redis/protocol/progress.js';
 import { WorkerIds } from './worker-ids.js';
 
 interface Running {
@@ -20,6 +22,8 @@ interface Running {
   readonly workerId: number;
   /** Set when the pool handed the job back: its outcome is no longer ours to report. */
   handedBack: boolean;
+  /** Made on the handler's first `ctx.progress()` call. */
+  progress?: ProgressReporter;
 }
 
 /** What the executor needs from its pool. */
@@ -40,6 +44,8 @@ export interface ExecutorHost<J> {
    * is about to be sent, whose call can claim for the slot.
    */
   slotFreed(claimNow: boolean): void;
+  /** Store a running job's progress; false when its lease is gone. */
+  writeProgress(write: ProgressWrite): Promise<boolean>;
 }
 
 /** The lease of a running job: its id and its claim's token. */
@@ -140,6 +146,8 @@ export class JobExecutor<J> {
     }
 
     const outcome = await this.#attempt(entry, attempt, maxAttempts);
+    // The last progress value lands before the outcome, so followers see it first.
+    if (entry.progress) await entry.progress.finish();
     this.#running.delete(claimed.token);
     if (this.#running.size === 0) this.#onIdle?.();
     if (entry.handedBack) {
@@ -168,11 +176,8 @@ export class JobExecutor<J> {
     if (rest) this.#restThenRelease(workerId);
   }
 
-  #attempt(
-    { claimed, controller, workerId }: Running,
-    attempt: number,
-    maxAttempts: number,
-  ): Promise<AttemptOutcome> {
+  #attempt(entry: Running, attempt: number, maxAttempts: number): Promise<AttemptOutcome> {
+    const { claimed, controller, workerId } = entry;
     if (claimed.decodeError) {
       const error = new UnrecoverableError(claimed.decodeError.message, {
         cause: claimed.decodeError,
@@ -198,10 +203,41 @@ export class JobExecutor<J> {
           attempt,
           maxAttempts,
           workerId,
+          progress: (value: unknown) => this.#progress(entry, attempt).report(value),
         }),
       controller,
       timeout,
     );
+  }
+
+  /** The progress reporter of a running attempt, made on its first report. */
+  #progress(entry: Running, attempt: number): ProgressReporter {
+    if (entry.progress) return entry.progress;
+    const { claimed, workerId } = entry;
+    const { job, token } = claimed;
+    const write: Omit<ProgressWrite, 'json'> = {
+      id: job.id,
+      token,
+      batchId: job.batchId,
+      batchIndex: job.batchIndex,
+    };
+    entry.progress = new ProgressReporter(async (json) => {
+      try {
+        const stored = await this.#host.writeProgress({ ...write, json });
+        if (stored && this.#host.listens('progress')) {
+          this.#host.emit('progress', {
+            job: job as AnyJob<J>,
+            progress: JSON.parse(json) as unknown,
+            attempt,
+            workerId,
+          });
+        }
+      } catch (error) {
+        // Progress is best effort: a failed write never fails the job.
+        this.#host.onError(error, 'storing progress');
+      }
+    }, this.#options.progressInterval);
+    return entry.progress;
   }
 
   /** Log, count and emit an attempt's outcome once Redis has ruled on its report. */

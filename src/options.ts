@@ -101,6 +101,12 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    */
   limiter?: { max: number; duration: number };
   /**
+   * Fewest milliseconds between two writes of one job's progress
+   * (`ctx.progress()`): calls in between are coalesced, the latest wins.
+   * @default 100
+   */
+  progressInterval?: number;
+  /**
    * How a job is named in log lines. Default: `ID=17, Name=page`, plus
    * `Batch=<id>, Index=<n>` for batch jobs.
    */
@@ -131,6 +137,7 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   /** `max` 0: no limit. */
   readonly limiter: { readonly max: number; readonly duration: number };
   readonly jobLabel: ((job: Job) => string) | undefined;
+  readonly progressInterval: number;
 }
 
 export const DEFAULT_POOL_OPTIONS = Object.freeze({
@@ -145,6 +152,7 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   leaseDuration: 30_000,
   gracePeriod: 10_000,
   statsInterval: 60_000,
+  progressInterval: 100,
 });
 
 export const DEFAULT_QUEUE_OPTIONS = Object.freeze({
@@ -168,6 +176,7 @@ const POOL_KEYS = [
   'statsInterval',
   'limiter',
   'jobLabel',
+  'progressInterval',
 ] as const;
 
 /** A queue name becomes a Redis hash tag: it must not hold braces, which would change the slot. */
@@ -250,6 +259,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     gracePeriod: int('gracePeriod', 0),
     statsInterval: int('statsInterval', 0),
     limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
+    progressInterval: int('progressInterval', 0),
     jobLabel:
       o.jobLabel === undefined
         ? undefined

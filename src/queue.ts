@@ -23,6 +23,7 @@ import {
   type StoredError,
 } from './errors.js';
 import { FinishWatcher, type CheckResult } from './finish-watcher.js';
+import { ProgressFollower } from './progress-follower.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
@@ -55,7 +56,11 @@ import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-s
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { deserialize } from './serialize.js';
-import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
+import {
+  checkWaitOptions,
+  type WaitForBatchOptions,
+  type WaitForResultOptions,
+} from './wait-options.js';
 import { checkString, describeValue } from './validate.js';
 
 /**
@@ -92,6 +97,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   readonly #scripts: Scripts;
   readonly #reader: QueueReader;
   readonly #watcher: FinishWatcher;
+  readonly #progress: ProgressFollower;
   #closed: Promise<void> | undefined;
 
   constructor(name: string, options?: QueueOptions) {
@@ -103,6 +109,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#scripts = new Scripts(this.#handle.client, this.#keys);
     this.#reader = new QueueReader(this.#handle.client, this.#scripts, this.#keys);
     this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
+    this.#progress = new ProgressFollower(this.#handle.client, this.#keys, this.#options.logger);
   }
 
   /** The ioredis client this queue uses (yours, if you passed one). */
@@ -240,11 +247,25 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
    */
   async waitForResult<N extends JobName<J> = JobName<J>>(
     id: string,
-    options: WaitOptions = {},
+    options: WaitForResultOptions = {},
   ): Promise<JobResult<J, N>> {
     this.#assertOpen();
     checkString('id', id);
-    checkWaitOptions(options);
+    checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
+    const following = options.onProgress
+      ? await this.#progress.followJob(id, options.onProgress)
+      : undefined;
+    try {
+      return await this.#waitForResult<N>(id, options);
+    } finally {
+      await following?.stop();
+    }
+  }
+
+  #waitForResult<N extends JobName<J>>(
+    id: string,
+    options: WaitForResultOptions,
+  ): Promise<JobResult<J, N>> {
     return this.#watcher.wait<JobResult<J, N>>(
       `job:${id}`,
       async (event?: FinishEvent): Promise<CheckResult<JobResult<J, N>>> => {
@@ -289,7 +310,18 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   ): Promise<BatchResult<Result>> {
     this.#assertOpen();
     checkString('id', id);
-    checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
+    checkWaitOptions(options, ['timeout', 'signal', 'onProgress', 'onItemProgress']);
+    const following = options.onItemProgress
+      ? await this.#progress.followBatch(id, options.onItemProgress)
+      : undefined;
+    try {
+      return await this.#waitForBatch<Result>(id, options);
+    } finally {
+      await following?.stop();
+    }
+  }
+
+  #waitForBatch<Result>(id: string, options: WaitForBatchOptions): Promise<BatchResult<Result>> {
     let last = '';
     return this.#watcher.wait<BatchResult<Result>>(
       `batch:${id}`,
@@ -362,6 +394,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#watcher.close();
+      this.#progress.close();
       await closeClient(this.#handle);
     })();
     return this.#closed;

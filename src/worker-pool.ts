@@ -95,6 +95,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       report: (report, settle) =>
         this.#loop ? this.#loop.report(report, settle) : settle('unsent'),
       slotFreed: (claimNow) => (claimNow ? this.#loop?.wake() : this.#loop?.expectWork()),
+      writeProgress: (write) => this.#scripts?.progress(write) ?? Promise.resolve(false),
     });
   }
 

@@ -21,6 +21,8 @@
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
  * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
+ * - `rwp:{pages}:progress:<id>` / `rwp:{pages}:batch-progress:<id>` pub/sub channels: hints
+ *                                 that a job's (a batch item's) stored progress changed
  */
 export interface QueueKeys {
   /** Prefix of per-job and per-batch keys, handed to scripts that build them. */
@@ -39,6 +41,10 @@ export interface QueueKeys {
   readonly events: string;
   job(id: string): string;
   batch(id: string): string;
+  /** Pub/sub channel hinting that job `id`'s progress changed (see protocol/progress.ts). */
+  progress(id: string): string;
+  /** Pub/sub channel hinting that the progress of an item of batch `id` changed. */
+  batchProgress(id: string): string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
@@ -61,6 +67,8 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     events: `${base}events`,
     job: (id: string) => `${base}job:${id}`,
     batch: (id: string) => `${base}batch:${id}`,
+    progress: (id: string) => `${base}progress:${id}`,
+    batchProgress: (id: string) => `${base}batch-progress:${id}`,
     metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
   });
 }

@@ -7,6 +7,7 @@ import * as getJob from './protocol/get-job.js';
 import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
+import * as progress from './protocol/progress.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
 import { scriptError } from './protocol/script-errors.js';
@@ -30,6 +31,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  progress: progress.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -112,6 +114,11 @@ export class Scripts {
 
   async retryJob(id: string): Promise<retryJob.RetryJobReply> {
     return retryJob.decode(await this.#call('retryJob', retryJob.encode(this.#keys, id)));
+  }
+
+  /** Store a running job's progress; false when its lease is gone (the value is ignored). */
+  async progress(write: progress.ProgressWrite): Promise<boolean> {
+    return progress.decode(await this.#call('progress', progress.encode(this.#keys, write)));
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

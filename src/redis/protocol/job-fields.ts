@@ -33,6 +33,8 @@ export const JOB_FIELDS = {
   processedAt: 'p',
   /** The lease token of the report that finished it: a resent report is recognised by it. */
   finishedBy: 'fk',
+  /** The latest value its handler reported with `ctx.progress()` (JSON); absent if none. */
+  progress: 'pg',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;
@@ -70,6 +72,7 @@ export const INFO_FIELDS = [
   'error',
   'processedAt',
   'finishedAt',
+  'progress',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */
