@@ -101,10 +101,7 @@ export class ProgressFollower {
   }
 
   /** Call `onItemProgress` with the progress of batch `id`'s items: the latest of each now, then each new one. */
-  async followBatch(
-    id: string,
-    onItemProgress: (item: ItemProgress) => void,
-  ): Promise<Following> {
+  async followBatch(id: string, onItemProgress: (item: ItemProgress) => void): Promise<Following> {
     const key = this.#keys.batch(id);
     const last = new Map<number, string>();
     let dirty: Set<number> | 'all' = 'all';

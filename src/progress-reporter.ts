@@ -32,7 +32,10 @@ export class ProgressReporter {
     if (this.#closed) return Promise.resolve();
     let json: string;
     try {
-      json = serialize(value, 'The progress value', { maxBytes: MAX_PROGRESS_BYTES, path: 'progress' });
+      json = serialize(value, 'The progress value', {
+        maxBytes: MAX_PROGRESS_BYTES,
+        path: 'progress',
+      });
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -32,6 +32,7 @@ export interface PoolProcessConfig {
   leaseDuration?: number;
   pollInterval?: number;
   gracePeriod?: number;
+  progressInterval?: number;
   tag?: string;
   verbose?: boolean;
 }

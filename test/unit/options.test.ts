@@ -44,6 +44,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 30_000,
       gracePeriod: 10_000,
       statsInterval: 60_000,
+      progressInterval: 100,
     });
     expect(Object.isFrozen(DEFAULT_POOL_OPTIONS)).toBe(true);
   });
@@ -62,6 +63,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 50,
       gracePeriod: 0,
       statsInterval: 0,
+      progressInterval: 0,
       jobLabel,
     });
     expect(resolved).toMatchObject({
@@ -76,6 +78,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 50,
       gracePeriod: 0,
       statsInterval: 0,
+      progressInterval: 0,
     });
     expect(resolved.jobLabel).toBe(jobLabel);
   });
@@ -129,6 +132,8 @@ describe('resolvePoolOptions refuses a bad value', () => {
     ['statsInterval', -1, R, between(0), '`-1` (number)'],
     ['statsInterval', 0.5, R, between(0), '`0.5` (number)'],
     ['statsInterval', [], T, between(0), 'an array of length 0'],
+    ['progressInterval', -1, R, between(0), '`-1` (number)'],
+    ['progressInterval', '100', T, between(0), '`100` (string)'],
     ['prefix', '', R, 'a non-empty string', '`""` (empty string)'],
     ['prefix', '  ', R, 'a non-empty string', '`  ` (string)'],
     ['prefix', 1, T, 'a string', '`1` (number)'],
