@@ -4,7 +4,12 @@ import {
   type AttemptReport,
   type ReportOutcome,
 } from './attempt-report.js';
-import { LeaseLostError, MissingHandlerError, UnrecoverableError } from './errors.js';
+import {
+  JobCancelledError,
+  LeaseLostError,
+  MissingHandlerError,
+  UnrecoverableError,
+} from './errors.js';
 import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
 import { AttemptController, runAttempt } from './job-runner.js';
@@ -22,6 +27,8 @@ interface Running {
   readonly workerId: number;
   /** Set when the pool handed the job back: its outcome is no longer ours to report. */
   handedBack: boolean;
+  /** Set when the job was cancelled: Redis already ended it `failed`, nothing is reported. */
+  cancelled?: JobCancelledError;
   /** Made on the handler's first `ctx.progress()` call. */
   progress?: ProgressReporter;
 }
@@ -152,6 +159,11 @@ export class JobExecutor<J> {
     if (this.#running.size === 0) this.#onIdle?.();
     if (entry.handedBack) {
       this.#release(workerId, false);
+      return;
+    }
+    if (entry.cancelled) {
+      this.#announceCancelled(entry, attempt, label);
+      this.#release(workerId);
       return;
     }
     const report = reportFor(claimed, outcome, {
@@ -308,6 +320,18 @@ export class JobExecutor<J> {
     }
   }
 
+  /** A cancelled job: Redis ended it `failed` when it was cancelled; say so here. */
+  #announceCancelled({ claimed, workerId, cancelled }: Running, attempt: number, label: string) {
+    const job = claimed.job as AnyJob<J>;
+    const error = cancelled as JobCancelledError;
+    this.#stats.recordFailure({ retried: false });
+    this.#options.logger.warn(`Job cancelled: ${label || job.id}: ${error.message}`, {
+      ...jobFields(job, attempt, workerId),
+      err: error,
+    });
+    this.#host.emit('failed', { job, error, attempt, workerId });
+  }
+
   #release(workerId: number, wake = true): void {
     this.#busy--;
     this.#freeWorkerIds.give(workerId);
@@ -331,10 +355,22 @@ export class JobExecutor<J> {
     return leases;
   }
 
-  /** The lease of `token` is gone: abort its attempt (its outcome would be refused). */
-  loseLease(token: string): void {
+  /**
+   * The lease of `token` is gone: abort its attempt (its outcome would be
+   * refused). `cancelled`: because its job was cancelled (found by renewal).
+   */
+  loseLease(token: string, cancelled = false): void {
+    if (cancelled) return this.cancel(token, undefined);
     const r = this.#running.get(token);
     if (r) r.controller.abort(new LeaseLostError(r.claimed.job.id));
+  }
+
+  /** The job of `token` was cancelled: abort its attempt with a JobCancelledError. */
+  cancel(token: string, reason: string | undefined): void {
+    const r = this.#running.get(token);
+    if (!r || r.cancelled || r.handedBack) return;
+    r.cancelled = new JobCancelledError(r.claimed.job.id, reason);
+    r.controller.abort(r.cancelled);
   }
 
   /** Resolve when every running job has settled, or after `ms`. */

@@ -22,6 +22,13 @@ import {
   QueueClosedError,
   type StoredError,
 } from './errors.js';
+import {
+  cancelErrorJson,
+  cancelOutcome,
+  checkCancelOptions,
+  unfinishedBatchJobs,
+  type CancelOptions,
+} from './cancel.js';
 import { FinishWatcher, type CheckResult } from './finish-watcher.js';
 import { ProgressFollower } from './progress-follower.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
@@ -363,6 +370,40 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     if (reply === 'missing') throw new JobNotFoundError(id);
     if (reply === 'completed') throw new InvalidJobStateError(id, 'completed', 'retry');
     if (reply === 'notFailed') throw new InvalidJobStateError(id, 'not failed', 'retry');
+  }
+
+  /**
+   * Cancel a job, from any process. A waiting or delayed job ends `failed` with
+   * a `JobCancelledError` at once; a running one too, and its handler's signal
+   * aborts with that error (whatever the handler returns after is refused). It
+   * is never retried. A finished job gives an `InvalidJobStateError`.
+   */
+  async cancel(id: string, options: CancelOptions = {}): Promise<void> {
+    this.#assertOpen();
+    checkString('id', id);
+    const reason = checkCancelOptions(options);
+    const error = cancelErrorJson(id, reason);
+    cancelOutcome(id, await this.#scripts.cancel({ id, error, reason }));
+  }
+
+  /** Cancel every unfinished job of a batch; resolves with how many were cancelled. */
+  async cancelBatch(batchId: string, options: CancelOptions = {}): Promise<number> {
+    this.#assertOpen();
+    checkString('batchId', batchId);
+    const reason = checkCancelOptions(options);
+    if (!(await this.#reader.getBatch(batchId))) throw new BatchNotFoundError(batchId);
+    let cancelled = 0;
+    // Jobs move while the queue is read (a delayed one becomes waiting): look again until none is left.
+    for (let pass = 0; pass < 5; pass++) {
+      const ids = await unfinishedBatchJobs(this.#handle.client, this.#keys, batchId);
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        const error = cancelErrorJson(id, reason);
+        const reply = await this.#scripts.cancel({ id, error, reason });
+        if (reply === 'waiting' || reply === 'delayed' || reply === 'active') cancelled++;
+      }
+    }
+    return cancelled;
   }
 
   /** Remove a job that is not running (and its result). A running job cannot be removed. */

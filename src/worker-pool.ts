@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { CancelListener } from './cancel-listener.js';
 import { ClaimLoop } from './claim-loop.js';
 import {
   closeClient,
@@ -74,6 +75,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #blocking: ClientHandle | undefined;
   #loop: ClaimLoop | undefined;
   #leases: LeaseKeeper | undefined;
+  #cancels: CancelListener | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #scripts: Scripts | undefined;
@@ -106,6 +108,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.#started ??= this.#start().catch(async (error: unknown) => {
       this.#started = undefined;
       this.#state = 'created';
+      this.#cancels?.close();
+      this.#cancels = undefined;
       await closeClient(this.#blocking, { force: true });
       await closeClient(this.#command, { force: true });
       throw error;
@@ -171,6 +175,12 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       logger: log,
       onError: (error, context) => this.#reportError(error, context),
     });
+    this.#cancels = new CancelListener(
+      this.#command.client,
+      this.#keys.cancel,
+      log,
+      ({ token, reason }) => this.#executor.cancel(token, reason),
+    );
     this.#scripts = scripts;
     this.#startedAt = Date.now();
     // The first heartbeat runs a script on the queue's keys: an ACL that forbids
@@ -183,6 +193,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         cause: error,
       });
     }
+    await this.#cancels.start();
     log.info('Redis connection successful.', scope);
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
     for (let i = 1; i <= o.concurrency; i++)
@@ -274,6 +285,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       );
     }
     this.#leases?.stop();
+    this.#cancels?.close();
     this.#executor.stopResting();
     if (!(await this.#loop.flush(Math.max(5000, gracePeriod)))) {
       this.#loop.abandon();

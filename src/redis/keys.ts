@@ -23,6 +23,7 @@
  * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
  * - `rwp:{pages}:progress:<id>` / `rwp:{pages}:batch-progress:<id>` pub/sub channels: hints
  *                                 that a job's (a batch item's) stored progress changed
+ * - `rwp:{pages}:cancel`    pub/sub channel telling the pool that runs a job it was cancelled
  */
 export interface QueueKeys {
   /** Prefix of per-job and per-batch keys, handed to scripts that build them. */
@@ -39,6 +40,7 @@ export interface QueueKeys {
   readonly pools: string;
   readonly poolsSeen: string;
   readonly events: string;
+  readonly cancel: string;
   job(id: string): string;
   batch(id: string): string;
   /** Pub/sub channel hinting that job `id`'s progress changed (see protocol/progress.ts). */
@@ -65,6 +67,7 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     pools: `${base}pools`,
     poolsSeen: `${base}pools:seen`,
     events: `${base}events`,
+    cancel: `${base}cancel`,
     job: (id: string) => `${base}job:${id}`,
     batch: (id: string) => `${base}batch:${id}`,
     progress: (id: string) => `${base}progress:${id}`,

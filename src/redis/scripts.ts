@@ -3,6 +3,7 @@ import type { RedisClient } from '../connection.js';
 import type { JobInfo } from '../job.js';
 import type { QueueKeys } from './keys.js';
 import * as add from './protocol/add.js';
+import * as cancel from './protocol/cancel.js';
 import * as getJob from './protocol/get-job.js';
 import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
@@ -32,6 +33,7 @@ const SCRIPTS = {
   retryJob: retryJob.script,
   removeJob: removeJob.script,
   progress: progress.script,
+  cancel: cancel.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -95,8 +97,8 @@ export class Scripts {
     return heartbeat.decode(await this.#call('heartbeat', heartbeat.encode(this.#keys, request)));
   }
 
-  /** Returns the tokens whose lease is lost. */
-  async renew(leaseDuration: number, held: readonly leases.Lease[]): Promise<string[]> {
+  /** Returns the leases that are lost. */
+  async renew(leaseDuration: number, held: readonly leases.Lease[]): Promise<leases.LostLease[]> {
     const args = leases.encodeRenew(this.#keys, leaseDuration, held);
     return leases.decodeRenew(await this.#call('renew', args));
   }
@@ -119,6 +121,10 @@ export class Scripts {
   /** Store a running job's progress; false when its lease is gone (the value is ignored). */
   async progress(write: progress.ProgressWrite): Promise<boolean> {
     return progress.decode(await this.#call('progress', progress.encode(this.#keys, write)));
+  }
+
+  async cancel(request: cancel.CancelRequest): Promise<cancel.CancelReply> {
+    return cancel.decode(await this.#call('cancel', cancel.encode(this.#keys, request)));
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

@@ -10,6 +10,7 @@ export interface ChildMessage {
   outcome?: string;
   result?: unknown;
   message?: string;
+  code?: string;
   pid?: number;
 }
 
