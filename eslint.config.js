@@ -32,6 +32,19 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules, for the TypeScript files that tsconfig.json covers.
+    // Only the promise rules: a promise nobody awaits or catches is how a
+    // Redis failure turns into an unhandled rejection that kills a worker.
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'examples/**', '.ci/**', '*.config.*'],
     rules: { 'no-console': 'off' },
   },

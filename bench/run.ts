@@ -8,13 +8,26 @@
  *   npm run bench                         # every case, 3 runs each
  *   npm run bench -- --runs 5 --only throughput-noop,pickup-latency
  *   npm run bench -- --scale-max 100000   # skip the 1M-job scale run
+ *   npm run bench -- --peers              # the same cases on BullMQ and Bee-Queue too, with ratios
+ *   npm run bench -- --profile            # where the pool's CPU per job goes (node --cpu-prof)
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+import { runPeerSuite } from './peer-suite.js';
+import { runProfile } from './profile.js';
+import {
+  closeChild,
+  escapeText,
+  format,
+  median,
+  percentile,
+  RedisProbe,
+  spawnChild as spawnScript,
+  type Message,
+} from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -22,15 +35,29 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'scale-max': { type: 'string', default: '1000000' },
     jobs: { type: 'string', default: '20000' },
+    peers: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
-const RUNS = Number(args.runs);
+/** A count given on the command line, or a clear error naming the option. */
+function count(option: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(
+      `Expected \`--${option}\` to be an integer >= ${min}, got \`${escapeText(value)}\` (string)`,
+    );
+    process.exit(2);
+  }
+  return n;
+}
+const RUNS = count('runs', args.runs, 1);
 const ONLY = args.only ? new Set(args.only.split(',')) : undefined;
-const SCALE_MAX = Number(args['scale-max']);
-const NOOP_JOBS = Number(args.jobs);
+const SCALE_MAX = count('scale-max', args['scale-max'], 0);
+const NOOP_JOBS = count('jobs', args.jobs, 1);
 /** Jobs run before measuring a drain, so the JIT has compiled the hot path. */
 const WARMUP = 2000;
 const children = join(import.meta.dirname, 'children');
+const spawnChild = (script: string, config: object) => spawnScript(join(children, script), config);
 
 interface Figure {
   case: string;
@@ -53,73 +80,6 @@ function record(
   figure.values.push(value);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-interface Message {
-  type: string;
-  [key: string]: unknown;
-}
-
-function spawnChild(
-  script: string,
-  config: object,
-): { child: ChildProcess; next: (type: string) => Promise<Message> } {
-  const child = fork(join(children, script), [JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const inbox: Message[] = [];
-  const waiting: { type: string; resolve: (m: Message) => void }[] = [];
-  child.on('message', (m: Message) => {
-    const i = waiting.findIndex((w) => w.type === m.type);
-    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
-    else inbox.push(m);
-  });
-  return {
-    child,
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const i = inbox.findIndex((m) => m.type === type);
-        if (i >= 0) return resolve(inbox.splice(i, 1)[0]!);
-        waiting.push({ type, resolve });
-        child.once('exit', (code) =>
-          reject(new Error(`${script} exited (${code}) before '${type}'`)),
-        );
-      }),
-  };
-}
-
-async function closeChild(c: { child: ChildProcess }): Promise<void> {
-  if (c.child.exitCode !== null) return;
-  c.child.send('close');
-  await new Promise((r) => c.child.once('exit', r));
-}
-
-class RedisProbe {
-  readonly client: Redis;
-  constructor(url: string) {
-    this.client = new Redis(url);
-  }
-  async stats(): Promise<{ commands: number; cpuUs: number; memory: number }> {
-    const info = await this.client.info();
-    const field = (name: string) =>
-      Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-    return {
-      commands: field('total_commands_processed'),
-      cpuUs: (field('used_cpu_user') + field('used_cpu_sys')) * 1e6,
-      memory: field('used_memory'),
-    };
-  }
-}
-
 let server: RedisServer;
 let probe: RedisProbe;
 let prefixCounter = 0;
@@ -140,7 +100,7 @@ async function produce(
     payloadBytes,
   });
   const added = await producer.next('added');
-  await new Promise((r) => producer.child.once('exit', r));
+  await producer.exited;
   return { rate: jobs / ((added.ms as number) / 1000), bytes: added.bytes as number };
 }
 
@@ -293,7 +253,7 @@ const cases: Record<string, () => Promise<void>> = {
         payloadBytes: 200,
       });
       const done = await pool.next('done');
-      await new Promise((r) => producer.child.once('exit', r));
+      await producer.exited;
       await closeChild(pool);
       const values = done.latencies as number[];
       record('pickup-latency', 'p50', 'ms', percentile(values, 50), '<= 0.7');
@@ -354,14 +314,6 @@ const cases: Record<string, () => Promise<void>> = {
   },
 };
 
-function format(value: number, unit: string): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  if (unit === 'ratio') return value.toFixed(3);
-  if (unit === 'ms' || unit === 'cmds' || unit === 's') return value.toFixed(2);
-  if (unit === 'MB') return value.toFixed(1);
-  return Math.round(value).toLocaleString('en-US');
-}
-
 async function main(): Promise<void> {
   server = await startRedisServer();
   probe = new RedisProbe(server.url);
@@ -369,6 +321,17 @@ async function main(): Promise<void> {
   console.log(
     `# redis-worker-pool benchmarks: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${version}, ${RUNS} runs`,
   );
+  if (args.peers || args.profile) {
+    try {
+      const o = { url: server.url, probe, runs: RUNS, jobs: NOOP_JOBS, warmup: WARMUP, only: ONLY };
+      if (args.peers && (await runPeerSuite(o)).failures.length > 0) process.exitCode = 1;
+      if (args.profile) await runProfile(o);
+    } finally {
+      probe.client.disconnect();
+      await server.stop();
+    }
+    return;
+  }
   try {
     for (const [name, run] of Object.entries(cases)) {
       if (ONLY && !ONLY.has(name)) continue;

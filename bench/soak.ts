@@ -15,12 +15,11 @@
  *
  *   npx tsx --tsconfig tsconfig.run.json bench/soak.ts --jobs 10000 --timeout 600
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Queue } from 'redis-worker-pool';
+import { startPoolProcess, type PoolProcess } from '../test/support/pool-processes.js';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
 // The key layout, by path: the bench runs the built package, whose Queue does not expose its keys.
 import { queueKeys } from '../src/redis/keys.js';
@@ -46,46 +45,41 @@ const log = (line: string) =>
   console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 const started = Date.now();
 
-interface Message {
-  type: string;
-  jobId?: string;
-  attempt?: number;
-  context?: string;
-}
 const tally = new Map<string, number>();
 const accepted = new Map<string, number>();
 const retries = new Map<string, number>();
 const count = (type: string) => tally.set(type, (tally.get(type) ?? 0) + 1);
 
 let redis: RedisServer;
-const workers = new Set<ChildProcess>();
+const workers = new Set<PoolProcess>();
 
-function startWorker(url: string): Promise<ChildProcess> {
-  const child = fork(
-    join(import.meta.dirname, 'soak-worker.mjs'),
-    [JSON.stringify({ url, prefix: PREFIX, concurrency: CONCURRENCY, leaseDuration: LEASE })],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+// The pool fixture of the fault tests, with the soak's settings: short waits and a
+// jittered backoff, so retries and take-overs happen often.
+async function startWorker(url: string): Promise<PoolProcess> {
+  const worker = await startPoolProcess(
+    {
+      url,
+      prefix: PREFIX,
+      queue: 'soak',
+      concurrency: CONCURRENCY,
+      leaseDuration: LEASE,
+      pollInterval: 500,
+      gracePeriod: 2000,
+      backoff: { delay: 100, jitter: 0.5 },
+    },
+    {
+      onMessage(m) {
+        if (m.type === 'ready' || m.type === 'started') return;
+        count(m.type);
+        if (m.type === 'completed' && m.jobId)
+          accepted.set(m.jobId, (accepted.get(m.jobId) ?? 0) + 1);
+        if (m.type === 'retrying' && m.jobId) retries.set(m.jobId, (retries.get(m.jobId) ?? 0) + 1);
+      },
+    },
   );
-  workers.add(child);
-  child.once('exit', () => workers.delete(child));
-  return new Promise((resolve, reject) => {
-    child.on('message', (m: Message) => {
-      if (m.type === 'ready') return resolve(child);
-      count(m.type);
-      if (m.type === 'completed' && m.jobId)
-        accepted.set(m.jobId, (accepted.get(m.jobId) ?? 0) + 1);
-      if (m.type === 'retrying' && m.jobId) retries.set(m.jobId, (retries.get(m.jobId) ?? 0) + 1);
-    });
-    child.once('exit', (code) => reject(new Error(`pool exited with ${code} before it was ready`)));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  workers.add(worker);
+  void worker.exited.then(() => workers.delete(worker));
+  return worker;
 }
 
 async function main(): Promise<number> {
@@ -109,10 +103,15 @@ async function main(): Promise<number> {
   let addRetries = 0;
   const producer = (async () => {
     for (let i = 0; i < JOBS; i += 100) {
-      const chunk = Array.from({ length: Math.min(100, JOBS - i) }, () => ({
-        name: 'work',
-        data: { ms: 20 + randomInt(100), flaky: randomInt(50) === 0 },
-      }));
+      const chunk = Array.from({ length: Math.min(100, JOBS - i) }, () => {
+        const ms = 20 + randomInt(100);
+        // A few jobs fail their first attempt, so retries go through the chaos too.
+        const flaky = randomInt(50) === 0;
+        return {
+          name: 'work',
+          data: flaky ? { ms, plan: [{ ms, fail: 'flaky upstream' }] } : { ms },
+        };
+      });
       for (;;) {
         try {
           ids.push(...(await queue.addBulk(chunk)).map((j) => j.id));
@@ -167,7 +166,7 @@ async function main(): Promise<number> {
       }
       if (Date.now() >= nextPoolKill && workers.size > 0) {
         const victim = [...workers][randomInt(workers.size)]!;
-        await kill(victim);
+        await victim.kill();
         poolKills++;
         await sleep(randomInt(1000));
         await startWorker(url);
@@ -177,9 +176,9 @@ async function main(): Promise<number> {
       // meanwhile, and what it reports when it wakes up must be refused.
       if (Date.now() >= nextFreeze && workers.size > 0) {
         const victim = [...workers][randomInt(workers.size)]!;
-        victim.kill('SIGSTOP');
+        victim.child.kill('SIGSTOP');
         freezes++;
-        setTimeout(() => victim.kill('SIGCONT'), LEASE * 2);
+        setTimeout(() => victim.child.kill('SIGCONT'), LEASE * 2);
         nextFreeze = Date.now() + LEASE * 2 + 2000 + randomInt(4000);
       }
       if (Date.now() >= nextConnKill) {
@@ -213,7 +212,7 @@ async function main(): Promise<number> {
   await producer.catch(() => {});
 
   // Let the pools go, then look at every job.
-  await Promise.all([...workers].map((w) => kill(w)));
+  await Promise.all([...workers].map((w) => w.kill()));
   const counts = await queue.getCounts();
   const inRedis = Number(await admin.hget(queueKeys(PREFIX, queue.name).meta, 'seq'));
   const runs = await admin.hgetall(`${PREFIX}:runs`);
@@ -277,6 +276,6 @@ main()
     },
   )
   .finally(async () => {
-    await Promise.all([...workers].map((w) => kill(w)));
+    await Promise.all([...workers].map((w) => w.kill()));
     await redis?.stop();
   });

@@ -40,8 +40,9 @@ const shutdown = async () => {
   await redis.stop();
   process.exit(0);
 };
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+// A failed shutdown should crash loudly, as an unhandled rejection does.
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());
 
 await pool.start();
 const batch = await queue.addBatch(

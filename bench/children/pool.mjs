@@ -2,13 +2,11 @@
 // argv[2]: JSON { url, prefix, queue, concurrency, handler: 'noop' | 'sleep', sleepMs, expect, warmup, latency }
 // Messages to the parent: ready; warm (the first `warmup` jobs are done: measuring starts);
 // done { firstAt, lastAt, cpuUs, rss..., sleptMs } for the `expect` jobs after the warm-up.
+// The pool of the tests (test/fixtures/pool-process.mjs) does more per job than a
+// benchmark should measure; the process plumbing is the same (test/support/child.mjs).
 import { WorkerPool } from '../../dist/index.js';
+import { config, onStop, send } from '../../test/support/child.mjs';
 
-// The parent (a test or a benchmark) is gone: do not outlive it.
-process.on('disconnect', () => process.exit(1));
-
-const config = JSON.parse(process.argv[2]);
-const send = (m) => process.send?.(m);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
@@ -66,11 +64,6 @@ pool.on('completed', () => {
     });
   }
 });
-process.on('message', async (m) => {
-  if (m === 'close') {
-    await pool.close();
-    process.exit(0);
-  }
-});
+onStop(() => pool.close());
 await pool.start();
 send({ type: 'ready' });

@@ -1,12 +1,8 @@
 // A producer in its own process for the benchmarks, on the built package.
 // argv[2]: JSON { url, prefix, queue, jobs, mode: 'bulk' | 'one-by-one', gapMs, payloadBytes }
 import { Queue } from '../../dist/index.js';
+import { config, send } from '../../test/support/child.mjs';
 
-// The parent (a test or a benchmark) is gone: do not outlive it.
-process.on('disconnect', () => process.exit(1));
-
-const config = JSON.parse(process.argv[2]);
-const send = (m) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
 const queue = new Queue(config.queue, {
   connection: config.url,

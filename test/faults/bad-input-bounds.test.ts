@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptionRangeError, Queue, WorkerPool } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { sleep, uniquePrefix } from '../support/redis.js';
+import { rawClient, uniquePrefix } from '../support/redis.js';
 
 describe('integer options without an upper bound', () => {
   let server: RedisServer;
@@ -46,17 +46,47 @@ describe('integer options without an upper bound', () => {
   });
 
   it('does not jam the pool that finishes a batch with a huge ttl', async () => {
+    // The largest ttl validation accepts, so the pool's move script really runs the
+    // EXPIRE of a finished batch with it (1e20, the value that jammed, is refused above).
+    const tenYears = 10 * 365 * 24 * 3600;
     const { queue, pool } = setup(() => 'ok');
+    const raw = rawClient(server.url);
     try {
+      await expect(
+        queue.addBatch([{ name: 'page', data: {} }], { ttl: tenYears + 1 }),
+      ).rejects.toThrow(OptionRangeError);
       await pool.start();
-      await queue.addBatch([{ name: 'page', data: {} }], { ttl: 1e20 }).catch(() => undefined);
-      await sleep(300);
+      const batch = await queue.addBatch(
+        [
+          { name: 'page', data: {} },
+          { name: 'page', data: {} },
+        ],
+        { ttl: tenYears },
+      );
+      // Observed before the bound: WaitTimeoutError; the pool logs "ERR value is not an
+      // integer or out of range" and retries the same call forever.
+      const result = await queue.waitForBatch(batch.id, { timeout: 5000 });
+      expect(result).toMatchObject({ total: 2, completed: 2, failed: 0, done: true });
+      expect(result.items.map((item) => item.state)).toEqual(['completed', 'completed']);
+
+      // The finished batch got the ttl asked for: find its key without knowing the layout.
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await raw.scan(cursor, 'MATCH', `*${batch.id}*`, 'COUNT', 1000);
+        keys.push(...found);
+        cursor = next;
+      } while (cursor !== '0');
+      const ttls = await Promise.all(keys.map((key) => raw.ttl(key)));
+      expect(Math.max(...ttls)).toBeGreaterThan(tenYears - 60);
+
+      // And the pool keeps going.
       const next = await queue.add('page', {});
-      // Observed: WaitTimeoutError; the pool logs "ERR value is not an integer or out of range" and is stuck.
       expect(await queue.waitForResult(next.id, { timeout: 5000 })).toBe('ok');
     } finally {
       await pool.close({ force: true });
       await queue.close();
+      await raw.quit();
     }
   }, 30_000);
 

@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobFailedError, Queue, UnrecoverableError, WorkerPool } from '../../src/index.js';
 import { startRedisCluster, type RedisCluster } from '../support/cluster.js';
-import { poolFleet, type PoolEvent } from '../support/fault-pools.js';
+import { poolFleet, type PoolEvent } from '../support/pool-processes.js';
 import { checkInvariants } from '../support/invariants.js';
 import { sleep, uniquePrefix, until } from '../support/redis.js';
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
-import { poolFleet } from '../support/fault-pools.js';
+import { poolFleet } from '../support/pool-processes.js';
 import { checkInvariants } from '../support/invariants.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { sleep, uniquePrefix, until } from '../support/redis.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
-import { poolFleet } from '../support/fault-pools.js';
+import { poolFleet } from '../support/pool-processes.js';
 import { checkInvariants, type RunResult } from '../support/invariants.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { rawClient, uniquePrefix, until } from '../support/redis.js';

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
-import { poolFleet, type FaultPool, type PoolEvent } from '../support/fault-pools.js';
+import { poolFleet, type PoolProcess, type PoolEvent } from '../support/pool-processes.js';
 import { checkInvariants, type RunResult } from '../support/invariants.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { rawClient, sleep, uniquePrefix, until } from '../support/redis.js';
@@ -39,7 +39,7 @@ describe('worker crash: pool processes killed with SIGKILL, again and again', ()
     });
     try {
       let generation = 0;
-      const live: FaultPool[] = [];
+      const live: PoolProcess[] = [];
       for (let i = 0; i < 3; i++) live.push(await fleet.start({ tag: `gen${generation++}` }));
 
       const total = 600;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchNotFoundError, type BatchItem, type BatchProgress } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
-import { startPoolProcess } from '../support/processes.js';
+import { startPoolProcess } from '../support/pool-processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
 
 const results = <R>(items: readonly BatchItem<R>[]) =>

@@ -8,7 +8,7 @@ import {
 import { queueKeysOf } from '../../src/internal.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { useHarness } from '../support/harness.js';
-import { startPoolProcess, type PoolProcess } from '../support/processes.js';
+import { startPoolProcess, type PoolProcess } from '../support/pool-processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
 
 describe('cancel: from any process', () => {
@@ -67,7 +67,7 @@ describe('cancel: from any process', () => {
     await child.waitFor((m) => m.type === 'started' && m.jobId === job.id);
     const sent = Date.now();
     await queue.cancel(job.id, { reason: 'stop' });
-    const failed = await child.waitFor((m) => m.type === 'failed' && m.jobId === job.id, 3000);
+    const failed = await child.waitFor((m) => m.type === 'failed' && m.jobId === job.id, 'failed', 3000);
     expect(Date.now() - sent).toBeLessThan(1000);
     expect(failed).toMatchObject({
       code: 'ERR_JOB_CANCELLED',

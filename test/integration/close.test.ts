@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PoolClosedError } from '../../src/index.js';
 import { useHarness } from '../support/harness.js';
-import { startPoolProcess } from '../support/processes.js';
+import { startPoolProcess } from '../support/pool-processes.js';
 import { redisUrl, sleep, until } from '../support/redis.js';
 
 describe('closing a pool', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobFailedError } from '../../src/index.js';
 import { useHarness } from '../support/harness.js';
-import { startPoolProcess } from '../support/processes.js';
+import { startPoolProcess } from '../support/pool-processes.js';
 import { rawClient, redisUrl, sleep, until } from '../support/redis.js';
 
 describe('leases and crash recovery', () => {

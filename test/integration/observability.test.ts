@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { optionsFromEnv, WorkerPool, type PoolStats } from '../../src/index.js';
 import { useHarness } from '../support/harness.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { memoryLogger, redisUrl, sleep, until, uniquePrefix } from '../support/redis.js';
 
 describe('stats, events and logs', () => {
@@ -23,9 +24,14 @@ describe('stats, events and logs', () => {
       { name: 'p', data: { fail: 'once' } },
       { name: 'p', data: { fail: 'always' } },
     ]);
-    await Promise.all(
-      jobs.map((j) => queue.waitForResult(j.id, { timeout: 5000 }).catch(() => {})),
+    const outcomes = await Promise.allSettled(
+      jobs.map((j) => queue.waitForResult(j.id, { timeout: 5000 })),
     );
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason.message))).toEqual([
+      'ok',
+      'ok',
+      expect.stringMatching(/failed: no$/),
+    ]);
     const stats = pool.stats();
     expect(stats).toMatchObject({
       processed: 5,
@@ -80,15 +86,50 @@ describe('stats, events and logs', () => {
     ).toBe(true);
   });
 
-  it('never logs the Redis password or URL', async () => {
-    const logger = memoryLogger();
-    const pool = h.pool(async () => 'ok', {
-      logger,
-      connection: redisUrl().replace('redis://', 'redis://:hunter2@'),
+  describe('with a Redis that has a password', () => {
+    const password = 'hunter2-S3cret';
+    let server: RedisServer;
+    beforeAll(async () => {
+      server = await startRedisServer({ args: ['--requirepass', password] });
     });
-    await pool.start().catch(() => {});
-    expect(logger.lines.join('\n')).not.toContain('hunter2');
-    expect(logger.lines.join('\n')).not.toContain('redis://');
+    afterAll(async () => {
+      await server?.stop();
+    });
+    const url = (pw: string) => `redis://:${pw}@127.0.0.1:${server.port}`;
+    const expectNoSecret = (text: string, secret: string) => {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain('redis://');
+    };
+
+    it('never logs the Redis password or URL while it works', async () => {
+      const logger = memoryLogger();
+      const queue = h.queue('q', { connection: url(password) });
+      const pool = h.pool(async () => 'ok', { logger, connection: url(password) });
+      await pool.start();
+      const job = await queue.add('page', {});
+      expect(await queue.waitForResult(job.id, { timeout: 5000 })).toBe('ok');
+      await pool.close();
+      // The pool did log: where it connected, that it started and the job it ran.
+      expect(logger.lines).toContain('info [Worker Pool] Redis connection successful.');
+      expect(logger.lines.some((l) => l.includes(`127.0.0.1:${server.port}`))).toBe(true);
+      expect(logger.lines.some((l) => l.startsWith('info [Worker-1] Completed job'))).toBe(true);
+      expectNoSecret(logger.lines.join('\n'), password);
+    });
+
+    it('never logs or throws the password when Redis refuses it', async () => {
+      const wrong = 'wrong-hunter2-S3cret';
+      const logger = memoryLogger();
+      const pool = h.pool(async () => 'ok', { logger, connection: url(wrong) });
+      const error: unknown = await pool.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      const thrown = error as Error;
+      expect(thrown.message).toMatch(/Could not connect to Redis at 127\.0\.0\.1:\d+: WRONGPASS/);
+      expectNoSecret(`${thrown.message}\n${thrown.stack}\n${String(thrown.cause)}`, wrong);
+      expectNoSecret(logger.lines.join('\n'), wrong);
+    });
   });
 
   it('uses a jobLabel to name jobs in logs', async () => {
@@ -154,7 +195,7 @@ describe('stats, events and logs', () => {
     );
     await pool.start();
     const job = await queue.add('page', {});
-    await queue.waitForResult(job.id, { timeout: 5000 }).catch(() => {});
+    await expect(queue.waitForResult(job.id, { timeout: 5000 })).rejects.toThrow('quiet failure');
     await pool.close();
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
   });
@@ -178,6 +219,7 @@ describe('stats, events and logs', () => {
     pool.on('completed', () => {
       throw new Error('listener bug');
     });
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     pool.on('completed', async () => {
       throw new Error('async listener bug');
     });

@@ -3,7 +3,7 @@ import type { ItemProgress } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { useHarness } from '../support/harness.js';
-import { startPoolProcess, type PoolProcess } from '../support/processes.js';
+import { startPoolProcess, type PoolProcess } from '../support/pool-processes.js';
 import { rawClient, redisUrl, sleep } from '../support/redis.js';
 
 describe('progress: ctx.progress() and its followers', () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, Queue, WorkerPool } from '../../src/index.js';
-import { poolFleet } from '../support/fault-pools.js';
+import { poolFleet } from '../support/pool-processes.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { rawClient, uniquePrefix } from '../support/redis.js';
 

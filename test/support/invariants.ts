@@ -1,5 +1,5 @@
 import type { Queue } from '../../src/index.js';
-import type { PoolEvent } from './fault-pools.js';
+import type { PoolEvent } from './pool-processes.js';
 
 /** What a fault-test handler returns: who ran the attempt that wrote the result. */
 export interface RunResult {

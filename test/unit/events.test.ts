@@ -93,6 +93,7 @@ describe('SafeEventEmitter', () => {
     const { emitter, errors, lines } = setup();
     emitter.on('error', (event) => errors.push(event));
     const rejection = new Error('async broke');
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     emitter.on('ping', async () => {
       await Promise.resolve();
       throw rejection;
@@ -108,6 +109,7 @@ describe('SafeEventEmitter', () => {
     const { emitter, errors } = setup();
     emitter.on('error', (event) => errors.push(event));
     const listener = vi.fn(async () => 'ok');
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     emitter.on('ping', listener);
     emitter.emit('ping', { n: 1 });
     await flush();
@@ -233,6 +235,7 @@ describe('SafeEventEmitter', () => {
     const errorListener = vi.fn(async () => {
       throw new Error('async error listener broke');
     });
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener is what this test is about
     emitter.on('error', errorListener);
     emitter.emit('error', { error: new Error('x'), context: 'test' });
     await flush();
