@@ -67,7 +67,11 @@ describe('cancel: from any process', () => {
     await child.waitFor((m) => m.type === 'started' && m.jobId === job.id);
     const sent = Date.now();
     await queue.cancel(job.id, { reason: 'stop' });
-    const failed = await child.waitFor((m) => m.type === 'failed' && m.jobId === job.id, 'failed', 3000);
+    const failed = await child.waitFor(
+      (m) => m.type === 'failed' && m.jobId === job.id,
+      'failed',
+      3000,
+    );
     expect(Date.now() - sent).toBeLessThan(1000);
     expect(failed).toMatchObject({
       code: 'ERR_JOB_CANCELLED',

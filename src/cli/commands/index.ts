@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { cancelCommand } from './cancel.js';
 import { jobsCommand } from './jobs.js';
 import { pauseCommand, resumeCommand } from './pause.js';
 import { removeCommand } from './remove.js';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   jobsCommand,
   retryCommand,
   removeCommand,
+  cancelCommand,
   pauseCommand,
   resumeCommand,
 ];
