@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { cancelCommand } from './cancel.js';
+import { dashboardCommand } from './dashboard.js';
 import { jobsCommand } from './jobs.js';
 import { pauseCommand, resumeCommand } from './pause.js';
 import { removeCommand } from './remove.js';
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   cancelCommand,
   pauseCommand,
   resumeCommand,
+  dashboardCommand,
 ];
