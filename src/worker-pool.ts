@@ -194,7 +194,10 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         cause: error,
       });
     }
-    await this.#cancels.start();
+    // Without it a cancel still reaches running jobs, at the next lease renewal: report, go on.
+    await this.#cancels
+      .start()
+      .catch((error: unknown) => this.#reportError(error, 'subscribing to cancels'));
     log.info('Redis connection successful.', scope);
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
     for (let i = 1; i <= o.concurrency; i++)

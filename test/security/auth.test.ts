@@ -48,6 +48,8 @@ const CLIENT_COMMANDS = [
   'zadd',
   'subscribe',
   'unsubscribe',
+  // cancelBatch() reads the waiting jobs.
+  'lrange',
 ];
 
 describe('a Redis with a password and an ACL user', () => {
@@ -58,7 +60,7 @@ describe('a Redis with a password and an ACL user', () => {
     server = await startRedisServer({ args: ['--requirepass', ADMIN_PASSWORD] });
     url = (user, password) => `redis://${user}:${password}@127.0.0.1:${server.port}`;
     const admin = rawClient(url('default', ADMIN_PASSWORD));
-    // Limited to one queue's keys (prefix `rwp-acl`, queue `pages`) and its events channel.
+    // Limited to one queue's keys (prefix `rwp-acl`, queue `pages`) and its channels (events, cancel, progress).
     await admin.call(
       'ACL',
       'SETUSER',
@@ -68,7 +70,7 @@ describe('a Redis with a password and an ACL user', () => {
       'resetkeys',
       '~rwp-acl:{pages}:*',
       'resetchannels',
-      '&rwp-acl:{pages}:events',
+      '&rwp-acl:{pages}:*',
       '-@all',
       ...[...CLIENT_COMMANDS, ...scriptCommands()].map((c) => `+${c}`),
     );
@@ -166,7 +168,7 @@ describe('a Redis with a password and an ACL user', () => {
     }
   }, 60_000);
 
-  it('runs everything as an ACL user limited to the queue’s keys and events channel', async () => {
+  it('runs everything as an ACL user limited to the queue’s keys and channels', async () => {
     const { queue, make, errors, noSecrets } = setup(url('worker', WORKER_PASSWORD));
     const pools = [make({ concurrency: 3 }), make({ concurrency: 2, gracePeriod: 50 })];
     try {
