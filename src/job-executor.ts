@@ -19,6 +19,7 @@ import type { ResolvedPoolOptions } from './options.js';
 import type { StatsCollector } from './stats.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { ProgressWrite } from './redis/protocol/progress.js';
+import { tracedOutcome, type AttemptSpan, type AttemptTracer } from './tracing.js';
 import { WorkerIds } from './worker-ids.js';
 
 interface Running {
@@ -53,6 +54,8 @@ export interface ExecutorHost<J> {
   slotFreed(claimNow: boolean): void;
   /** Store a running job's progress; false when its lease is gone. */
   writeProgress(write: ProgressWrite): Promise<boolean>;
+  /** Starts each attempt's span, once OpenTelemetry is loaded (see tracing.ts); else undefined. */
+  tracer?(): AttemptTracer | undefined;
 }
 
 /** The lease of a running job: its id and its claim's token. */
@@ -70,6 +73,7 @@ interface Finished {
   label: string;
   outcome: AttemptOutcome;
   report: AttemptReport;
+  span: AttemptSpan | undefined;
 }
 
 /**
@@ -152,12 +156,17 @@ export class JobExecutor<J> {
       this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId, waited });
     }
 
-    const outcome = await this.#attempt(entry, attempt, maxAttempts);
+    // The handler runs in the attempt's span: its own spans (the model API call) nest under it.
+    const span = this.#host.tracer?.()?.start(claimed, attempt, maxAttempts);
+    const outcome = await (span
+      ? span.run(() => this.#attempt(entry, attempt, maxAttempts))
+      : this.#attempt(entry, attempt, maxAttempts));
     // The last progress value lands before the outcome, so followers see it first.
     if (entry.progress) await entry.progress.finish();
     this.#running.delete(claimed.token);
     if (this.#running.size === 0) this.#onIdle?.();
     if (entry.handedBack) {
+      span?.end('handed_back');
       this.#release(workerId, false);
       return;
     }
@@ -180,6 +189,7 @@ export class JobExecutor<J> {
       label,
       outcome,
       report,
+      span,
     };
     const rest = this.#options.processingDelay > 0 && this.#host.isAccepting();
     // Free the slot before reporting, so the call that carries this report also claims the next job.
@@ -255,8 +265,9 @@ export class JobExecutor<J> {
   /** Log, count and emit an attempt's outcome once Redis has ruled on its report. */
   #announce(
     status: ReportOutcome,
-    { job: plainJob, attempt, workerId, duration, label, outcome, report }: Finished,
+    { job: plainJob, attempt, workerId, duration, label, outcome, report, span }: Finished,
   ): void {
+    span?.end(tracedOutcome(status, report.kind), outcome.ok ? undefined : outcome.error);
     const log = this.#options.logger;
     const job = plainJob as AnyJob<J>;
     if (status === 'stale') {

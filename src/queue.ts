@@ -8,6 +8,7 @@ import {
 } from './batch.js';
 import {
   closeClient,
+  keyPrefixOf,
   openClient,
   watchConnection,
   type ClientHandle,
@@ -16,11 +17,9 @@ import {
 import {
   BatchNotFoundError,
   InvalidJobStateError,
-  JobFailedError,
   JobNotFoundError,
   OptionTypeError,
   QueueClosedError,
-  type StoredError,
 } from './errors.js';
 import {
   cancelErrorJson,
@@ -29,7 +28,8 @@ import {
   unfinishedBatchJobs,
   type CancelOptions,
 } from './cancel.js';
-import { FinishWatcher, type CheckResult } from './finish-watcher.js';
+import { FinishWatcher } from './finish-watcher.js';
+import { waitForBatch, waitForJob, type WaitReads } from './job-waits.js';
 import { ProgressFollower } from './progress-follower.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
@@ -57,12 +57,12 @@ import {
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
-import { readBatch } from './redis/protocol/batch-hash.js';
-import type { FinishEvent } from './redis/protocol/events.js';
+import { readBatch, readCounters, readProgress } from './redis/protocol/batch-hash.js';
+import { redisEventSource } from './redis/event-source.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
-import { deserialize } from './serialize.js';
+import { callerTraceparent, loadTracing } from './tracing.js';
 import {
   checkWaitOptions,
   type WaitForBatchOptions,
@@ -104,19 +104,36 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   readonly #scripts: Scripts;
   readonly #reader: QueueReader;
   readonly #watcher: FinishWatcher;
+  readonly #waitReads: WaitReads;
   readonly #progress: ProgressFollower;
   #closed: Promise<void> | undefined;
 
   constructor(name: string, options?: QueueOptions) {
     this.name = checkQueueName(name);
     this.#options = resolveQueueOptions(options);
-    this.#keys = queueKeys(this.#options.prefix, this.name);
     this.#handle = openClient(this.#options.connection, {}, { reuse: true });
-    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, 'Queue');
-    this.#scripts = new Scripts(this.#handle.client, this.#keys);
-    this.#reader = new QueueReader(this.#handle.client, this.#scripts, this.#keys);
-    this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
-    this.#progress = new ProgressFollower(this.#handle.client, this.#keys, this.#options.logger);
+    const client = this.#handle.client;
+    if (this.#handle.owned) watchConnection(client, this.#options.logger, 'Queue');
+    const keys = queueKeys(this.#options.prefix, this.name, keyPrefixOf(client));
+    this.#keys = keys;
+    this.#scripts = new Scripts(client, keys);
+    this.#reader = new QueueReader(client, this.#scripts, keys);
+    this.#watcher = new FinishWatcher(() =>
+      redisEventSource({
+        client,
+        key: keys.events,
+        tip: async () => (await this.#scripts.eventsTail()).tip,
+        logger: this.#options.logger,
+      }),
+    );
+    this.#waitReads = {
+      getJob: (id) => this.#reader.getJob(id),
+      findEvent: (id) => this.#scripts.eventsTail(id),
+      readProgress: (id) => readProgress(client, keys, id),
+      readCounters: (id) => readCounters(client, keys, id),
+      readBatch: (id) => readBatch(client, keys, id),
+    };
+    this.#progress = new ProgressFollower(client, keys, this.#options.logger);
   }
 
   /** The ioredis client this queue uses (yours, if you passed one). */
@@ -184,16 +201,23 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       batch: batch !== undefined,
       single,
     });
+    const loading = loadTracing();
+    if (loading) await loading;
+    const traceparent = callerTraceparent();
     const chunks: JobToAdd[][] = [];
     for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
       chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
     const replies: AddedRecord[] = [];
     if (batch) {
       // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
-      replies.push(...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [])));
+      replies.push(
+        ...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [], traceparent)),
+      );
     }
     const rest = await Promise.all(
-      chunks.map((chunk) => this.#scripts.add(batch && { ...batch, first: false }, chunk)),
+      chunks.map((chunk) =>
+        this.#scripts.add(batch && { ...batch, first: false }, chunk, traceparent),
+      ),
     );
     replies.push(...rest.flat());
     return jobs.map((job, index) => ({
@@ -263,35 +287,10 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       ? await this.#progress.followJob(id, options.onProgress)
       : undefined;
     try {
-      return await this.#waitForResult<N>(id, options);
+      return await waitForJob<JobResult<J, N>>(this.#watcher, this.#waitReads, id, options);
     } finally {
       await following?.stop();
     }
-  }
-
-  #waitForResult<N extends JobName<J>>(
-    id: string,
-    options: WaitForResultOptions,
-  ): Promise<JobResult<J, N>> {
-    return this.#watcher.wait<JobResult<J, N>>(
-      `job:${id}`,
-      async (event?: FinishEvent): Promise<CheckResult<JobResult<J, N>>> => {
-        // A job removed as it finished is only known by its event.
-        if (event?.payload) {
-          if (event.state === 'completed') return { done: true, value: deserialize(event.payload) };
-          if (event.state === 'failed')
-            throw new JobFailedError(id, deserialize<StoredError>(event.payload));
-        }
-        const job = await this.getJob<N>(id);
-        if (!job) throw new JobNotFoundError(id);
-        if (job.state === 'completed') return { done: true, value: job.result as JobResult<J, N> };
-        if (job.state === 'failed') {
-          throw new JobFailedError(id, job.error ?? { name: 'Error', message: 'unknown error' });
-        }
-        return { done: false };
-      },
-      { timeout: options.timeout, what: `job ${id}`, signal: options.signal },
-    );
   }
 
   /** A batch's progress, or `null` if there is no such batch (or it expired). */
@@ -322,45 +321,16 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       ? await this.#progress.followBatch(id, options.onItemProgress)
       : undefined;
     try {
-      return await this.#waitForBatch<Result>(id, options);
+      return await waitForBatch<Result>(
+        this.#watcher,
+        this.#waitReads,
+        { logger: this.#options.logger, queue: this.name },
+        id,
+        options,
+      );
     } finally {
       await following?.stop();
     }
-  }
-
-  #waitForBatch<Result>(id: string, options: WaitForBatchOptions): Promise<BatchResult<Result>> {
-    let last = '';
-    return this.#watcher.wait<BatchResult<Result>>(
-      `batch:${id}`,
-      async () => {
-        const batch = await readBatch<Result>(this.#handle.client, this.#keys, id);
-        if (!batch) throw new BatchNotFoundError(id);
-        const { progress } = batch;
-        const seen = `${progress.completed}/${progress.failed}`;
-        if (seen !== last) {
-          last = seen;
-          try {
-            options.onProgress?.(progress);
-          } catch (error) {
-            this.#options.logger.error(
-              `onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
-              {
-                scope: 'Queue',
-                queue: this.name,
-                batchId: id,
-                ...(error instanceof Error ? { err: error } : {}),
-              },
-            );
-          }
-        }
-        if (!progress.done) return { done: false };
-        return {
-          done: true,
-          value: Object.freeze({ ...progress, items: batch.items() }),
-        };
-      },
-      { timeout: options.timeout, what: `batch ${id}`, signal: options.signal },
-    );
   }
 
   /** Send a failed job back to `waiting`, its attempts reset. */

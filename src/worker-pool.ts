@@ -5,6 +5,7 @@ import { ClaimLoop } from './claim-loop.js';
 import {
   closeClient,
   describeConnection,
+  keyPrefixOf,
   openClient,
   waitUntilReady,
   watchConnection,
@@ -31,6 +32,7 @@ import type { StalledJob } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import type { PoolInfo } from './pool-info.js';
 import { logStats, StatsCollector, type PoolStats } from './stats.js';
+import { attemptTracer, loadTracing, type AttemptTracer } from './tracing.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './validate.js';
 
 export interface CloseOptions {
@@ -63,7 +65,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
 > {
   readonly name: string;
   readonly #options: ResolvedPoolOptions;
-  readonly #keys: QueueKeys;
+  /** Set again at start, with the client's keyPrefix (only known once the client is). */
+  #keys: QueueKeys;
   // Random per pool: lease tokens must never repeat, even across restarts.
   readonly #poolId = randomBytes(6).toString('base64url');
   readonly #stats = new StatsCollector();
@@ -82,6 +85,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #scripts: Scripts | undefined;
   #startedAt = 0;
   #drained = false;
+  /** Set at start() when `@opentelemetry/api` is installed (see tracing.ts). */
+  #tracer: AttemptTracer | undefined;
 
   constructor(name: string, handlers: JobHandlers<J>, options?: WorkerPoolOptions<J>) {
     const resolved = resolvePoolOptions(options);
@@ -99,6 +104,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         this.#loop ? this.#loop.report(report, settle) : settle('unsent'),
       slotFreed: (claimNow) => (claimNow ? this.#loop?.wake() : this.#loop?.expectWork()),
       writeProgress: (write) => this.#scripts?.progress(write) ?? Promise.resolve(false),
+      tracer: () => this.#tracer,
     });
   }
 
@@ -146,6 +152,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       await waitUntilReadyOrFail(handle.client, o);
     }
     if (!this.#command || !this.#blocking) throw new PoolClosedError();
+    this.#keys = queueKeys(o.prefix, this.name, keyPrefixOf(this.#command.client));
     const scripts = new Scripts(this.#command.client, this.#keys);
     const blocking = this.#blocking.client;
     const marker = this.#keys.marker;
@@ -183,6 +190,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       ({ token, reason }) => this.#executor.cancel(token, reason),
     );
     this.#scripts = scripts;
+    await loadTracing();
+    this.#tracer = attemptTracer(this.name);
     this.#startedAt = Date.now();
     // The first heartbeat runs a script on the queue's keys: an ACL that forbids
     // them (NOPERM) fails start() here, loudly, instead of every claim later.

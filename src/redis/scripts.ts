@@ -3,6 +3,7 @@ import type { RedisClient } from '../connection.js';
 import type { JobInfo } from '../job.js';
 import type { QueueKeys } from './keys.js';
 import * as add from './protocol/add.js';
+import * as eventsTail from './protocol/events-tail.js';
 import * as cancel from './protocol/cancel.js';
 import * as getJob from './protocol/get-job.js';
 import * as heartbeat from './protocol/heartbeat.js';
@@ -38,6 +39,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  eventsTail: eventsTail.script,
   progress: progress.script,
   cancel: cancel.script,
 } as const;
@@ -84,8 +86,9 @@ export class Scripts {
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
+    traceparent?: string,
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken() });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken(), traceparent });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
@@ -102,7 +105,7 @@ export class Scripts {
     return heartbeat.decode(await this.#call('heartbeat', heartbeat.encode(this.#keys, request)));
   }
 
-  /** Returns the leases that are lost. */
+  /** Returns the tokens whose lease is lost. */
   async renew(leaseDuration: number, held: readonly leases.Lease[]): Promise<leases.LostLease[]> {
     const args = leases.encodeRenew(this.#keys, leaseDuration, held);
     return leases.decodeRenew(await this.#call('renew', args));
@@ -134,5 +137,10 @@ export class Scripts {
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {
     return removeJob.decode(await this.#call('removeJob', removeJob.encode(this.#keys, id)));
+  }
+
+  /** The events stream's last id; with a job id, also that job's newest record among the last entries. */
+  async eventsTail(id = ''): Promise<eventsTail.TailReply> {
+    return eventsTail.decode(await this.#call('eventsTail', eventsTail.encode(this.#keys, id)));
   }
 }

@@ -46,6 +46,9 @@ const CLIENT_COMMANDS = [
   'hexists',
   'hdel',
   'zadd',
+  // Waits read the queue's events stream.
+  'xread',
+  // A pool hears of cancels, a follower of progress, on the queue's channels.
   'subscribe',
   'unsubscribe',
   // cancelBatch() reads the waiting jobs.
@@ -60,7 +63,7 @@ describe('a Redis with a password and an ACL user', () => {
     server = await startRedisServer({ args: ['--requirepass', ADMIN_PASSWORD] });
     url = (user, password) => `redis://${user}:${password}@127.0.0.1:${server.port}`;
     const admin = rawClient(url('default', ADMIN_PASSWORD));
-    // Limited to one queue's keys (prefix `rwp-acl`, queue `pages`) and its channels (events, cancel, progress).
+    // Limited to one queue's keys and channels (prefix `rwp-acl`, queue `pages`).
     await admin.call(
       'ACL',
       'SETUSER',

@@ -7,7 +7,7 @@
   ARGV[3 + 2i], ARGV[4 + 2i]: id and lease token of job i
   Returns: the tokens that no longer hold their job's lease (taken over,
   reclaimed, removed or cancelled): those attempts can no longer be reported.
-  A token whose job was cancelled (see cancel-7.lua) comes back as `c:<token>`.
+  A token whose job was cancelled (see cancel-8.lua) comes back as `c:<token>`.
 ]]
 --- @include "includes/now.lua"
 

@@ -1,8 +1,9 @@
 import type { QueueKeys } from '../keys.js';
-import cancelScript from '../lua/cancel-7.lua';
+import cancelScript from '../lua/cancel-8.lua';
+import { EVENTS_MAXLEN } from './events.js';
 
 /**
- * Cancelling a job (see cancel-7.lua), and the message it sends the pool that
+ * Cancelling a job (see cancel-8.lua), and the message it sends the pool that
  * runs it: `<id>\n<lease token>\n<reason>` on the queue's cancel channel.
  */
 export const script = cancelScript;
@@ -17,7 +18,7 @@ export interface CancelRequest {
 /** The state the job was in when cancelled, or why nothing was cancelled. */
 export type CancelReply = 'waiting' | 'delayed' | 'active' | 'missing' | 'completed' | 'failed';
 
-export function encode(keys: QueueKeys, request: CancelRequest): string[] {
+export function encode(keys: QueueKeys, request: CancelRequest): (string | number)[] {
   return [
     keys.wait,
     keys.active,
@@ -26,10 +27,11 @@ export function encode(keys: QueueKeys, request: CancelRequest): string[] {
     keys.completed,
     keys.failed,
     keys.job(request.id),
+    keys.events,
     keys.base,
     request.id,
     request.error,
-    keys.events,
+    EVENTS_MAXLEN,
     keys.cancel,
     request.reason,
   ];

@@ -23,6 +23,7 @@ const KEEP_COMPLETED = 2 + P.keepCompleted;
 const KEEP_FAILED = 2 + P.keepFailed;
 const BATCH_ID = 2 + P.batchId;
 const BATCH_INDEX = 2 + P.batchIndex;
+const TRACEPARENT = 2 + P.traceparent;
 
 /** Decode every claimed job of a move reply's flat list. */
 export function decodeClaimedJobs(values: readonly Field[]): ClaimedJob[] {
@@ -54,6 +55,7 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
   };
   const batchId = at(BATCH_ID);
   const maxAttempts = at(MAX_ATTEMPTS);
+  const traceparent = at(TRACEPARENT);
   const job: Job<unknown, string> = {
     id: id ?? '',
     name: at(NAME) ?? '',
@@ -70,6 +72,7 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     // Every job is stored with its retention; if one is missing, fall back to the bounded defaults.
     keepCompleted: at(KEEP_COMPLETED) ?? encodeRetention(DEFAULT_REMOVE_ON_COMPLETE),
     keepFailed: at(KEEP_FAILED) ?? encodeRetention(DEFAULT_REMOVE_ON_FAIL),
+    ...(traceparent ? { traceparent } : {}),
     ...(decodeError ? { decodeError } : {}),
   };
 }

@@ -33,6 +33,8 @@ export const JOB_FIELDS = {
   processedAt: 'p',
   /** The lease token of the report that finished it: a resent report is recognised by it. */
   finishedBy: 'fk',
+  /** The W3C traceparent of the trace it was added in (see tracing.ts); absent when there was none. */
+  traceparent: 'tp',
   /** The latest value its handler reported with `ctx.progress()` (JSON); absent if none. */
   progress: 'pg',
 } as const;
@@ -55,6 +57,7 @@ export const CLAIMED_FIELDS = [
   'keepFailed',
   'batchId',
   'batchIndex',
+  'traceparent',
 ] as const satisfies readonly (JobField | 'data')[];
 
 /** Values per claimed job in the move script's reply: id, token, then CLAIMED_FIELDS. */

@@ -7,9 +7,10 @@
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] delayed
   KEYS[5] completed   KEYS[6] failed   KEYS[7] the job's hash
+  KEYS[8] events (STREAM, see includes/events.lua)
   ARGV[1] key prefix of job and batch hashes   ARGV[2] job id
-  ARGV[3] the error JSON to store   ARGV[4] events channel   ARGV[5] cancel channel
-  ARGV[6] the reason, for the holding pool ('' for none)
+  ARGV[3] the error JSON to store   ARGV[4] about how many entries the events stream keeps
+  ARGV[5] cancel channel (pub/sub)   ARGV[6] the reason, for the holding pool ('' for none)
   Returns: the state the job was in ('waiting', 'delayed', 'active'), or
   'missing', 'completed' or 'failed' when there was nothing to cancel
 ]]
@@ -26,7 +27,8 @@ if token then
   redis.call('ZREM', KEYS[2], id)
   redis.call('HDEL', KEYS[3], id)
   -- The running attempt counts as one made.
-  cancelJob(ARGV[1], KEYS[6], ARGV[4], id, KEYS[7], ARGV[3], attempts + 1, 'c:' .. token)
+  cancelJob(ARGV[1], KEYS[6], id, KEYS[7], ARGV[3], attempts + 1, 'c:' .. token)
+  emitEvents(KEYS[8], ARGV[4])
   redis.call('PUBLISH', ARGV[5], id .. '\n' .. token .. '\n' .. ARGV[6])
   return 'active'
 end
@@ -37,5 +39,6 @@ if redis.call('ZREM', KEYS[4], id) == 1 then
 else
   redis.call('LREM', KEYS[1], 1, id)
 end
-cancelJob(ARGV[1], KEYS[6], ARGV[4], id, KEYS[7], ARGV[3], attempts, 'c:')
+cancelJob(ARGV[1], KEYS[6], id, KEYS[7], ARGV[3], attempts, 'c:')
+emitEvents(KEYS[8], ARGV[4])
 return state
