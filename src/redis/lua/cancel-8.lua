@@ -14,6 +14,7 @@
   Returns: the state the job was in ('waiting', 'delayed', 'active'), or
   'missing', 'completed' or 'failed' when there was nothing to cancel
 ]]
+--- @include "includes/events.lua"
 --- @include "includes/cancel-job.lua"
 
 local id = ARGV[2]
