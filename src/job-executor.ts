@@ -178,8 +178,10 @@ export class JobExecutor<J> {
     const report = reportFor(claimed, outcome, {
       attempt,
       maxAttempts,
-      startedAt,
+      // Redis time, like the finish time the script records: the pool's clock may be off.
+      startedAt: claimedAt,
       backoff: this.#options.backoff,
+      maxRateLimitHold: this.#options.maxRateLimitHold,
     });
     const finished: Finished = {
       job,
@@ -281,6 +283,15 @@ export class JobExecutor<J> {
         err: error,
       });
       this.#host.emit('leaseLost', { job, attempt, workerId, error });
+    } else if (status === 'invalid') {
+      // Our own encoding is at fault, not another pool: say so, never "lease lost".
+      this.#host.onError(
+        new Error(
+          `Redis refused the outcome of job ${job.id} as malformed (${report.kind}, delay ${report.delay}); ` +
+            'the job is retried once its lease runs out',
+        ),
+        'reporting a job outcome',
+      );
     } else if (status === 'unsent') {
       log.warn(
         `Outcome of job ${label} not sent: Redis unreachable while closing.`,

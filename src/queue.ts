@@ -56,12 +56,13 @@ import {
   type QueueMetrics,
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
-import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
+import type { BatchSpec, JobToAdd } from './redis/protocol/add.js';
 import { readBatch, readCounters, readProgress } from './redis/protocol/batch-hash.js';
 import { redisEventSource } from './redis/event-source.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
+import { addBatchChunks } from './batch-add.js';
 import { callerTraceparent, loadTracing } from './tracing.js';
 import {
   checkWaitOptions,
@@ -207,19 +208,11 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     const chunks: JobToAdd[][] = [];
     for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
       chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
-    const replies: AddedRecord[] = [];
-    if (batch) {
-      // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
-      replies.push(
-        ...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [], traceparent)),
-      );
-    }
-    const rest = await Promise.all(
-      chunks.map((chunk) =>
-        this.#scripts.add(batch && { ...batch, first: false }, chunk, traceparent),
-      ),
-    );
-    replies.push(...rest.flat());
+    const replies = batch
+      ? await addBatchChunks(this.#scripts, batch, chunks, traceparent)
+      : (
+          await Promise.all(chunks.map((chunk) => this.#scripts.add(undefined, chunk, traceparent)))
+        ).flat();
     return jobs.map((job, index) => ({
       id: replies[index]?.id ?? '',
       name: job.name,

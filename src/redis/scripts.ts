@@ -12,6 +12,7 @@ import * as move from './protocol/move.js';
 import * as progress from './protocol/progress.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
+import * as settleBatchChunk from './protocol/settle-batch-chunk.js';
 import { scriptError } from './protocol/script-errors.js';
 import { redactError } from '../redact.js';
 
@@ -39,6 +40,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  settleBatchChunk: settleBatchChunk.script,
   eventsTail: eventsTail.script,
   progress: progress.script,
   cancel: cancel.script,
@@ -56,7 +58,7 @@ const COMMANDS = Object.fromEntries(
 type Command = (...args: (string | number)[]) => Promise<unknown>;
 
 /** A token unique to one script call, so that a resent call can be recognised. */
-function callToken(): string {
+export function callToken(): string {
   return randomBytes(12).toString('base64url');
 }
 
@@ -82,13 +84,17 @@ export class Scripts {
       .catch(rejectRedacted);
   }
 
-  /** Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that batch. */
+  /**
+   * Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that
+   * batch. `token` identifies the call (see `settleBatchChunk`).
+   */
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
     traceparent?: string,
+    token = callToken(),
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken(), traceparent });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: token, traceparent });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
@@ -133,6 +139,15 @@ export class Scripts {
 
   async cancel(request: cancel.CancelRequest): Promise<cancel.CancelReply> {
     return cancel.decode(await this.#call('cancel', cancel.encode(this.#keys, request)));
+  }
+
+  /** After an add call of a batch got no reply: its jobs are in, or its items now failed. */
+  async settleBatchChunk(
+    request: settleBatchChunk.SettleRequest,
+  ): Promise<settleBatchChunk.SettleReply> {
+    return settleBatchChunk.decode(
+      await this.#call('settleBatchChunk', settleBatchChunk.encode(this.#keys, request)),
+    );
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

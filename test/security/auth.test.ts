@@ -53,6 +53,7 @@ const CLIENT_COMMANDS = [
   'unsubscribe',
   // cancelBatch() reads the waiting jobs.
   'lrange',
+  'smembers',
 ];
 
 describe('a Redis with a password and an ACL user', () => {

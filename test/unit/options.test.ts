@@ -45,6 +45,7 @@ describe('resolvePoolOptions defaults', () => {
       gracePeriod: 10_000,
       statsInterval: 60_000,
       progressInterval: 100,
+      maxRateLimitHold: 300_000,
     });
     expect(Object.isFrozen(DEFAULT_POOL_OPTIONS)).toBe(true);
   });

@@ -75,6 +75,8 @@ export const INFO_FIELDS = [
   'error',
   'processedAt',
   'finishedAt',
+  'keepCompleted',
+  'keepFailed',
   'progress',
 ] as const satisfies readonly JobField[];
 
