@@ -77,6 +77,8 @@ local wake = false
 local done = { completed = 0, failed = 0 }
 local finishedIn = { [KEYS[5]] = {}, [KEYS[6]] = {} }
 local policies = { [KEYS[5]] = {}, [KEYS[6]] = {} }
+-- Jobs finished in this call with nothing kept (retention count 0): deleted in one go.
+local removedKeys, removedIds = {}, {}
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
@@ -93,8 +95,9 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     end
   end
   if removed then
-    redis.call('DEL', jobKey)
-    redis.call('HDEL', dataKey, id)
+    -- Deleted together at the end of step 2: one DEL and one HDEL a call, not two a job.
+    removedKeys[#removedKeys + 1] = jobKey
+    removedIds[#removedIds + 1] = id
     -- The job is gone: a waiter can only learn its outcome from the event.
     events[#events + 1] = { id, state, batchId or '', payload }
   else
@@ -200,6 +203,11 @@ if #expired > 0 then
       end
     end
   end
+end
+
+if #removedIds > 0 then
+  redis.call('DEL', unpack(removedKeys))
+  redis.call('HDEL', dataKey, unpack(removedIds))
 end
 
 -- Finished jobs enter their sets, then each retention policy seen trims them
@@ -319,8 +327,8 @@ local minute = math.floor(now / 60000)
 for state, n in pairs(done) do
   if n > 0 then
     local key = base .. 'metrics:' .. state .. ':' .. minute
-    redis.call('INCRBY', key, n)
-    redis.call('EXPIRE', key, 3660)
+    -- The first call of the minute creates the counter and sets its ttl; the rest only count.
+    if redis.call('INCRBY', key, n) == n then redis.call('EXPIRE', key, 3660) end
   end
 end
 
