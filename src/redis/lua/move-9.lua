@@ -47,6 +47,9 @@
 
 local base = ARGV[1]
 local now = nowMs()
+-- Formatted once: a number handed to redis.call or joined to a string is printed
+-- with sprintf every time, and these go out once per job.
+local nowText = tostring(now)
 
 -- Job payloads live in one hash for the whole queue (`data`, field = job id), not
 -- in each job's hash: a payload over 64 bytes would turn a job's small hash from
@@ -102,12 +105,12 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     events[#events + 1] = { id, state, batchId or '', payload }
   else
     if batchId and batchId ~= '' then
-      redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
+      redis.call('HSET', jobKey, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
     else
-      redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
+      redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
     end
     local list = finishedIn[set]
-    list[#list + 1] = now
+    list[#list + 1] = nowText
     list[#list + 1] = id
     policies[set][keep] = true
     events[#events + 1] = { id, state, batchId or '', '' }
@@ -281,14 +284,14 @@ end
 if count > 0 then
   local ids = redis.call('RPOP', KEYS[1], count)
   if ids then
-    local deadline = now + tonumber(ARGV[3])
+    local deadline = tostring(now + tonumber(ARGV[3]))
     local scores, tokens = {}, {}
     local data, fields = readJobs(base, ids)
     for i, id in ipairs(ids) do
       -- A job removed while it waited leaves its id behind: skip it.
       if fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
-        local token = ARGV[5] .. '.' .. i .. '.' .. now
+        local token = ARGV[5] .. '.' .. i .. '.' .. nowText
         scores[#scores + 1] = deadline
         scores[#scores + 1] = id
         tokens[#tokens + 1] = id
@@ -302,7 +305,7 @@ if count > 0 then
       if tonumber(ARGV[7]) > 0 then
         local stamps = {}
         for i = 2, #tokens, 2 do
-          stamps[#stamps + 1] = now
+          stamps[#stamps + 1] = nowText
           stamps[#stamps + 1] = tokens[i]
         end
         redis.call('ZADD', KEYS[9], unpack(stamps))
