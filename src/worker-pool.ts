@@ -4,6 +4,7 @@ import { ClaimLoop } from './claim-loop.js';
 import {
   closeClient,
   describeConnection,
+  keyPrefixOf,
   openClient,
   waitUntilReady,
   watchConnection,
@@ -62,7 +63,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
 > {
   readonly name: string;
   readonly #options: ResolvedPoolOptions;
-  readonly #keys: QueueKeys;
+  /** Set again at start, with the client's keyPrefix (only known once the client is). */
+  #keys: QueueKeys;
   // Random per pool: lease tokens must never repeat, even across restarts.
   readonly #poolId = randomBytes(6).toString('base64url');
   readonly #stats = new StatsCollector();
@@ -141,6 +143,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       await waitUntilReadyOrFail(handle.client, o);
     }
     if (!this.#command || !this.#blocking) throw new PoolClosedError();
+    this.#keys = queueKeys(o.prefix, this.name, keyPrefixOf(this.#command.client));
     const scripts = new Scripts(this.#command.client, this.#keys);
     const blocking = this.#blocking.client;
     const marker = this.#keys.marker;

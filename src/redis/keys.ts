@@ -20,10 +20,19 @@
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
- * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
+ * - `rwp:{pages}:events`    STREAM of finished and removed jobs and finished batches, capped
+ *                                 (see protocol/events.ts); waits read it
+ *
+ * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
+ * every command and to a script's KEYS, and `base` carries it for the keys a
+ * script builds itself, so both land in the same key space.
  */
 export interface QueueKeys {
-  /** Prefix of per-job and per-batch keys, handed to scripts that build them. */
+  /**
+   * Prefix of per-job and per-batch keys, handed to scripts that build them:
+   * it starts with the client's keyPrefix, which ioredis adds to KEYS but not
+   * to ARGV.
+   */
   readonly base: string;
   readonly wait: string;
   readonly active: string;
@@ -43,24 +52,30 @@ export interface QueueKeys {
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
 
-export function queueKeys(prefix: string, queueName: string): QueueKeys {
-  const base = `${prefix}:{${queueName}}:`;
+/**
+ * `keyPrefix`: the ioredis client's own `keyPrefix` option, if it has one
+ * (see `keyPrefixOf()` in connection.ts). Keys stay without it, as ioredis
+ * wants them; only `base`, which scripts receive as an argument, carries it.
+ */
+export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): QueueKeys {
+  const local = `${prefix}:{${queueName}}:`;
   return Object.freeze({
-    base,
-    wait: `${base}wait`,
-    active: `${base}active`,
-    leases: `${base}leases`,
-    delayed: `${base}delayed`,
-    completed: `${base}completed`,
-    failed: `${base}failed`,
-    marker: `${base}marker`,
-    meta: `${base}meta`,
-    limiter: `${base}limiter`,
-    pools: `${base}pools`,
-    poolsSeen: `${base}pools:seen`,
-    events: `${base}events`,
-    job: (id: string) => `${base}job:${id}`,
-    batch: (id: string) => `${base}batch:${id}`,
-    metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
+    base: `${keyPrefix}${local}`,
+    wait: `${local}wait`,
+    active: `${local}active`,
+    leases: `${local}leases`,
+    delayed: `${local}delayed`,
+    completed: `${local}completed`,
+    failed: `${local}failed`,
+    marker: `${local}marker`,
+    meta: `${local}meta`,
+    limiter: `${local}limiter`,
+    pools: `${local}pools`,
+    poolsSeen: `${local}pools:seen`,
+    events: `${local}events`,
+    job: (id: string) => `${local}job:${id}`,
+    batch: (id: string) => `${local}batch:${id}`,
+    metrics: (state: 'completed' | 'failed', minute: number) =>
+      `${local}metrics:${state}:${minute}`,
   });
 }

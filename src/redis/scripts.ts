@@ -3,6 +3,7 @@ import type { RedisClient } from '../connection.js';
 import type { JobInfo } from '../job.js';
 import type { QueueKeys } from './keys.js';
 import * as add from './protocol/add.js';
+import * as eventsTail from './protocol/events-tail.js';
 import * as getJob from './protocol/get-job.js';
 import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
@@ -36,6 +37,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  eventsTail: eventsTail.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -121,5 +123,10 @@ export class Scripts {
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {
     return removeJob.decode(await this.#call('removeJob', removeJob.encode(this.#keys, id)));
+  }
+
+  /** The events stream's last id; with a job id, also that job's newest record among the last entries. */
+  async eventsTail(id = ''): Promise<eventsTail.TailReply> {
+    return eventsTail.decode(await this.#call('eventsTail', eventsTail.encode(this.#keys, id)));
   }
 }

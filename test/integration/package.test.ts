@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packPackage } from '../support/pack.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
-
-const root = join(import.meta.dirname, '..', '..');
 
 // A round trip through the installed package: add a job, run it in a pool, read the result.
 const roundTrip = (load: string) => `
@@ -27,13 +26,7 @@ describe('the published package', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'rwp-pack-'));
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
-      cwd: root,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n')
-      .pop()!;
+    const tarball = packPackage(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     execFileSync(
       'npm',

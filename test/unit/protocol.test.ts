@@ -61,9 +61,22 @@ describe('move protocol', () => {
   });
 
   it('asks for no look at expired leases unless `reclaim`', () => {
-    const at = (r: move.MoveRequest) => move.encode(keys, r)[14];
+    // 10 KEYS, then ARGV[6].
+    const at = (r: move.MoveRequest) => move.encode(keys, r)[15];
     expect(at(request({ reclaim: true }))).toBe(4);
     expect(at(request({ reclaim: false }))).toBe(0);
+  });
+
+  it('declares the events stream and hands the scripts the base with the client’s keyPrefix', () => {
+    const prefixed = queueKeys('rwp', 'q', 'app:');
+    const args = move.encode(prefixed, request());
+    expect(args[9]).toBe('rwp:{q}:events');
+    expect(args[10]).toBe('app:rwp:{q}:');
+    expect(removeJob.encode(prefixed, '7').slice(5, 8)).toEqual([
+      'rwp:{q}:events',
+      'app:rwp:{q}:',
+      '7',
+    ]);
   });
 
   it('decodes stalled jobs, and -1 as absent', () => {

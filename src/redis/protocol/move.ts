@@ -1,11 +1,12 @@
 import type { AttemptReport, ReportKind, ReportStatus } from '../../attempt-report.js';
 import type { ClaimedJob } from '../../job.js';
 import type { QueueKeys } from '../keys.js';
-import moveScript from '../lua/move-9.lua';
+import moveScript from '../lua/move-10.lua';
+import { EVENTS_MAXLEN } from './events.js';
 import { decodeClaimedJobs } from './claimed-job.js';
 
 /**
- * The pool's hot path (see move-9.lua): report finished attempts, reclaim
+ * The pool's hot path (see move-10.lua): report finished attempts, reclaim
  * expired leases, claim jobs, in one call. This module is the only one that
  * knows how its arguments are packed and its reply laid out.
  */
@@ -54,7 +55,7 @@ export interface MoveReply {
   paused: boolean;
 }
 
-/** The one-letter kinds of move-9.lua. */
+/** The one-letter kinds of move-10.lua. */
 const KIND: Record<ReportKind, string> = {
   completed: 'c',
   failed: 'f',
@@ -74,8 +75,9 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     keys.marker,
     keys.meta,
     keys.limiter,
-    keys.base,
     keys.events,
+    keys.base,
+    EVENTS_MAXLEN,
     request.leaseDuration,
     request.claim,
     request.tokenPrefix,

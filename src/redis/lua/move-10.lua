@@ -6,8 +6,9 @@
   KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] delayed
   KEYS[5] completed   KEYS[6] failed   KEYS[7] marker   KEYS[8] meta
   KEYS[9] limiter (ZSET of recent claims, for the shared rate limit)
-  ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`)
-  ARGV[2] pub/sub channel for finished jobs
+  KEYS[10] events (STREAM of finished jobs, see includes/events.lua)
+  ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`, after the client's keyPrefix)
+  ARGV[2] about how many entries the events stream keeps
   ARGV[3] lease duration (ms)
   ARGV[4] how many jobs to claim (0 to only report)
   ARGV[5] token prefix, unique to this call; the i-th claimed job gets `<prefix>.<i>`.
@@ -44,6 +45,7 @@
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
 --- @include "includes/claimed-job.lua"
+--- @include "includes/events.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -74,7 +76,6 @@ if replay then
   return { first.statuses, claimed, {}, -1, now, -1, 0 }
 end
 
-local events = {}
 local wake = false
 -- Jobs that reached each final state in this call, for the per-minute metrics.
 local done = { completed = 0, failed = 0 }
@@ -94,7 +95,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
   local removed = count == 0
   if batchId and batchId ~= '' then
     if finishBatchItem(base .. 'batch:' .. batchId, index, field, payload, state, now) then
-      events[#events + 1] = { batchId, 'batch', batchId, '' }
+      batchEvent(batchId)
     end
   end
   if removed then
@@ -102,7 +103,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     removedKeys[#removedKeys + 1] = jobKey
     removedIds[#removedIds + 1] = id
     -- The job is gone: a waiter can only learn its outcome from the event.
-    events[#events + 1] = { id, state, batchId or '', payload }
+    jobEvent(id, state, batchId, index, payload)
   else
     if batchId and batchId ~= '' then
       redis.call('HSET', jobKey, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
@@ -113,7 +114,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     list[#list + 1] = nowText
     list[#list + 1] = id
     policies[set][keep] = true
-    events[#events + 1] = { id, state, batchId or '', '' }
+    jobEvent(id, state, batchId, index)
   end
 end
 
@@ -346,5 +347,5 @@ if #statuses > 0 or #claimed > 0 then
 end
 
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
-if #events > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode(events)) end
+emitEvents(KEYS[10], ARGV[2])
 return { statuses, claimed, stalled, nextDue, now, heldUntil, paused }
