@@ -104,6 +104,15 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    */
   limiter?: { max: number; duration: number };
   /**
+   * Longest hold, in ms, that a handler's `RateLimitError` puts on the queue
+   * (and longest wait before that job's next try). A longer `retryAfter` (a
+   * proxy's `retry-after: 2592000`, a date read as seconds) is cut to this, so
+   * one bad header cannot freeze every pool for days. `queue.resume()` ends a
+   * hold early.
+   * @default 300000 (5 minutes)
+   */
+  maxRateLimitHold?: number;
+  /**
    * How a job is named in log lines. Default: `ID=17, Name=page`, plus
    * `Batch=<id>, Index=<n>` for batch jobs.
    */
@@ -133,6 +142,7 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly statsInterval: number;
   /** `max` 0: no limit. */
   readonly limiter: { readonly max: number; readonly duration: number };
+  readonly maxRateLimitHold: number;
   readonly jobLabel: ((job: Job) => string) | undefined;
 }
 
@@ -148,6 +158,7 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   leaseDuration: 30_000,
   gracePeriod: 10_000,
   statsInterval: 60_000,
+  maxRateLimitHold: 300_000,
 });
 
 export const DEFAULT_QUEUE_OPTIONS = Object.freeze({
@@ -170,6 +181,7 @@ const POOL_KEYS = [
   'gracePeriod',
   'statsInterval',
   'limiter',
+  'maxRateLimitHold',
   'jobLabel',
 ] as const;
 
@@ -266,6 +278,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     gracePeriod: int('gracePeriod', 0),
     statsInterval: int('statsInterval', 0),
     limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
+    maxRateLimitHold: int('maxRateLimitHold', 1),
     jobLabel:
       o.jobLabel === undefined
         ? undefined

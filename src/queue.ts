@@ -47,12 +47,14 @@ import {
   type QueueMetrics,
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
-import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
+import type { BatchSpec, JobToAdd } from './redis/protocol/add.js';
 import { readBatch, readCounters, readProgress } from './redis/protocol/batch-hash.js';
 import { redisEventSource } from './redis/event-source.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
+import { addBatchChunks } from './batch-add.js';
+import { callerTraceparent, loadTracing } from './tracing.js';
 import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
 import { checkString, describeValue } from './validate.js';
 
@@ -185,18 +187,17 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       batch: batch !== undefined,
       single,
     });
+    const loading = loadTracing();
+    if (loading) await loading;
+    const traceparent = callerTraceparent();
     const chunks: JobToAdd[][] = [];
     for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
       chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
-    const replies: AddedRecord[] = [];
-    if (batch) {
-      // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
-      replies.push(...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [])));
-    }
-    const rest = await Promise.all(
-      chunks.map((chunk) => this.#scripts.add(batch && { ...batch, first: false }, chunk)),
-    );
-    replies.push(...rest.flat());
+    const replies = batch
+      ? await addBatchChunks(this.#scripts, batch, chunks, traceparent)
+      : (
+          await Promise.all(chunks.map((chunk) => this.#scripts.add(undefined, chunk, traceparent)))
+        ).flat();
     return jobs.map((job, index) => ({
       id: replies[index]?.id ?? '',
       name: job.name,

@@ -10,6 +10,10 @@
  * - `rwp:{pages}:delayed`   ZSET  id -> due time (ms): delayed jobs and retries in backoff
  * - `rwp:{pages}:completed` ZSET  id -> finish time, trimmed by retention
  * - `rwp:{pages}:failed`    ZSET  id -> finish time, trimmed by retention
+ * - `rwp:{pages}:<completed|failed>:<count:age>` ZSET the same, for jobs whose retention
+ *                                 is not the default: one set per policy, so each
+ *                                 policy trims its own jobs only; listed in the SET
+ *                                 `...:<completed|failed>:sets` (protocol/retention-sets.ts)
  * - `rwp:{pages}:marker`    ZSET  one member; idle pools block on it (BZPOPMIN) to be woken
  * - `rwp:{pages}:meta`      HASH  id sequence, queue-wide pause flag, rate-limit hold (`held`)
  * - `rwp:{pages}:limiter`   ZSET  recent claims (token -> time), for the shared rate limit
@@ -20,6 +24,7 @@
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
+ * - `rwp:{pages}:call:<token>` STRING what one script call did, for a resend of it
  * - `rwp:{pages}:events`    STREAM of finished and removed jobs and finished batches, capped
  *                                 (see protocol/events.ts); waits read it
  *
@@ -48,6 +53,8 @@ export interface QueueKeys {
   readonly events: string;
   job(id: string): string;
   batch(id: string): string;
+  /** The replay record of one script call (see add-4.lua and move-10.lua). */
+  call(token: string): string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
@@ -75,6 +82,7 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     events: `${local}events`,
     job: (id: string) => `${local}job:${id}`,
     batch: (id: string) => `${local}batch:${id}`,
+    call: (token: string) => `${local}call:${token}`,
     metrics: (state: 'completed' | 'failed', minute: number) =>
       `${local}metrics:${state}:${minute}`,
   });

@@ -10,6 +10,7 @@ import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
+import * as settleBatchChunk from './protocol/settle-batch-chunk.js';
 import { scriptError } from './protocol/script-errors.js';
 import { redactError } from '../redact.js';
 
@@ -37,6 +38,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  settleBatchChunk: settleBatchChunk.script,
   eventsTail: eventsTail.script,
 } as const;
 
@@ -52,7 +54,7 @@ const COMMANDS = Object.fromEntries(
 type Command = (...args: (string | number)[]) => Promise<unknown>;
 
 /** A token unique to one script call, so that a resent call can be recognised. */
-function callToken(): string {
+export function callToken(): string {
   return randomBytes(12).toString('base64url');
 }
 
@@ -78,12 +80,17 @@ export class Scripts {
       .catch(rejectRedacted);
   }
 
-  /** Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that batch. */
+  /**
+   * Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that
+   * batch. `token` identifies the call (see `settleBatchChunk`).
+   */
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
+    traceparent?: string,
+    token = callToken(),
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken() });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: token, traceparent });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
@@ -119,6 +126,15 @@ export class Scripts {
 
   async retryJob(id: string): Promise<retryJob.RetryJobReply> {
     return retryJob.decode(await this.#call('retryJob', retryJob.encode(this.#keys, id)));
+  }
+
+  /** After an add call of a batch got no reply: its jobs are in, or its items now failed. */
+  async settleBatchChunk(
+    request: settleBatchChunk.SettleRequest,
+  ): Promise<settleBatchChunk.SettleReply> {
+    return settleBatchChunk.decode(
+      await this.#call('settleBatchChunk', settleBatchChunk.encode(this.#keys, request)),
+    );
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

@@ -48,6 +48,7 @@ const CLIENT_COMMANDS = [
   'zadd',
   // Waits read the queue's events stream.
   'xread',
+  'smembers',
 ];
 
 describe('a Redis with a password and an ACL user', () => {

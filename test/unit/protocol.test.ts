@@ -60,6 +60,24 @@ describe('move protocol', () => {
     expect(args.at(-2)).toBe('b1');
   });
 
+  it('rounds and clamps the numbers of a report, which the script reads as digits only', () => {
+    const args = move.encode(
+      keys,
+      request({ reports: [report({ kind: 'rateLimited', delay: 1.5, attempt: 2.2 })] }),
+    );
+    expect(args.at(-3)).toBe('pool.1.1.1700000000000|l|2|1700000000000|2|1000:86400|');
+    for (const [value, wire] of [
+      [1e21, Number.MAX_SAFE_INTEGER],
+      [Infinity, Number.MAX_SAFE_INTEGER],
+      [-5, 0],
+      [NaN, 0],
+      [2.5, 3],
+    ] as const) {
+      expect(move.wireInt(value)).toBe(wire);
+      expect(String(move.wireInt(value))).toMatch(/^\d+$/);
+    }
+  });
+
   it('asks for no look at expired leases unless `reclaim`', () => {
     // 10 KEYS, then ARGV[6].
     const at = (r: move.MoveRequest) => move.encode(keys, r)[15];

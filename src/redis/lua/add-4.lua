@@ -17,6 +17,8 @@
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
+  ARGV[9 + 9N], only when the caller was in a trace: its W3C traceparent,
+          stored on every job of the call as `tp` (absent: nothing is stored)
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
@@ -25,6 +27,8 @@
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
+-- After the jobs' arguments (9 per job, as in the loops below); nil when absent.
+local traceparent = ARGV[9 + n * 9]
 local callKey = base .. 'call:' .. ARGV[7]
 local replay = redis.call('GET', callKey)
 if replay then return cjson.decode(replay) end
@@ -64,6 +68,7 @@ for i = 0, n - 1 do
     payloads[#payloads + 1] = ARGV[a + 2]
     if ARGV[a + 3] ~= '' then fields[#fields + 1] = 'o'; fields[#fields + 1] = ARGV[a + 3] end
     if ARGV[a + 4] ~= '' then fields[#fields + 1] = 'ma'; fields[#fields + 1] = ARGV[a + 4] end
+    if traceparent then fields[#fields + 1] = 'tp'; fields[#fields + 1] = traceparent end
     if batchId ~= '' then
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]

@@ -11,13 +11,21 @@
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
+--- @include "includes/retention.lua"
 --- @include "includes/events.lua"
 
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
-local finished = redis.call('ZREM', KEYS[4], id) + redis.call('ZREM', KEYS[5], id)
+local keep = redis.call('HMGET', jobKey, 'kc', 'kf')
+local completedSet = keptIn(KEYS[4], 'completed', keep[1])
+local failedSet = keptIn(KEYS[5], 'failed', keep[2])
+local finished = redis.call('ZREM', completedSet, id) + redis.call('ZREM', failedSet, id)
+if finished > 0 then
+  dropIfEmpty(KEYS[4], completedSet)
+  dropIfEmpty(KEYS[5], failedSet)
+end
 if finished == 0 then
   redis.call('LREM', KEYS[1], 0, id)
   redis.call('ZREM', KEYS[3], id)

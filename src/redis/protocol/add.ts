@@ -38,6 +38,8 @@ export interface AddRequest {
   jobs: readonly JobToAdd[];
   /** Unique to this call: a resent call answers as the first run did. */
   callToken: string;
+  /** The caller's W3C traceparent (see tracing.ts), stored on every job; undefined sends nothing. */
+  traceparent?: string | undefined;
 }
 
 export interface AddedRecord {
@@ -48,7 +50,7 @@ export interface AddedRecord {
 
 export function encode(
   keys: QueueKeys,
-  { batch, jobs, callToken }: AddRequest,
+  { batch, jobs, callToken, traceparent }: AddRequest,
 ): (string | number)[] {
   const args: (string | number)[] = [
     keys.wait,
@@ -77,6 +79,8 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
+  // Last, and only when there is one: an untraced add pays no argument for it.
+  if (traceparent !== undefined) args.push(traceparent);
   return args;
 }
 

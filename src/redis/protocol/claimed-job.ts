@@ -23,6 +23,7 @@ const KEEP_COMPLETED = 2 + P.keepCompleted;
 const KEEP_FAILED = 2 + P.keepFailed;
 const BATCH_ID = 2 + P.batchId;
 const BATCH_INDEX = 2 + P.batchIndex;
+const TRACEPARENT = 2 + P.traceparent;
 
 /** Decode every claimed job of a move reply's flat list. */
 export function decodeClaimedJobs(values: readonly Field[]): ClaimedJob[] {
@@ -65,6 +66,7 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     ? { id, name, data, createdAt, batchId, batchIndex: Number(values[offset + BATCH_INDEX]) }
     : { id, name, data, createdAt };
   const maxAttempts = values[offset + MAX_ATTEMPTS];
+  const traceparent = values[offset + TRACEPARENT];
   const claimed: ClaimedJob = {
     job,
     token: values[offset + TOKEN] ?? '',
@@ -75,7 +77,12 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     keepCompleted: values[offset + KEEP_COMPLETED] ?? DEFAULT_KEEP_COMPLETED,
     keepFailed: values[offset + KEEP_FAILED] ?? DEFAULT_KEEP_FAILED,
   };
-  return decodeError ? { ...claimed, decodeError } : claimed;
+  if (!traceparent && !decodeError) return claimed;
+  return {
+    ...claimed,
+    ...(traceparent ? { traceparent } : {}),
+    ...(decodeError ? { decodeError } : {}),
+  };
 }
 
 /** The options of a job that set none: one shared, frozen object. */

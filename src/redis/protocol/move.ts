@@ -91,12 +91,22 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     // Packed: fewer arguments is less work on both sides.
     args.push(
       r.id,
-      `${r.token}|${KIND[r.kind]}|${r.attempt}|${r.startedAt}|${r.delay}|${r.keep}|${r.batchIndex ?? ''}`,
+      `${r.token}|${KIND[r.kind]}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}`,
       r.batchId ?? '',
       r.payload,
     );
   }
   return args;
+}
+
+/**
+ * The script reads these as digits only: a fractional, negative, huge
+ * (`1e+21`) or non-finite number would make the report unreadable. Round and
+ * clamp to [0, 2^53) here, before the wire.
+ */
+export function wireInt(value: number): number {
+  if (Number.isNaN(value)) return 0;
+  return Math.min(Math.max(Math.round(value), 0), Number.MAX_SAFE_INTEGER);
 }
 
 type RawReply = [ReportStatus[], (string | null)[], string[], number, number, number, number];
