@@ -104,6 +104,12 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    */
   limiter?: { max: number; duration: number };
   /**
+   * Fewest milliseconds between two writes of one job's progress
+   * (`ctx.progress()`): calls in between are coalesced, the latest wins.
+   * @default 100
+   */
+  progressInterval?: number;
+  /**
    * Longest hold, in ms, that a handler's `RateLimitError` puts on the queue
    * (and longest wait before that job's next try). A longer `retryAfter` (a
    * proxy's `retry-after: 2592000`, a date read as seconds) is cut to this, so
@@ -144,6 +150,7 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly limiter: { readonly max: number; readonly duration: number };
   readonly maxRateLimitHold: number;
   readonly jobLabel: ((job: Job) => string) | undefined;
+  readonly progressInterval: number;
 }
 
 export const DEFAULT_POOL_OPTIONS = Object.freeze({
@@ -158,6 +165,7 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   leaseDuration: 30_000,
   gracePeriod: 10_000,
   statsInterval: 60_000,
+  progressInterval: 100,
   maxRateLimitHold: 300_000,
 });
 
@@ -183,6 +191,7 @@ const POOL_KEYS = [
   'limiter',
   'maxRateLimitHold',
   'jobLabel',
+  'progressInterval',
 ] as const;
 
 /** A queue name becomes a Redis hash tag: it must not hold braces, which would change the slot. */
@@ -278,6 +287,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     gracePeriod: int('gracePeriod', 0),
     statsInterval: int('statsInterval', 0),
     limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
+    progressInterval: int('progressInterval', 0),
     maxRateLimitHold: int('maxRateLimitHold', 1),
     jobLabel:
       o.jobLabel === undefined

@@ -173,6 +173,22 @@ export function createEbookApi(options: EbookApiOptions): Server {
       const done = await queue.waitForBatch(id, {
         signal: left.signal,
         onProgress: (p) => send('progress', view(first.meta, p)),
+        // A page being written: its text so far (`ctx.progress()`), sent as it comes.
+        onItemProgress: ({ index, progress }) => {
+          const last = sent.get(index);
+          if (last === undefined || index < range.start || index >= range.start + range.size)
+            return;
+          const before = JSON.parse(last) as PageView;
+          // A late report never takes a finished page back.
+          if (before.state === 'done' || before.state === 'failed') return;
+          const page: PageView = { ...before, state: 'writing' };
+          const text = (progress as { text?: unknown } | null)?.text;
+          if (typeof text === 'string') page.text = text;
+          const json = JSON.stringify(page);
+          if (json === last) return;
+          sent.set(index, json);
+          send('page', page);
+        },
       });
       clearInterval(poll);
       await reading;
@@ -225,18 +241,11 @@ export function createEbookApi(options: EbookApiOptions): Server {
     res.end(body);
   }
 
+  /** Cancel the ebook's unfinished pages: queued ones never run, running ones stop. */
   async function cancel(res: ServerResponse, id: string) {
     if (!(await queue.getBatch(id))) throw new HttpError(404, `No ebook ${id}`);
-    // Feature-detected: cancelling needs a version of the queue with cancelBatch().
-    const cancelBatch = (queue as { cancelBatch?: (batchId: string) => Promise<number> })
-      .cancelBatch;
-    if (typeof cancelBatch !== 'function')
-      throw new HttpError(
-        501,
-        'Cancelling an ebook needs queue.cancelBatch(), which this version of redis-worker-pool does not have',
-      );
-    const cancelled = await cancelBatch.call(queue, id);
-    log(`[API] Cancelled ebook ${id}: ${cancelled} pages not written`);
+    const cancelled = await queue.cancelBatch(id, { reason: 'cancelled through the API' });
+    log(`[API] Cancelled ebook ${id}: ${cancelled} unfinished pages`);
     sendJson(res, 200, { id, cancelled });
   }
 

@@ -141,10 +141,8 @@ function runningView(
   return { state: job.attempts > 0 ? 'retrying' : 'waiting', ...common };
 }
 
-/** The text so far, when the handler reports `{ text }` as its progress (and this version stores progress). */
+/** The text so far, when the handler reports `{ text }` as its progress (`ctx.progress()`). */
 function progressText(job: JobInfo): { text?: string } {
-  if (!('progress' in job)) return {};
-  const progress = (job as { progress?: unknown }).progress;
-  const text = (progress as { text?: unknown } | null | undefined)?.text;
+  const text = (job.progress as { text?: unknown } | null | undefined)?.text;
   return typeof text === 'string' ? { text } : {};
 }

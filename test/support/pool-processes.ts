@@ -23,6 +23,8 @@ export interface PoolEvent extends ChildMessage {
   outcome?: string;
   result?: unknown;
   message?: string;
+  /** The error's `code`, for `failed` and the like. */
+  code?: string;
   context?: string;
   stats?: Record<string, number>;
   running?: number;
@@ -40,6 +42,8 @@ export interface PoolProcessConfig {
   gracePeriod?: number;
   attempts?: number;
   backoff?: { delay: number; jitter?: number };
+  /** The pool's `progressInterval`. */
+  progressInterval?: number;
   /** Goes into every result, to tell which process ran a job. */
   tag?: string;
   /** Log to the terminal instead of nothing. */

@@ -35,6 +35,8 @@ export const JOB_FIELDS = {
   finishedBy: 'fk',
   /** The W3C traceparent of the trace it was added in (see tracing.ts); absent when there was none. */
   traceparent: 'tp',
+  /** The latest value its handler reported with `ctx.progress()` (JSON); absent if none. */
+  progress: 'pg',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;
@@ -75,6 +77,7 @@ export const INFO_FIELDS = [
   'finishedAt',
   'keepCompleted',
   'keepFailed',
+  'progress',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */
