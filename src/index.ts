@@ -3,6 +3,7 @@ export { Queue } from './queue.js';
 export type { BulkJob } from './queue.js';
 export type { WaitOptions, WaitForBatchOptions } from './wait-options.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
+export type { GroupCounts } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
 export type { CloseOptions, PoolState } from './worker-pool.js';
@@ -28,7 +29,8 @@ export type {
 } from './job.js';
 export type { AddedBatch, BatchItem, BatchOptions, BatchProgress, BatchResult } from './batch.js';
 
-export type { ConnectionOptions, QueueOptions, WorkerPoolOptions } from './options.js';
+export type { ConnectionOptions, GroupLimits, QueueOptions, WorkerPoolOptions } from './options.js';
+export { MAX_GROUP_BYTES } from './groups.js';
 export { DEFAULT_POOL_OPTIONS, DEFAULT_QUEUE_OPTIONS } from './options.js';
 export type { DefaultJobOptions, JobOptions } from './job-options.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
@@ -69,4 +71,4 @@ export {
   WaitTimeoutError,
   WorkerPoolError,
 } from './errors.js';
-export type { StoredError } from './errors.js';
+export type { RateLimitErrorOptions, RateLimitScope, StoredError } from './errors.js';

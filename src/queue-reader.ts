@@ -106,14 +106,16 @@ export class QueueReader {
       .zcard(k.active)
       .zcard(k.completed)
       .zcard(k.failed)
+      // Jobs waiting in their groups' lists (see lua/includes/groups.lua).
+      .hget(k.meta, 'gw')
       .exec();
-    const [waiting = 0, delayed = 0, active = 0, completed = 0, failed = 0] = (replies ?? []).map(
-      ([error, value]) => {
-        if (error) throw error;
-        return Number(value);
-      },
-    );
-    return Object.freeze({ waiting, delayed, active, completed, failed });
+    const [waiting = 0, delayed = 0, active = 0, completed = 0, failed = 0, grouped = 0] = (
+      replies ?? []
+    ).map(([error, value]) => {
+      if (error) throw error;
+      return Number(value ?? 0);
+    });
+    return Object.freeze({ waiting: waiting + grouped, delayed, active, completed, failed });
   }
 
   getBatch(id: string): Promise<BatchProgress | null> {

@@ -50,6 +50,8 @@ import {
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
 import { readBatch } from './redis/protocol/batch-hash.js';
+import { readGroupCounts, type GroupCounts } from './redis/protocol/group-state.js';
+import { checkGroup } from './groups.js';
 import type { FinishEvent } from './redis/protocol/events.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
@@ -142,14 +144,22 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     options?: BatchOptions,
   ): Promise<AddedBatch<AddedJob<JobData<J, JobName<J>>, JobName<J>>>> {
-    const { batchId, ttl, meta } = resolveBatchOptions(options, this.#options.maxPayloadSize);
+    const { batchId, ttl, meta, group } = resolveBatchOptions(
+      options,
+      this.#options.maxPayloadSize,
+    );
     if (!Array.isArray(jobs) || jobs.length === 0) {
       throw new OptionTypeError(
         `Expected \`jobs\` to be a non-empty array, got ${describeValue(jobs)}`,
         'jobs',
       );
     }
-    const added = await this.#addMany(jobs, { id: batchId, total: jobs.length, ttl, meta });
+    const added = await this.#addMany(
+      jobs,
+      { id: batchId, total: jobs.length, ttl, meta },
+      false,
+      group,
+    );
     return { id: batchId, jobs: added };
   }
 
@@ -157,6 +167,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     batch: BatchSpec | undefined,
     single = false,
+    group?: string,
   ): Promise<AddedJob<JobData<J, JobName<J>>, JobName<J>>[]> {
     this.#assertOpen();
     if (!Array.isArray(jobs))
@@ -169,10 +180,22 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       maxPayloadSize: this.#options.maxPayloadSize,
       batch: batch !== undefined,
       single,
+      group,
     });
+    // One call adds the jobs of one group: a new chunk where the group changes.
     const chunks: JobToAdd[][] = [];
-    for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
-      chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
+    let chunk: JobToAdd[] = [];
+    for (const job of encoded) {
+      if (
+        chunk.length === MAX_JOBS_PER_CALL ||
+        (chunk.length > 0 && chunk[0]?.group !== job.group)
+      ) {
+        chunks.push(chunk);
+        chunk = [];
+      }
+      chunk.push(job);
+    }
+    if (chunk.length > 0) chunks.push(chunk);
     const replies: AddedRecord[] = [];
     if (batch) {
       // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
@@ -188,6 +211,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       data: job.data,
       duplicate: replies[index]?.duplicate ?? false,
       ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
+      ...(encoded[index]?.group === undefined ? {} : { group: encoded[index].group }),
     }));
   }
 
@@ -351,6 +375,27 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   async resume(): Promise<void> {
     this.#assertOpen();
     await resumeQueue(this.#handle.client, this.#keys);
+  }
+
+  /**
+   * Stop every pool from starting jobs of one group (its running jobs finish;
+   * other groups go on). Its jobs wait, in order, until `resumeGroup()`.
+   */
+  async pauseGroup(group: string): Promise<void> {
+    this.#assertOpen();
+    await this.#scripts.setGroupPaused(checkGroup('group', group), true);
+  }
+
+  /** Undo `pauseGroup()`: the group's jobs take their turns again at once. */
+  async resumeGroup(group: string): Promise<void> {
+    this.#assertOpen();
+    await this.#scripts.setGroupPaused(checkGroup('group', group), false);
+  }
+
+  /** How many jobs of one group are in each state, read atomically; zeros for an unknown group. */
+  getGroupCounts(group: string): Promise<GroupCounts> {
+    this.#assertOpen();
+    return readGroupCounts(this.#handle.client, this.#keys, checkGroup('group', group));
   }
 
   async isPaused(): Promise<boolean> {

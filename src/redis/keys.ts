@@ -21,6 +21,9 @@
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
  * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
+ * - `rwp:{pages}:groups`, `groups:parked`, `gh:<group>`, `gw:<group>`, `gl:<group>`: the
+ *   groups' ring, parked groups, each group's state, waiting jobs and limiter; built in
+ *   the scripts from `base` (see lua/includes/groups.lua), and here for reading
  */
 export interface QueueKeys {
   /** Prefix of per-job and per-batch keys, handed to scripts that build them. */
@@ -39,6 +42,9 @@ export interface QueueKeys {
   readonly events: string;
   job(id: string): string;
   batch(id: string): string;
+  /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
+  group(name: string): string;
+  groupWait(name: string): string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
@@ -61,6 +67,8 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     events: `${base}events`,
     job: (id: string) => `${base}job:${id}`,
     batch: (id: string) => `${base}batch:${id}`,
+    group: (name: string) => `${base}gh:${name}`,
+    groupWait: (name: string) => `${base}gw:${name}`,
     metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
   });
 }

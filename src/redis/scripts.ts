@@ -4,6 +4,7 @@ import type { JobInfo } from '../job.js';
 import type { QueueKeys } from './keys.js';
 import * as add from './protocol/add.js';
 import * as getJob from './protocol/get-job.js';
+import * as groupState from './protocol/group-state.js';
 import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
@@ -30,6 +31,7 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  groupState: groupState.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -112,6 +114,14 @@ export class Scripts {
 
   async retryJob(id: string): Promise<retryJob.RetryJobReply> {
     return retryJob.decode(await this.#call('retryJob', retryJob.encode(this.#keys, id)));
+  }
+
+  /** Pause or resume one group. */
+  async setGroupPaused(group: string, paused: boolean): Promise<void> {
+    await this.#call(
+      'groupState',
+      groupState.encode(this.#keys, paused ? 'pause' : 'resume', group),
+    );
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

@@ -17,10 +17,12 @@
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
+  ARGV[9 + 9N] the group of every job of this call; absent for none
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
 --- @include "includes/now.lua"
+--- @include "includes/groups.lua"
 
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
@@ -32,6 +34,7 @@ if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' ..
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
 local now = nowMs()
+local group = ARGV[9 + n * 9]
 
 -- Number all the new jobs with one HINCRBY. Custom ids can never be integers
 -- (the client refuses them), so numbered ids never collide with them.
@@ -66,6 +69,7 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
+    if group then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
     redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
     if delay > 0 then
@@ -84,7 +88,11 @@ if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
+if group and #payloads > 0 then
+  redis.call('HSET', KEYS[4], 'gj', '1')
+  if #delayed > 0 then redis.call('HINCRBY', groupHash(base, group), 'd', #delayed / 2) end
+end
+if #ready > 0 then makeReady(base, KEYS[1], ready, group, false) end
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Wake one idle pool (it cascades the wake-up if there is more work than it can take).
 -- Delayed jobs wake it too, so that it can shorten its wait to their due time.

@@ -12,7 +12,7 @@
     running attempt was claimed (from its lease token).
     src/redis/protocol/get-job.ts decodes it.
 ]]
-local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f' }
+local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f', 'g' }
 local jobKey = ARGV[1] .. 'job:' .. ARGV[2]
 local f = redis.call('HMGET', jobKey, unpack(INFO_FIELDS))
 if not f[1] then return false end

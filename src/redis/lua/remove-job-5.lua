@@ -10,15 +10,26 @@
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
+--- @include "includes/groups.lua"
 
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
-local finished = redis.call('ZREM', KEYS[4], id) + redis.call('ZREM', KEYS[5], id)
+local group = redis.call('HGET', jobKey, 'g')
+local completed = redis.call('ZREM', KEYS[4], id)
+local finished = completed + redis.call('ZREM', KEYS[5], id)
+if group and finished > 0 then groupCount(ARGV[1], group, completed > 0 and 'c' or 'f', -1, nowMs()) end
 if finished == 0 then
-  redis.call('LREM', KEYS[1], 0, id)
-  redis.call('ZREM', KEYS[3], id)
+  if group then
+    if redis.call('LREM', groupWait(ARGV[1], group), 0, id) > 0 then
+      redis.call('HINCRBY', ARGV[1] .. 'meta', 'gw', -1)
+    end
+    if redis.call('ZREM', KEYS[3], id) > 0 then groupCount(ARGV[1], group, 'd', -1, nowMs()) end
+  else
+    redis.call('LREM', KEYS[1], 0, id)
+    redis.call('ZREM', KEYS[3], id)
+  end
   local f = redis.call('HMGET', jobKey, 'b', 'bi')
   if f[1] then
     local err = cjson.encode({

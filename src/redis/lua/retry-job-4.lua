@@ -7,6 +7,9 @@
   Returns: 'retried'; 'missing' (no such job); 'completed'; or 'notFailed' (the
   job is waiting, delayed or running)
 ]]
+--- @include "includes/now.lua"
+--- @include "includes/groups.lua"
+
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 'missing' end
@@ -15,7 +18,7 @@ if not redis.call('ZSCORE', KEYS[2], id) then
   return 'notFailed'
 end
 redis.call('ZREM', KEYS[2], id)
-local f = redis.call('HMGET', jobKey, 'b', 'bi')
+local f = redis.call('HMGET', jobKey, 'b', 'bi', 'g')
 redis.call('HDEL', jobKey, 'e', 'f', 'fk', 'p')
 redis.call('HSET', jobKey, 'a', 0)
 if f[1] then
@@ -27,6 +30,7 @@ if f[1] then
     redis.call('PERSIST', batchKey)
   end
 end
-redis.call('LPUSH', KEYS[1], id)
+if f[3] then redis.call('HINCRBY', groupHash(ARGV[1], f[3]), 'f', -1) end
+makeReady(ARGV[1], KEYS[1], { id }, f[3], false)
 redis.call('ZADD', KEYS[3], 0, 'm')
 return 'retried'

@@ -22,6 +22,8 @@ export interface JobToAdd {
   readonly delay: number;
   /** Its position in its batch, if it is in one. */
   readonly batchIndex: number | undefined;
+  /** Its group; one call adds the jobs of one group (or of none). */
+  readonly group?: string | undefined;
 }
 
 /** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
@@ -77,6 +79,9 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
+  // Last, and only for a group: the jobs of a call share it (the caller splits calls by group).
+  const group = jobs[0]?.group;
+  if (group !== undefined) args.push(group);
   return args;
 }
 

@@ -23,6 +23,7 @@ const KEEP_COMPLETED = 2 + P.keepCompleted;
 const KEEP_FAILED = 2 + P.keepFailed;
 const BATCH_ID = 2 + P.batchId;
 const BATCH_INDEX = 2 + P.batchIndex;
+const GROUP = 2 + P.group;
 
 /** Decode every claimed job of a move reply's flat list. */
 export function decodeClaimedJobs(values: readonly Field[]): ClaimedJob[] {
@@ -54,12 +55,14 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
   };
   const batchId = at(BATCH_ID);
   const maxAttempts = at(MAX_ATTEMPTS);
+  const group = at(GROUP);
   const job: Job<unknown, string> = {
     id: id ?? '',
     name: at(NAME) ?? '',
     data: parse(at(DATA), 'data') ?? null,
     createdAt: Number(at(CREATED_AT) ?? 0),
     ...(batchId ? { batchId, batchIndex: Number(at(BATCH_INDEX)) } : {}),
+    ...(group ? { group } : {}),
   };
   return {
     job,

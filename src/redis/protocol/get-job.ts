@@ -27,6 +27,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
   const processedAt = field('processedAt');
   const finishedAt = field('finishedAt');
   const batchId = field('batchId');
+  const group = field('group');
   const info: JobInfo = {
     id,
     name: field('name') ?? '',
@@ -44,6 +45,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
     ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
     ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
     ...(batchId ? { batchId, batchIndex: Number(field('batchIndex')) } : {}),
+    ...(group ? { group } : {}),
   };
   return Object.freeze(info);
 }

@@ -33,6 +33,8 @@ export const JOB_FIELDS = {
   processedAt: 'p',
   /** The lease token of the report that finished it: a resent report is recognised by it. */
   finishedBy: 'fk',
+  /** Its group (`add(..., { group })`); absent for a job with no group. */
+  group: 'g',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;
@@ -53,6 +55,7 @@ export const CLAIMED_FIELDS = [
   'keepFailed',
   'batchId',
   'batchIndex',
+  'group',
 ] as const satisfies readonly (JobField | 'data')[];
 
 /** Values per claimed job in the move script's reply: id, token, then CLAIMED_FIELDS. */
@@ -70,6 +73,7 @@ export const INFO_FIELDS = [
   'error',
   'processedAt',
   'finishedAt',
+  'group',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */
