@@ -393,7 +393,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   }
 
   /** How many jobs of one group are in each state, read atomically; zeros for an unknown group. */
-  getGroupCounts(group: string): Promise<GroupCounts> {
+  async getGroupCounts(group: string): Promise<GroupCounts> {
     this.#assertOpen();
     return readGroupCounts(this.#handle.client, this.#keys, checkGroup('group', group));
   }
