@@ -40,6 +40,8 @@ export interface PoolProcessConfig {
   gracePeriod?: number;
   attempts?: number;
   backoff?: { delay: number; jitter?: number };
+  /** Per-group limits (the pool's `group` option). */
+  group?: { concurrency?: number; limiter?: { max: number; duration: number } };
   /** Goes into every result, to tell which process ran a job. */
   tag?: string;
   /** Log to the terminal instead of nothing. */
