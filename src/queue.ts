@@ -182,20 +182,9 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       single,
       group,
     });
-    // One call adds the jobs of one group: a new chunk where the group changes.
     const chunks: JobToAdd[][] = [];
-    let chunk: JobToAdd[] = [];
-    for (const job of encoded) {
-      if (
-        chunk.length === MAX_JOBS_PER_CALL ||
-        (chunk.length > 0 && chunk[0]?.group !== job.group)
-      ) {
-        chunks.push(chunk);
-        chunk = [];
-      }
-      chunk.push(job);
-    }
-    if (chunk.length > 0) chunks.push(chunk);
+    for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
+      chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
     const replies: AddedRecord[] = [];
     if (batch) {
       // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.

@@ -17,7 +17,7 @@
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
-  ARGV[9 + 9N] the group of every job of this call; absent for none
+  ARGV[9 + 9N + i] the group of job i ('' for none); absent when no job of the call has one
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
@@ -34,7 +34,7 @@ if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' ..
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
 local now = nowMs()
-local group = ARGV[9 + n * 9]
+local grouped = ARGV[9 + n * 9] ~= nil
 
 -- Number all the new jobs with one HINCRBY. Custom ids can never be integers
 -- (the client refuses them), so numbered ids never collide with them.
@@ -48,9 +48,12 @@ if numbered > 0 then
 end
 
 local ready, delayed, out, payloads = {}, {}, {}, {}
+-- Grouped jobs: the ready ones of each group in order, and delayed ones counted per group.
+local readyIn, groupOrder, delayedIn = {}, {}, {}
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
+  local group = grouped and ARGV[9 + n * 9 + i] or ''
   local fresh = 1
   if id == '' then
     nextId = nextId + 1
@@ -69,12 +72,19 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
-    if group then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
+    if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
     redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
     if delay > 0 then
       delayed[#delayed + 1] = now + delay
       delayed[#delayed + 1] = id
+      if group ~= '' then delayedIn[group] = (delayedIn[group] or 0) + 1 end
+    elseif group ~= '' then
+      if not readyIn[group] then
+        readyIn[group] = {}
+        groupOrder[#groupOrder + 1] = group
+      end
+      readyIn[group][#readyIn[group] + 1] = id
     else
       ready[#ready + 1] = id
     end
@@ -88,15 +98,14 @@ if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if group and #payloads > 0 then
-  redis.call('HSET', KEYS[4], 'gj', '1')
-  if #delayed > 0 then redis.call('HINCRBY', groupHash(base, group), 'd', #delayed / 2) end
-end
-if #ready > 0 then makeReady(base, KEYS[1], ready, group, false) end
+if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
+for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
+if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Wake one idle pool (it cascades the wake-up if there is more work than it can take).
 -- Delayed jobs wake it too, so that it can shorten its wait to their due time.
-if #ready > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
+if #ready > 0 or #groupOrder > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
 -- Five minutes covers a resend after any reconnection ioredis would still make.
 redis.call('SET', callKey, cjson.encode(out), 'EX', 300)
 return out

@@ -22,7 +22,7 @@ export interface JobToAdd {
   readonly delay: number;
   /** Its position in its batch, if it is in one. */
   readonly batchIndex: number | undefined;
-  /** Its group; one call adds the jobs of one group (or of none). */
+  /** Its group, if it has one. */
   readonly group?: string | undefined;
 }
 
@@ -79,9 +79,9 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
-  // Last, and only for a group: the jobs of a call share it (the caller splits calls by group).
-  const group = jobs[0]?.group;
-  if (group !== undefined) args.push(group);
+  // Last, and only when a job of the call has a group: a call with none sends nothing for them.
+  if (jobs.some((job) => job.group !== undefined))
+    for (const job of jobs) args.push(job.group ?? '');
   return args;
 }
 

@@ -91,13 +91,14 @@ end
 -- Returns true when it did, so the caller wakes an idle pool.
 local function groupJobDone(base, g, now)
   local key = groupHash(base, g)
-  redis.call('HINCRBY', key, 'a', -1)
+  local active = redis.call('HINCRBY', key, 'a', -1)
   if redis.call('HGET', key, 's') == 'c' then
     redis.call('HDEL', key, 's')
     scheduleGroup(base, g)
     return true
   end
-  tidyGroup(base, g, now)
+  -- With jobs still active the group cannot be empty: no need to look.
+  if active <= 0 then tidyGroup(base, g, now) end
   return false
 end
 
