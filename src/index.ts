@@ -3,7 +3,7 @@ export { Queue } from './queue.js';
 export type { BulkJob } from './queue.js';
 export type { WaitOptions, WaitForBatchOptions } from './wait-options.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
-export type { GroupCounts } from './redis/protocol/group-state.js';
+export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
 export type { CloseOptions, PoolState } from './worker-pool.js';

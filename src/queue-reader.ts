@@ -7,6 +7,7 @@ import type { QueueKeys } from './redis/keys.js';
 import { readBatch, readProgress } from './redis/protocol/batch-hash.js';
 import { readPools } from './redis/protocol/pools.js';
 import type { Scripts } from './redis/scripts.js';
+import { checkGroup } from './groups.js';
 import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
 
 /** How many jobs are in each state. */
@@ -23,7 +24,16 @@ export interface GetJobsOptions {
   start?: number;
   /** Return at most this many. @default 50 */
   limit?: number;
+  /**
+   * Only the jobs of this group. `waiting` reads the group's own line; the
+   * other states look through their most recent GROUP_SCAN_LIMIT jobs.
+   * Without it, `waiting` lists the jobs with no group.
+   */
+  group?: string;
 }
+
+/** Jobs of a state looked through for `getJobs(state, { group })`, other than `waiting`. */
+export const GROUP_SCAN_LIMIT = 10_000;
 
 /** A running pool, with when Redis last heard from it. */
 export interface ConnectedPool extends PoolInfo {
@@ -69,16 +79,20 @@ export class QueueReader {
   async getJobs(state: JobState, options: GetJobsOptions = {}): Promise<JobInfo[]> {
     checkOneOf('state', state, STATES);
     const o = checkObject('options', options);
-    checkKnownKeys('getJobs options', o, ['start', 'limit']);
+    checkKnownKeys('getJobs options', o, ['start', 'limit', 'group']);
+    const group = o.group === undefined ? undefined : checkGroup('group', o.group);
     const start = o.start === undefined ? 0 : checkInteger('start', o.start, { min: 0 });
     const limit =
       o.limit === undefined ? 50 : checkInteger('limit', o.limit, { min: 1, max: 10_000 });
     const k = this.#keys;
     const end = start + limit - 1;
+    if (group !== undefined && state !== 'waiting')
+      return this.#groupJobs(state, group, start, limit);
     let ids: string[];
     if (state === 'waiting') {
       // The next job to run is at the tail of the list (RPOP).
-      ids = (await this.#client.lrange(k.wait, -1 - end, -1 - start)).reverse();
+      const list = group === undefined ? k.wait : k.groupWait(group);
+      ids = (await this.#client.lrange(list, -1 - end, -1 - start)).reverse();
     } else if (state === 'completed' || state === 'failed') {
       ids = await this.#client.zrevrange(
         state === 'completed' ? k.completed : k.failed,
@@ -94,6 +108,23 @@ export class QueueReader {
     }
     const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
     return jobs.filter((job): job is JobInfo => job !== null);
+  }
+
+  /** A group's jobs in `state`, among the first GROUP_SCAN_LIMIT of that state. */
+  async #groupJobs(
+    state: Exclude<JobState, 'waiting'>,
+    group: string,
+    start: number,
+    limit: number,
+  ): Promise<JobInfo[]> {
+    const found: JobInfo[] = [];
+    const chunk = 500;
+    for (let at = 0; at < GROUP_SCAN_LIMIT && found.length < start + limit; at += chunk) {
+      const jobs = await this.getJobs(state, { start: at, limit: chunk });
+      found.push(...jobs.filter((job) => job.group === group));
+      if (jobs.length < chunk) break;
+    }
+    return found.slice(start, start + limit);
   }
 
   /** How many jobs are in each state, read atomically. */

@@ -50,7 +50,12 @@ import {
 import { queueKeys, type QueueKeys } from './redis/keys.js';
 import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
 import { readBatch } from './redis/protocol/batch-hash.js';
-import { readGroupCounts, type GroupCounts } from './redis/protocol/group-state.js';
+import {
+  readGroupCounts,
+  readTopGroups,
+  type GroupCounts,
+  type GroupSummary,
+} from './redis/protocol/group-state.js';
 import { checkGroup } from './groups.js';
 import type { FinishEvent } from './redis/protocol/events.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
@@ -58,7 +63,7 @@ import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { deserialize } from './serialize.js';
 import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
-import { checkString, describeValue } from './validate.js';
+import { checkInteger, checkString, describeValue } from './validate.js';
 
 /**
  * The Redis keys of a queue, for the library's own tests and benchmarks (see
@@ -385,6 +390,20 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   async getGroupCounts(group: string): Promise<GroupCounts> {
     this.#assertOpen();
     return readGroupCounts(this.#handle.client, this.#keys, checkGroup('group', group));
+  }
+
+  /**
+   * The groups with the most waiting jobs (at most `limit`), for a dashboard:
+   * read from the groups taking turns, parked or at their concurrency, so it
+   * costs the same with a million groups.
+   */
+  async getGroups(limit = 10): Promise<GroupSummary[]> {
+    this.#assertOpen();
+    return readTopGroups(
+      this.#handle.client,
+      this.#keys,
+      checkInteger('limit', limit, { min: 1, max: 1000 }),
+    );
   }
 
   async isPaused(): Promise<boolean> {

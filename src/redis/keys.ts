@@ -45,6 +45,10 @@ export interface QueueKeys {
   /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
   group(name: string): string;
   groupWait(name: string): string;
+  /** Groups taking turns (LIST), parked (ZSET), set aside: paused or at their concurrency (SET). */
+  readonly groupRing: string;
+  readonly groupsParked: string;
+  readonly groupsAside: string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
@@ -69,6 +73,9 @@ export function queueKeys(prefix: string, queueName: string): QueueKeys {
     batch: (id: string) => `${base}batch:${id}`,
     group: (name: string) => `${base}gh:${name}`,
     groupWait: (name: string) => `${base}gw:${name}`,
+    groupRing: `${base}groups`,
+    groupsParked: `${base}groups:parked`,
+    groupsAside: `${base}groups:aside`,
     metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
   });
 }

@@ -21,6 +21,7 @@ end
 redis.call('HDEL', key, 'p')
 if redis.call('HGET', key, 's') == 'p' then
   redis.call('HDEL', key, 's')
+  redis.call('SREM', base .. 'groups:aside', g)
   if redis.call('EXISTS', groupWait(base, g)) == 1 then
     scheduleGroup(base, g)
     redis.call('ZADD', KEYS[2], 0, 'm')

@@ -50,3 +50,49 @@ export async function readGroupCounts(
     paused: p !== null && p !== undefined,
   });
 }
+
+/** A group with work, as `getGroups()` lists it. */
+export interface GroupSummary {
+  readonly group: string;
+  readonly waiting: number;
+  readonly active: number;
+  readonly paused: boolean;
+}
+
+/** Groups looked at by `readTopGroups()` from each of the ring, the parked and the set-aside groups. */
+export const GROUPS_LOOKED_AT = 1000;
+
+/**
+ * The groups with the most waiting jobs, among those taking turns, parked, or
+ * set aside (paused, or at their concurrency), at most GROUPS_LOOKED_AT of
+ * each: two round trips, whatever the number of groups.
+ */
+export async function readTopGroups(
+  client: RedisClient,
+  keys: QueueKeys,
+  limit: number,
+): Promise<GroupSummary[]> {
+  const [ring, parked, full] = await Promise.all([
+    client.lrange(keys.groupRing, 0, GROUPS_LOOKED_AT - 1),
+    client.zrange(keys.groupsParked, '0', String(GROUPS_LOOKED_AT - 1)),
+    client.srandmember(keys.groupsAside, GROUPS_LOOKED_AT),
+  ]);
+  // '' in the ring stands for the jobs with no group.
+  const names = [...new Set([...ring, ...parked, ...full])].filter((g) => g !== '');
+  if (names.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const g of names) pipeline.llen(keys.groupWait(g)).hmget(keys.group(g), 'a', 'p');
+  const replies = (await pipeline.exec()) ?? [];
+  const groups = names.map((group, i) => {
+    const [, waiting] = replies[i * 2] ?? [];
+    const [, fields] = replies[i * 2 + 1] ?? [];
+    const [a, p] = (fields ?? []) as (string | null)[];
+    return Object.freeze({
+      group,
+      waiting: Number(waiting ?? 0),
+      active: Number(a ?? 0),
+      paused: p !== null && p !== undefined,
+    });
+  });
+  return groups.sort((x, y) => y.waiting - x.waiting || y.active - x.active).slice(0, limit);
+}

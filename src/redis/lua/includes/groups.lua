@@ -10,6 +10,9 @@
                                  rotates it (LMOVE): one job per group per turn.
   - `<base>groups:parked`  ZSET  group -> when it may run again (held by a
                                  group-scoped 429, or over its limiter)
+  - `<base>groups:aside`   SET   groups with work set aside: paused, or waiting for
+                                 one of their jobs to finish (at `group.concurrency`);
+                                 read by `getGroups()`
   - `<base>gh:<group>`     HASH  a: jobs active, d: delayed, c / f: completed /
                                  failed jobs still retained, p: paused,
                                  h: held until (ms), s: where it is scheduled
@@ -94,6 +97,7 @@ local function groupJobDone(base, g, now)
   local active = redis.call('HINCRBY', key, 'a', -1)
   if redis.call('HGET', key, 's') == 'c' then
     redis.call('HDEL', key, 's')
+    redis.call('SREM', base .. 'groups:aside', g)
     scheduleGroup(base, g)
     return true
   end
@@ -146,6 +150,7 @@ local function groupTurn(base, g, now, policy, stamp)
   local f = redis.call('HMGET', key, 'a', 'p', 'h')
   if f[2] then
     leave('p')
+    redis.call('SADD', base .. 'groups:aside', g)
     return nil
   end
   local held = tonumber(f[3])
@@ -157,6 +162,7 @@ local function groupTurn(base, g, now, policy, stamp)
   if policy.concurrency > 0 and (tonumber(f[1]) or 0) >= policy.concurrency then
     -- Back in the ring when one of its jobs stops being active (groupJobDone).
     leave('c')
+    redis.call('SADD', base .. 'groups:aside', g)
     return nil
   end
   local limiter = base .. 'gl:' .. g
