@@ -16,8 +16,13 @@ const luaPlugin: Plugin = {
 export default defineConfig([
   {
     // `redis-worker-pool/metrics` is an entry of its own, so prom-client (an
-    // optional peer dependency) is only loaded by those who import it.
-    entry: ['src/index.ts', 'src/metrics.ts'],
+    // optional peer dependency) is only loaded by those who import it; so is
+    // `redis-worker-pool/dashboard`, so its page weighs nothing on the others.
+    entry: {
+      index: 'src/index.ts',
+      metrics: 'src/metrics.ts',
+      dashboard: 'src/dashboard/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     // Both builds run at once and share dist/: leave the CLI's files to the other one.
@@ -35,6 +40,8 @@ export default defineConfig([
     // Lua scripts are inlined as strings, so the package works when an app
     // bundles it (Next.js, esbuild) and no file has to be found at run time.
     esbuildPlugins: [luaPlugin],
+    // The dashboard's page script is imported as text (with `?raw`).
+    loader: { '.client.js': 'text' },
   },
   {
     // The `worker-pool` command. It imports the library by its own package
@@ -46,7 +53,7 @@ export default defineConfig([
     clean: false,
     sourcemap: true,
     target: 'node20',
-    external: ['redis-worker-pool', 'redis-worker-pool/metrics'],
+    external: ['redis-worker-pool', 'redis-worker-pool/metrics', 'redis-worker-pool/dashboard'],
     banner: { js: '#!/usr/bin/env node' },
   },
 ]);

@@ -27,6 +27,13 @@ export interface BackoffOptions {
 
 export type ResolvedBackoff = Readonly<Required<BackoffOptions>>;
 
+/**
+ * The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days), and so
+ * the upper bound of every time option. Kept here rather than imported from
+ * job-options.ts, which imports this module.
+ */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
 export const DEFAULT_BACKOFF: ResolvedBackoff = Object.freeze({
   type: 'exponential',
   delay: 1000,
@@ -39,7 +46,10 @@ const BACKOFF_KEYS = ['type', 'delay', 'maxDelay', 'jitter'] as const;
 /** Validate a user's backoff option and fill in the defaults. */
 export function resolveBackoff(name: string, value: unknown): ResolvedBackoff {
   if (typeof value === 'number') {
-    return Object.freeze({ ...DEFAULT_BACKOFF, delay: checkInteger(name, value, { min: 0 }) });
+    return Object.freeze({
+      ...DEFAULT_BACKOFF,
+      delay: checkInteger(name, value, { min: 0, max: MAX_DELAY_MS }),
+    });
   }
   const options = checkObject(name, value);
   checkKnownKeys(`\`${name}\``, options, BACKOFF_KEYS);
@@ -51,11 +61,11 @@ export function resolveBackoff(name: string, value: unknown): ResolvedBackoff {
     delay:
       options.delay === undefined
         ? DEFAULT_BACKOFF.delay
-        : checkInteger(`${name}.delay`, options.delay, { min: 0 }),
+        : checkInteger(`${name}.delay`, options.delay, { min: 0, max: MAX_DELAY_MS }),
     maxDelay:
       options.maxDelay === undefined
         ? DEFAULT_BACKOFF.maxDelay
-        : checkInteger(`${name}.maxDelay`, options.maxDelay, { min: 0 }),
+        : checkInteger(`${name}.maxDelay`, options.maxDelay, { min: 0, max: MAX_DELAY_MS }),
     jitter:
       options.jitter === undefined
         ? DEFAULT_BACKOFF.jitter
@@ -77,6 +87,8 @@ export function backoffDelay(
   const exponent = backoff.type === 'exponential' ? Math.max(0, attempt - 1) : 0;
   // Cap the exponent too: 2^1100 is Infinity, and Infinity * 0 would be NaN.
   const raw = backoff.delay * 2 ** Math.min(exponent, 50);
-  const capped = Math.min(raw, backoff.maxDelay);
-  return Math.round(capped * (1 - backoff.jitter * random()));
+  // MAX_DELAY_MS too: a backoff built without resolveBackoff() must not schedule a retry years out.
+  const capped = Math.min(raw, backoff.maxDelay, MAX_DELAY_MS);
+  const delay = Math.round(capped * (1 - backoff.jitter * random()));
+  return Number.isFinite(delay) ? Math.min(Math.max(0, delay), MAX_DELAY_MS) : MAX_DELAY_MS;
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Cluster, RedisOptions } from 'ioredis';
 import { OptionTypeError } from './errors.js';
+import { redactError } from './redact.js';
 import { invalid, isPlainObject } from './validate.js';
 import type { Logger } from './logger.js';
 
@@ -120,11 +121,30 @@ export function describeConnection(connection: ConnectionOption): string {
   }
 }
 
+type ConnectionLog = Pick<Logger, 'warn' | 'info'>;
+
+/**
+ * Outages seen by the clients of one owner (a pool's command and blocking
+ * connections, a queue's client and subscriber), keyed by logger, scope and
+ * server: the clients of one owner lose the same Redis together, and that is
+ * one outage, logged once, not once per connection.
+ */
+const outages = new WeakMap<object, Map<string, Set<RedisClient>>>();
+
+function outageGroup(log: ConnectionLog, scope: string, client: RedisClient): Set<RedisClient> {
+  let byKey = outages.get(log);
+  if (!byKey) outages.set(log, (byKey = new Map()));
+  const key = `${scope} ${isCluster(client) ? 'cluster' : describeConnection(client)}`;
+  let group = byKey.get(key);
+  if (!group) byKey.set(key, (group = new Set()));
+  return group;
+}
+
 /**
  * Attach the `error` listener every ioredis client needs (without one, Node
  * prints each reconnection error as unhandled) and report outages once each
  * (`onError` and a log line for the first error, a log line for the recovery)
- * rather than once per reconnection attempt.
+ * rather than once per reconnection attempt or per connection of the same owner.
  */
 export function watchConnection(
   client: RedisClient,
@@ -132,23 +152,31 @@ export function watchConnection(
   scope: string,
   onError?: (error: Error) => void,
 ): () => void {
-  let down = false;
+  const down = outageGroup(log, scope, client);
   const handleError = (error: Error) => {
-    if (down) return;
-    down = true;
+    // Every error, not only the first: ioredis rejects the commands queued meanwhile with
+    // this same object, so scrubbing it here (in place) cleans those rejections too.
+    redactError(error);
+    if (down.has(client)) return;
+    const first = down.size === 0;
+    down.add(client);
+    if (!first) return;
     log.warn(`Redis connection error: ${error.message}; reconnecting...`, { scope, err: error });
     onError?.(error);
   };
   const handleReady = () => {
-    if (down) {
-      down = false;
-      log.info('Redis connection restored.', { scope });
-    }
+    if (!down.delete(client)) return;
+    if (down.size === 0) log.info('Redis connection restored.', { scope });
   };
+  // A closed client is no longer part of an outage (it must not hide the next one).
+  const handleEnd = () => void down.delete(client);
   client.on('error', handleError);
   client.on('ready', handleReady);
+  client.on('end', handleEnd);
   return () => {
     client.off('ready', handleReady);
+    client.off('end', handleEnd);
+    down.delete(client);
     // Keep a no-op error listener: a late error on a closing socket must not become an unhandled 'error'.
     client.off('error', handleError);
     client.on('error', () => {});
@@ -165,7 +193,8 @@ export function waitUntilReady(client: RedisClient): Promise<void> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      // It becomes the `cause` of ERR_REDIS_UNAVAILABLE: no password on it (HELLO/AUTH args).
+      reject(redactError(error));
     };
     const cleanup = () => {
       client.off('ready', onReady);

@@ -11,6 +11,7 @@
  * wrong guess would print `[object Object]`; one order and a five-line
  * adapter is easier to trust.
  */
+import { escapeControl } from './terminal-text.js';
 export { formatDuration } from './duration.js';
 
 /**
@@ -62,32 +63,11 @@ export interface Logger {
   debug?(message: string, fields?: LogFields): void;
 }
 
-// C0 controls but tab and newline, DEL, C1 controls (ESC starts ANSI and OSC
-// sequences; 0x9b and 0x9d are their one-byte forms), and the bidirectional
-// overrides that reorder what a terminal shows.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * `text` with every control character a terminal would act on written out as
- * visible text (`\x1b`, `\x07`, `\u202e`); newlines and tabs stay. A job id or
- * an error message is data from outside: printed raw, `\x1b]52;c;...\x07`
- * would write the reader's clipboard.
- */
-export function escapeControlCharacters(text: string): string {
-  return text.replace(UNSAFE, (char) => {
-    const code = char.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
-
 /**
  * The default formatter: the plain line of the original deployment, built from
  * a message and its fields. `workerId` gives the `[Worker-N] ` prefix, else
  * `scope` gives `[scope] `; other fields are left out. The line is escaped:
- * see `escapeControlCharacters()`.
+ * see `escapeControl()` in terminal-text.ts.
  *
  * ```
  * formatLogLine('Processing job: ID=7, Name=page (Attempt 1/4)', { workerId: 1, jobId: '7' })
@@ -103,7 +83,7 @@ export function formatLogLine(message: string, fields?: LogFields): string {
       : typeof scope === 'string' && scope !== ''
         ? `[${scope}] `
         : '';
-  return escapeControlCharacters(`${prefix}${String(message)}`);
+  return escapeControl(`${prefix}${String(message)}`);
 }
 
 /** The default logger: the original deployment's plain lines on stdout/stderr. */

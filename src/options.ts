@@ -1,5 +1,6 @@
 import { DEFAULT_BACKOFF, resolveBackoff, type Backoff, type ResolvedBackoff } from './backoff.js';
 import { checkConnection, DEFAULT_REDIS_URL, type ConnectionOption } from './connection.js';
+import { redisUrlFromEnv } from './env.js';
 import { OptionRangeError } from './errors.js';
 import {
   MAX_TIMER_MS,
@@ -25,7 +26,9 @@ import {
 export interface ConnectionOptions {
   /**
    * Redis to use: a URL, ioredis options, or an ioredis `Redis`/`Cluster`.
-   * @default 'redis://127.0.0.1:6379'
+   * When left out, the `REDIS_URL` environment variable, else `REDIS_PUBLIC_URL`
+   * (Railway), read when the `Queue` or `WorkerPool` is constructed.
+   * @default process.env.REDIS_URL ?? process.env.REDIS_PUBLIC_URL ?? 'redis://127.0.0.1:6379'
    */
   connection?: ConnectionOption;
   /**
@@ -214,10 +217,23 @@ function resolveConnectionOptions(o: Record<string, unknown>): ResolvedConnectio
   }
   return {
     connection:
-      o.connection === undefined ? DEFAULT_REDIS_URL : checkConnection('connection', o.connection),
+      o.connection === undefined
+        ? defaultConnection()
+        : checkConnection('connection', o.connection),
     prefix,
     logger: resolveLogger(o.logger),
   };
+}
+
+/**
+ * Where a `Queue` or `WorkerPool` without `connection` goes: the same Redis as the
+ * CLI and `optionsFromEnv()`. Read at construction, never at import. A bad
+ * `REDIS_URL` throws an `OptionTypeError` naming the variable, not its value.
+ */
+export function defaultConnection(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return redisUrlFromEnv(env) ?? DEFAULT_REDIS_URL;
 }
 
 function resolveLogger(value: unknown): Logger {

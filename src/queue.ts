@@ -86,7 +86,7 @@ export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
  * for their results. Cheap to construct; share one per process.
  *
  * ```ts
- * const queue = new Queue<Jobs>('pages', { connection: process.env.REDIS_URL });
+ * const queue = new Queue<Jobs>('pages'); // Redis from REDIS_URL, else 127.0.0.1:6379
  * const job = await queue.add('page', { title: 'Bees', index: 0 });
  * const page = await queue.waitForResult(job.id);
  * ```

@@ -10,6 +10,7 @@ import {
   type ClientHandle,
   type RedisClient,
 } from './connection.js';
+import { redactError } from './redact.js';
 import { PoolClosedError, RedisRefusedError, RedisUnavailableError } from './errors.js';
 import { SafeEventEmitter, type WorkerPoolEvents } from './events.js';
 import { HandlerRegistry, type JobHandlers } from './handlers.js';
@@ -347,7 +348,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   }
 
   #reportError(thrown: unknown, context: string, log = true): void {
-    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const error = redactError(thrown instanceof Error ? thrown : new Error(String(thrown)));
     if (log) {
       this.#options.logger.error(`Error ${context}: ${error.message}`, {
         scope: 'Worker Pool',

@@ -3,7 +3,7 @@
  * self-contained HTML file (inline CSS, no scripts, no external resources).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Ebook, EbookPage } from './ebook.js';
 import { escapeHtml, renderMarkdown } from './markdown.js';
 import { OFFLINE_NOTICE } from './offline-generator.js';
@@ -124,14 +124,33 @@ export function slugify(text: string): string {
   return slug || 'ebook';
 }
 
-/** Write `<dir>/<slug>-<id>.md` and `.html`; returns their absolute paths. */
+/**
+ * The id part of a file name. The id comes from Redis (the batch's metadata),
+ * so it is data, not a path: only an id of the runner's own shape
+ * (`<ms>-<hex>`, or letters, digits, `-` and `_`) is used as is, anything else
+ * (`x/../../owned`) becomes a slug.
+ */
+export function fileId(id: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id) ? id : slugify(id);
+}
+
+/**
+ * Write `<dir>/<slug>-<id>.md` and `.html`; returns their absolute paths. Both
+ * names are built from slugs, and each path is checked to be a file directly in
+ * `dir` before anything is written.
+ */
 export async function writeEbookFiles(
   ebook: Ebook,
   dir: string,
 ): Promise<{ markdown: string; html: string }> {
-  await mkdir(dir, { recursive: true });
-  const base = join(resolve(dir), `${slugify(ebook.meta.title)}-${ebook.meta.id}`);
+  const root = resolve(dir);
+  const base = join(root, `${slugify(ebook.meta.title)}-${fileId(ebook.meta.id)}`);
   const files = { markdown: `${base}.md`, html: `${base}.html` };
+  for (const file of Object.values(files)) {
+    if (dirname(file) !== root)
+      throw new Error(`Refusing to write ${file}: it is not a file directly in ${root}`);
+  }
+  await mkdir(root, { recursive: true });
   await writeFile(files.markdown, toMarkdown(ebook));
   await writeFile(files.html, toHtml(ebook));
   return files;

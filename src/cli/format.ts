@@ -1,4 +1,5 @@
 /** Text output of the CLI: durations, ages and aligned tables. */
+import { escapeControl } from '../terminal-text.js';
 
 import { formatDuration } from '../duration.js';
 
@@ -18,6 +19,8 @@ export function table(
   rows: readonly (readonly string[])[],
   { indent = '  ', width }: { indent?: string; width?: number } = {},
 ): string[] {
+  // Escaped first (a newline too, so a row stays one line), so widths count what is shown.
+  rows = rows.map((row) => row.map((cell) => escapeControl(cell, { lines: false })));
   const widths = headers.map((header, i) =>
     Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
   );

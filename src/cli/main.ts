@@ -7,11 +7,13 @@ import { closest, helpHint, parseCommandArgs } from './args.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './cli-error.js';
 import { COMMANDS } from './commands/index.js';
 import { commandHelp, mainHelp } from './help.js';
-import { processIo, type Io } from './io.js';
+import { escapedIo, processIo, type Io } from './io.js';
 import { optionError } from './option-errors.js';
 
 /** Run the command line `argv` (without `node` and the script); resolve with the exit code. */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io): Promise<number> {
+  // Every line printed goes through here: nothing read from Redis drives the terminal.
+  const io = escapedIo(rawIo);
   const [first, ...rest] = argv;
   if (first === undefined) {
     io.err(mainHelp(COMMANDS, version()));

@@ -113,8 +113,18 @@ export function createRedisClient(
   return {
     client,
     async connect() {
+      // ioredis' connectTimeout ends at the TCP connection: a server (or a proxy) that
+      // accepts it and never answers would hold the handshake until the command
+      // timeout. One deadline for connection and handshake keeps the documented 5 s.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${formatSeconds(connectTimeout)}`)),
+          connectTimeout,
+        );
+      });
       try {
-        await client.connect();
+        await Promise.race([client.connect(), deadline]);
         connected = true;
       } catch (error) {
         client.disconnect();
@@ -123,9 +133,16 @@ export function createRedisClient(
         throw new CliError(`Could not connect to Redis at ${target.label}: ${reason}`, {
           hint: redisHint(target),
         });
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
+}
+
+/** `5 s`, `0.5 s`. */
+function formatSeconds(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 export function redisHint(target: RedisTarget): string {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { escapeControl } from '../terminal-text.js';
 import { truncate } from './format.js';
 import type { Io } from './io.js';
 
@@ -45,9 +46,10 @@ export async function watch(
       if (stop.signal.aborted) break;
       if (tty) {
         const width = io.stdout.columns || 80;
-        const shown = [...lines, '', `Every ${interval} ms. Ctrl+C to stop.`].map((line) =>
-          truncate(line, width),
-        );
+        // Escaped before cutting, so the count of lines and their width are what the terminal shows.
+        const shown = [...lines, '', `Every ${interval} ms. Ctrl+C to stop.`]
+          .flatMap((line) => escapeControl(line).split('\n'))
+          .map((line) => truncate(line, width));
         io.stdout.write(
           (drawn > 0 ? `${ESC}${drawn}A${ESC}0J` : '') + shown.map((l) => `${l}\n`).join(''),
         );

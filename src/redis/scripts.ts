@@ -11,6 +11,12 @@ import * as move from './protocol/move.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
 import { scriptError } from './protocol/script-errors.js';
+import { redactError } from '../redact.js';
+
+/** A Redis error can carry the AUTH command and its password (ioredis' `command.args`): scrub it before it reaches the caller. */
+function rejectRedacted(error: unknown): never {
+  throw redactError(error);
+}
 
 /**
  * Typed calls of the Lua scripts in `./lua`, bound to one client and one
@@ -67,10 +73,9 @@ export class Scripts {
   }
 
   #call(name: ScriptName, args: (string | number)[]): Promise<unknown> {
-    return ((this.#client as unknown as Record<string, Command>)[COMMANDS[name]] as Command).apply(
-      this.#client,
-      args,
-    );
+    return ((this.#client as unknown as Record<string, Command>)[COMMANDS[name]] as Command)
+      .apply(this.#client, args)
+      .catch(rejectRedacted);
   }
 
   /** Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that batch. */

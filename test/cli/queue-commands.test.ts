@@ -233,11 +233,17 @@ describe('worker-pool retry, remove, pause and resume', () => {
     expect(bad.stderr).toContain(`Cannot retry job ${waiting.id}: it is not failed`);
   });
 
-  it('retry --all-failed sends every failed job back, once', async () => {
-    const { queue } = await fillQueue();
+  it('retry --all-failed sends every failed job back, once, one line per job', async () => {
+    const { queue, done } = await fillQueue();
     const { code, stdout } = await cli('retry', '--all-failed');
     expect(code).toBe(0);
-    expect(stdout).toContain('Retried 2 failed jobs of queue pages.');
+    // As docs/cli.md says: one line per job, then the summary.
+    const failed = [done[2]!.id, done[3]!.id];
+    const lines = stdout.trim().split('\n');
+    expect(lines.slice(0, -1).sort()).toEqual(
+      failed.map((id) => `Job ${id} is back in waiting.`).sort(),
+    );
+    expect(lines.at(-1)).toBe('Retried 2 failed jobs of queue pages.');
     expect(await queue.getCounts()).toMatchObject({ failed: 0, waiting: 3 });
     expect((await cli('retry', '--all-failed')).stdout).toContain('No failed jobs in queue pages.');
   });

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fixture, runCli } from '../support/cli.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
@@ -191,5 +192,45 @@ describe('unreachable Redis', () => {
       expect(stdout + stderr).not.toContain('hunter2');
       expect(Date.now() - started).toBeLessThan(20_000);
     },
+  );
+});
+
+describe('a Redis port that accepts connections and never answers', () => {
+  it.each([
+    ['status', []],
+    ['jobs', ['failed']],
+    ['retry', ['--all-failed']],
+  ])(
+    '`%s` gives up after the documented 5 seconds, naming host:port and why',
+    async (command, rest) => {
+      const sockets = new Set<Socket>();
+      // Accepts the TCP connection (so connectTimeout alone ends nothing) and reads without replying.
+      const server = createServer((socket) => {
+        sockets.add(socket);
+        socket.resume();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      try {
+        const started = Date.now();
+        const { code, stderr } = await runCli(
+          [command, ...rest, '--redis-url', `redis://127.0.0.1:${port}`],
+          { timeout: 30_000 },
+        );
+        const took = Date.now() - started;
+        expect(code).toBe(1);
+        expect(stderr).toContain(
+          `worker-pool: Could not connect to Redis at 127.0.0.1:${port}: no answer within 5 s`,
+        );
+        expect(stderr).toContain(`redis-cli -h 127.0.0.1 -p ${port} ping`);
+        expect(took).toBeGreaterThanOrEqual(4500);
+        // A behaviour bound, not a speed test: it took 17.6 s when the handshake had no deadline.
+        expect(took).toBeLessThan(7500);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+    40_000,
   );
 });

@@ -1,7 +1,16 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Ebook } from '../../examples/ebook/ebook.js';
 import { renderMarkdown } from '../../examples/ebook/markdown.js';
-import { slugify, toHtml, toMarkdown } from '../../examples/ebook/render.js';
+import {
+  fileId,
+  slugify,
+  toHtml,
+  toMarkdown,
+  writeEbookFiles,
+} from '../../examples/ebook/render.js';
 
 function ebook(texts: (string | Error)[], mode: 'openai' | 'offline' = 'openai'): Ebook {
   const pages = texts.map((_, i) => ({ title: `Title ${i + 1}`, summary: '' }));
@@ -82,5 +91,38 @@ describe('writing an ebook out', () => {
   it('names files after the title', () => {
     expect(slugify('Honey bees: A Short Guide!')).toBe('honey-bees-a-short-guide');
     expect(slugify('***')).toBe('ebook');
+  });
+});
+
+describe('writeEbookFiles', () => {
+  it('writes inside --out whatever the id and title read from Redis say', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rwp-ebook-out-'));
+    try {
+      const out = join(root, 'a', 'b', 'c', 'out');
+      const hostile = ebook(['text']);
+      hostile.meta.id = 'x/../../../../owned';
+      hostile.meta.title = '../../../../etc/owned-title';
+      const files = await writeEbookFiles(hostile, out);
+      expect(dirname(files.markdown)).toBe(out);
+      expect(dirname(files.html)).toBe(out);
+      expect(readdirSync(out).sort()).toEqual([
+        'etc-owned-title-x-owned.html',
+        'etc-owned-title-x-owned.md',
+      ]);
+      // Nothing landed where the id pointed (root/a/owned.*) or anywhere above --out.
+      expect(readdirSync(join(root, 'a')).sort()).toEqual(['b']);
+      expect(readdirSync(root)).toEqual(['a']);
+      expect(existsSync(join(root, 'owned.md'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a runner-made id as it is, and slugs anything else', () => {
+    expect(fileId('1764620000000-a1b2c3')).toBe('1764620000000-a1b2c3');
+    expect(fileId('../owned')).toBe('owned');
+    expect(fileId('/etc/passwd')).toBe('etc-passwd');
+    expect(fileId('..')).toBe('ebook');
+    expect(fileId('a\\..\\b')).toBe('a-b');
   });
 });

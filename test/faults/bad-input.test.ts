@@ -121,13 +121,23 @@ const jobOptionRows = (where: string, pass: (opts: Record<string, unknown>) => u
     where,
     `${where}.backoff`,
     [
-      ...badIntegers(0).filter((b) => typeof b.value === 'number'),
+      ...badIntegers(0, MAX_TIMER).filter((b) => typeof b.value === 'number'),
       ...badOfType('a plain object', NOT_OBJECTS_NOR_NUMBERS),
     ],
     (v) => pass({ backoff: v }),
   ],
-  [where, `${where}.backoff.delay`, badIntegers(0), (v) => pass({ backoff: { delay: v } })],
-  [where, `${where}.backoff.maxDelay`, badIntegers(0), (v) => pass({ backoff: { maxDelay: v } })],
+  [
+    where,
+    `${where}.backoff.delay`,
+    badIntegers(0, MAX_TIMER),
+    (v) => pass({ backoff: { delay: v } }),
+  ],
+  [
+    where,
+    `${where}.backoff.maxDelay`,
+    badIntegers(0, MAX_TIMER),
+    (v) => pass({ backoff: { maxDelay: v } }),
+  ],
   [where, `${where}.backoff.jitter`, badNumbers(0, 1), (v) => pass({ backoff: { jitter: v } })],
   [
     where,
@@ -184,13 +194,23 @@ const ROWS = (): Row[] => [
     'WorkerPool',
     'backoff',
     [
-      ...badIntegers(0).filter((b) => typeof b.value === 'number'),
+      ...badIntegers(0, MAX_TIMER).filter((b) => typeof b.value === 'number'),
       ...badOfType('a plain object', NOT_OBJECTS_NOR_NUMBERS),
     ],
     (v) => pool({ backoff: v }),
   ],
-  ['WorkerPool', 'backoff.delay', badIntegers(0), (v) => pool({ backoff: { delay: v } })],
-  ['WorkerPool', 'backoff.maxDelay', badIntegers(0), (v) => pool({ backoff: { maxDelay: v } })],
+  [
+    'WorkerPool',
+    'backoff.delay',
+    badIntegers(0, MAX_TIMER),
+    (v) => pool({ backoff: { delay: v } }),
+  ],
+  [
+    'WorkerPool',
+    'backoff.maxDelay',
+    badIntegers(0, MAX_TIMER),
+    (v) => pool({ backoff: { maxDelay: v } }),
+  ],
   ['WorkerPool', 'backoff.jitter', badNumbers(0, 1), (v) => pool({ backoff: { jitter: v } })],
   ['WorkerPool', 'prefix', badStrings(), (v) => pool({ prefix: v })],
   [

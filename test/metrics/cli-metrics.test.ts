@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
 import { fixture, startCli, type CliProcess } from '../support/cli.js';
@@ -106,6 +109,12 @@ describe.skipIf(!hasRedisServer())('worker-pool run --metrics-port', () => {
     );
     expect(JSON.parse(health.text)).toMatchObject({ status: 'unavailable', pool: 'running' });
     expect(JSON.parse(health.text).redis).not.toBe('ok');
+    // The example body in docs/metrics.md is the one a user sees.
+    const docs = readFileSync(join(import.meta.dirname, '../../docs/metrics.md'), 'utf8');
+    const example = /otherwise `503` with the\s+failing check, e\.g\. `(\{[^`]+\})`/.exec(
+      docs,
+    )?.[1];
+    expect(example).toBe(health.text.trim());
     const down = parseMetrics((await get(p, '/metrics')).text);
     expect(sampleValue(down, 'worker_pool_redis_up', { queue: 'pages' })).toBe(0);
     expect(sampleValue(down, 'worker_pool_queue_jobs', { state: 'waiting' })).toBeUndefined();
@@ -121,4 +130,38 @@ describe.skipIf(!hasRedisServer())('worker-pool run --metrics-port', () => {
     const { code } = await pool.stop('SIGTERM');
     expect(code).toBe(0);
   }, 120_000);
+
+  it('listens on 127.0.0.1 only unless --metrics-host says otherwise', async () => {
+    const local = startCli(
+      [
+        'run',
+        '--handler',
+        fixture('handlers.mjs'),
+        '--prefix',
+        uniquePrefix('cli-metrics-host'),
+        '--stats-interval',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      { env: { REDIS_URL: redis.url } },
+    );
+    try {
+      const [, port] = await local.waitForOutput(/Metrics on http:\/\/([^/]+)\/metrics/, 30_000);
+      expect(port).toMatch(/^127\.0\.0\.1:\d+$/);
+      const p = Number(port!.split(':')[1]);
+      expect((await get(p, '/healthz')).status).toBe(200);
+      // Any other address of this machine is refused.
+      const other = Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+      if (other !== undefined) {
+        await expect(fetch(`http://${other}:${p}/healthz`)).rejects.toThrow();
+      }
+      const { code } = await local.stop('SIGTERM');
+      expect(code).toBe(0);
+    } finally {
+      await local.stop('SIGKILL').catch(() => {});
+    }
+  }, 60_000);
 });

@@ -22,8 +22,8 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Every file tsup builds that a test loads: the library, `redis-worker-pool/metrics` and the CLI. */
-const BUILT = ['index.js', 'index.cjs', 'metrics.js', 'metrics.cjs', 'cli.js'];
+/** Every file tsup builds that a test loads: the library, its subpaths and the CLI. */
+const BUILT = ['index.js', 'index.cjs', 'metrics.js', 'metrics.cjs', 'dashboard.js', 'cli.js'];
 
 /**
  * Tests that run pools or the CLI in child processes load the built package

@@ -51,20 +51,25 @@ describe('resolveBackoff', () => {
       'a negative number',
       -1,
       OptionRangeError,
-      'Expected `backoff` to be an integer >= 0, got `-1` (number)',
+      'Expected `backoff` to be an integer from 0 to 2147483647, got `-1` (number)',
     ],
     [
       'a fraction',
       1.5,
       OptionRangeError,
-      'Expected `backoff` to be an integer >= 0, got `1.5` (number)',
+      'Expected `backoff` to be an integer from 0 to 2147483647, got `1.5` (number)',
     ],
-    ['NaN', NaN, OptionRangeError, 'Expected `backoff` to be an integer >= 0, got `NaN` (number)'],
+    [
+      'NaN',
+      NaN,
+      OptionRangeError,
+      'Expected `backoff` to be an integer from 0 to 2147483647, got `NaN` (number)',
+    ],
     [
       'Infinity',
       Infinity,
       OptionRangeError,
-      'Expected `backoff` to be an integer >= 0, got `Infinity` (number)',
+      'Expected `backoff` to be an integer from 0 to 2147483647, got `Infinity` (number)',
     ],
     [
       'a string',
@@ -95,19 +100,19 @@ describe('resolveBackoff', () => {
       'a negative delay',
       { delay: -5 },
       OptionRangeError,
-      'Expected `backoff.delay` to be an integer >= 0, got `-5` (number)',
+      'Expected `backoff.delay` to be an integer from 0 to 2147483647, got `-5` (number)',
     ],
     [
       'a string delay',
       { delay: '5' },
       OptionTypeError,
-      'Expected `backoff.delay` to be an integer >= 0, got `5` (string)',
+      'Expected `backoff.delay` to be an integer from 0 to 2147483647, got `5` (string)',
     ],
     [
       'a fractional maxDelay',
       { maxDelay: 0.5 },
       OptionRangeError,
-      'Expected `backoff.maxDelay` to be an integer >= 0, got `0.5` (number)',
+      'Expected `backoff.maxDelay` to be an integer from 0 to 2147483647, got `0.5` (number)',
     ],
     [
       'a jitter above 1',
@@ -139,10 +144,29 @@ describe('resolveBackoff', () => {
     expect(error.message).toContain('Unknown option `dealy` in `backoff`; did you mean `delay`?');
   });
 
+  it.each([
+    ['the number shorthand', 2 ** 31, 'backoff'],
+    ['delay', { delay: 2 ** 31 }, 'backoff.delay'],
+    ['maxDelay', { maxDelay: 8_869_000_000_000 }, 'backoff.maxDelay'],
+  ])('refuses a %s above 2147483647 ms, the longest timer', (_kind, value, option) => {
+    const error = catchError(() => resolveBackoff('backoff', value));
+    expect(error).toBeInstanceOf(OptionRangeError);
+    const shown = typeof value === 'number' ? value : Object.values(value)[0];
+    expect(error.message).toBe(
+      `Expected \`${option}\` to be an integer from 0 to 2147483647, got \`${shown}\` (number)`,
+    );
+  });
+
+  it('accepts 2147483647 ms for delay and maxDelay', () => {
+    const resolved = resolveBackoff('backoff', { delay: 2 ** 31 - 1, maxDelay: 2 ** 31 - 1 });
+    expect(resolved.delay).toBe(2147483647);
+    expect(resolved.maxDelay).toBe(2147483647);
+  });
+
   it('names the option it was given in messages', () => {
     const error = catchError(() => resolveBackoff('options.backoff', { delay: -1 }));
     expect(error.message).toBe(
-      'Expected `options.backoff.delay` to be an integer >= 0, got `-1` (number)',
+      'Expected `options.backoff.delay` to be an integer from 0 to 2147483647, got `-1` (number)',
     );
   });
 });
@@ -227,6 +251,18 @@ describe('backoffDelay', () => {
 
   it('stays finite for huge attempt numbers with a zero delay', () => {
     expect(backoffDelay({ ...noJitter, delay: 0 }, 5000, zero)).toBe(0);
+  });
+
+  it('never returns more than 2147483647 ms, even for a backoff that skipped validation', () => {
+    const huge = {
+      type: 'exponential',
+      delay: 8_869_000_000_000,
+      maxDelay: 1e16,
+      jitter: 0,
+    } as const;
+    expect(backoffDelay(huge, 1, zero)).toBe(2147483647);
+    expect(backoffDelay(huge, 40, zero)).toBe(2147483647);
+    expect(backoffDelay({ ...huge, maxDelay: Infinity }, 1100, zero)).toBe(2147483647);
   });
 
   it('uses Math.random by default', () => {

@@ -194,7 +194,12 @@ describe('resolveJobOptions', () => {
       type,
       'Expected `o.timeout` to be an integer from 1 to 2147483647, got `true` (boolean)',
     ],
-    ['backoff', -1, range, 'Expected `o.backoff` to be an integer >= 0, got `-1` (number)'],
+    [
+      'backoff',
+      -1,
+      range,
+      'Expected `o.backoff` to be an integer from 0 to 2147483647, got `-1` (number)',
+    ],
     [
       'backoff',
       { type: 'linear' },

@@ -1,8 +1,8 @@
+import { escapeControl } from '../../src/terminal-text.js';
 import { describe, it, expect, vi } from 'vitest';
 import { formatDuration as cliFormatDuration } from '../../src/cli/format.js';
 import {
   consoleLogger,
-  escapeControlCharacters,
   formatDuration,
   formatLogLine,
   pinoLogger,
@@ -191,25 +191,25 @@ describe('formatLogLine (the default formatter)', () => {
   it('escapes an OSC 52 sequence in a job id, so it cannot write the clipboard', () => {
     const id = '\u001b]52;c;ZWNobyBoaQ==\u0007';
     const line = formatLogLine(`Processing job: ID=${id}`, { workerId: 1 });
-    expect(line).toBe('[Worker-1] Processing job: ID=\\x1b]52;c;ZWNobyBoaQ==\\x07');
+    expect(line).toBe('[Worker-1] Processing job: ID=\\u001b]52;c;ZWNobyBoaQ==\\u0007');
     expect([...line].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
   });
 
   it('escapes ANSI colours, C0 and C1 controls, DEL and bidi overrides, but keeps newline and tab', () => {
-    expect(formatLogLine('\u001b[31mred\u001b[0m')).toBe('\\x1b[31mred\\x1b[0m');
-    expect(formatLogLine('a\rb\u0000c\u0008d\u007fe')).toBe('a\\x0db\\x00c\\x08d\\x7fe');
-    expect(formatLogLine('csi\u009b2Jst\u009c')).toBe('csi\\x9b2Jst\\x9c');
+    expect(formatLogLine('\u001b[31mred\u001b[0m')).toBe('\\u001b[31mred\\u001b[0m');
+    expect(formatLogLine('a\rb\u0000c\u0008d\u007fe')).toBe('a\\u000db\\u0000c\\u0008d\\u007fe');
+    expect(formatLogLine('csi\u009b2Jst\u009c')).toBe('csi\\u009b2Jst\\u009c');
     expect(formatLogLine('abc\u202edcb')).toBe('abc\\u202edcb');
     expect(formatLogLine('line 1\n\tline 2')).toBe('line 1\n\tline 2');
     expect(formatLogLine('café ✓ 日本')).toBe('café ✓ 日本');
   });
 
   it('escapes the scope too', () => {
-    expect(formatLogLine('m', { scope: 'Q\u001b[2J' })).toBe('[Q\\x1b[2J] m');
+    expect(formatLogLine('m', { scope: 'Q\u001b[2J' })).toBe('[Q\\u001b[2J] m');
   });
 
-  it('is what escapeControlCharacters does to a whole line', () => {
-    expect(escapeControlCharacters('\u001b\u0007\n')).toBe('\\x1b\\x07\n');
+  it('is what escapeControl does to a whole line', () => {
+    expect(escapeControl('\u001b\u0007\n')).toBe('\\u001b\\u0007\n');
   });
 });
 
@@ -224,7 +224,9 @@ describe('consoleLogger', () => {
       consoleLogger.error('Job failed permanently: \u001b]0;pwned\u0007', { workerId: 1 });
       expect(log).toHaveBeenCalledWith('[Worker-2] Processing job: ID=1, Name=page (Attempt 1/4)');
       expect(warn).toHaveBeenCalledWith('[Queue] Redis connection error: x; reconnecting...');
-      expect(error).toHaveBeenCalledWith('[Worker-1] Job failed permanently: \\x1b]0;pwned\\x07');
+      expect(error).toHaveBeenCalledWith(
+        '[Worker-1] Job failed permanently: \\u001b]0;pwned\\u0007',
+      );
     } finally {
       log.mockRestore();
       warn.mockRestore();

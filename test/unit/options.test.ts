@@ -183,7 +183,9 @@ describe('resolvePoolOptions refuses a bad value', () => {
   it('names the option of a bad backoff', () => {
     const error = catchError(() => resolvePoolOptions({ backoff: { delay: -1 } }));
     expect(error).toBeInstanceOf(OptionRangeError);
-    expect(error.message).toBe('Expected `backoff.delay` to be an integer >= 0, got `-1` (number)');
+    expect(error.message).toBe(
+      'Expected `backoff.delay` to be an integer from 0 to 2147483647, got `-1` (number)',
+    );
   });
 
   it('refuses a connection string that is not a Redis URL without echoing it', () => {
@@ -254,8 +256,30 @@ describe('resolvePoolOptions logger', () => {
   });
 });
 
+describe('the default connection', () => {
+  it('is REDIS_URL, else REDIS_PUBLIC_URL, else 127.0.0.1:6379, read at construction', () => {
+    vi.stubEnv('REDIS_URL', undefined);
+    vi.stubEnv('REDIS_PUBLIC_URL', undefined);
+    try {
+      expect(resolveQueueOptions({}).connection).toBe('redis://127.0.0.1:6379');
+      vi.stubEnv('REDIS_PUBLIC_URL', 'rediss://public.example:6380');
+      expect(resolvePoolOptions({}).connection).toBe('rediss://public.example:6380');
+      vi.stubEnv('REDIS_URL', 'redis://cache:6379');
+      expect(resolveQueueOptions({}).connection).toBe('redis://cache:6379');
+      expect(resolvePoolOptions({}).connection).toBe('redis://cache:6379');
+      expect(resolvePoolOptions({ connection: 'redis://mine:1' }).connection).toBe(
+        'redis://mine:1',
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
 describe('resolveQueueOptions', () => {
   it('fills every option with its default', () => {
+    vi.stubEnv('REDIS_URL', undefined);
+    vi.stubEnv('REDIS_PUBLIC_URL', undefined);
     const resolved = resolveQueueOptions(undefined);
     expect(resolved).toEqual({
       connection: DEFAULT_REDIS_URL,
@@ -266,6 +290,7 @@ describe('resolveQueueOptions', () => {
     });
     expect(DEFAULT_QUEUE_OPTIONS.maxPayloadSize).toBe(1_048_576);
     expect(Object.isFrozen(resolved)).toBe(true);
+    vi.unstubAllEnvs();
   });
 
   it('resolves the default job options', () => {

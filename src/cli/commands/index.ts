@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { dashboardCommand } from './dashboard.js';
 import { jobsCommand } from './jobs.js';
 import { pauseCommand, resumeCommand } from './pause.js';
 import { removeCommand } from './remove.js';
@@ -15,4 +16,5 @@ export const COMMANDS: readonly Command[] = [
   removeCommand,
   pauseCommand,
   resumeCommand,
+  dashboardCommand,
 ];

@@ -64,11 +64,13 @@ export const retryCommand: Command = {
       for (const id of ids) {
         try {
           await queue.retryJob(id);
+          io.out(`Job ${id} is back in waiting.`);
           retried++;
         } catch (error) {
           // Retried, removed or trimmed by retention since the list was read: nothing to do.
           if (!(error instanceof JobNotFoundError || error instanceof InvalidJobStateError))
             throw error;
+          io.out(`Job ${id} left alone: it is no longer failed.`);
           skipped++;
         }
       }

@@ -86,8 +86,9 @@ const flags = {
   'metrics-host': {
     type: 'string',
     value: '<host>',
-    description: 'Address the metrics server listens on.',
-    default: '0.0.0.0',
+    description:
+      'Address the metrics server listens on: loopback only by default; 0.0.0.0 (or ::) for every interface, e.g. in a container scraped from outside.',
+    default: '127.0.0.1',
   },
   ...QUEUE_FLAGS,
   ...HELP_FLAG,
@@ -133,7 +134,7 @@ async function runPool(args: ParsedArgs, io: Io): Promise<number> {
   const name = stringFlag(args, 'queue') ?? DEFAULT_QUEUE;
   const options = poolOptions(args, io);
   const metricsPort = integerFlag(args, 'metrics-port', { min: 0, max: 65_535 });
-  const metricsHost = stringFlag(args, 'metrics-host') ?? '0.0.0.0';
+  const metricsHost = stringFlag(args, 'metrics-host') ?? '127.0.0.1';
 
   const { handlers, names } = await loadHandlers(handlerPath, io.cwd);
   const metrics = metricsPort === undefined ? undefined : await loadMetrics();
