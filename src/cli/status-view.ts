@@ -5,7 +5,6 @@ import type {
   JobInfo,
   QueueMetrics,
 } from 'redis-worker-pool';
-import { escapeControlCharacters } from '../logger.js';
 import { formatDuration, plural, table } from './format.js';
 import { jobTable } from './job-table.js';
 import { redisNow, type OpenQueue } from './open-queue.js';
@@ -107,7 +106,7 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
       ...table(
         ['GROUP', 'WAITING', 'ACTIVE'],
         s.groups.map((g) => [
-          escapeControlCharacters(g.group),
+          g.group,
           String(g.waiting),
           String(g.active) + (g.paused ? ' (paused)' : ''),
         ]),

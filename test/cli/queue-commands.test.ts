@@ -290,7 +290,7 @@ describe('worker-pool retry, remove, pause and resume', () => {
     const paused = await cli('pause', '--group', 'user-\x1b[31m1');
     expect(paused.code).toBe(0);
     // The group name is data from outside: its control characters are shown, not obeyed.
-    expect(paused.stdout).toContain('Group user-\\x1b[31m1 of queue pages paused');
+    expect(paused.stdout).toContain('Group user-\\u001b[31m1 of queue pages paused');
     expect((await cli('pause', '--group', 'user-\x1b[31m1')).stdout).toContain('already paused');
     await cli('pause', '--group', 'user-2');
     await queue.addBulk([
@@ -313,7 +313,7 @@ describe('worker-pool retry, remove, pause and resume', () => {
     ]);
     const status = await cli('status');
     expect(status.stdout).toMatch(
-      /Groups with the most waiting jobs\n {2}GROUP +WAITING +ACTIVE\n {2}user-\\x1b\[31m1 +3 +0 \(paused\)\n {2}user-2 +1 +0/,
+      /Groups with the most waiting jobs\n {2}GROUP +WAITING +ACTIVE\n {2}user-\\u001b\[31m1 +3 +0 \(paused\)\n {2}user-2 +1 +0/,
     );
     const listed = await cli('jobs', 'waiting', '--group', 'user-2');
     expect(listed.code).toBe(0);

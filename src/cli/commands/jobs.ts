@@ -1,6 +1,5 @@
 import type { JobState } from 'redis-worker-pool';
 import { booleanFlag, closest, helpHint, integerFlag, stringFlag } from '../args.js';
-import { escapeControlCharacters } from '../../logger.js';
 import { EXIT_OK, UsageError } from '../cli-error.js';
 import { HELP_FLAG, JSON_FLAG, QUEUE_FLAGS, type Command } from '../command.js';
 import { plural } from '../format.js';
@@ -84,10 +83,7 @@ export const jobsCommand: Command = {
         return EXIT_OK;
       }
       const total = counts[s];
-      const where =
-        group === undefined
-          ? `queue ${name}`
-          : `group ${escapeControlCharacters(group)} of queue ${name}`;
+      const where = group === undefined ? `queue ${name}` : `group ${group} of queue ${name}`;
       if (jobs.length === 0) {
         io.out(
           total === 0

@@ -1,4 +1,3 @@
-import { escapeControlCharacters } from '../../logger.js';
 import { stringFlag } from '../args.js';
 import { EXIT_OK } from '../cli-error.js';
 import { HELP_FLAG, QUEUE_FLAGS, type Command } from '../command.js';
@@ -35,11 +34,10 @@ export const pauseCommand: Command = {
       if (group !== undefined) {
         const was = (await queue.getGroupCounts(group)).paused;
         await queue.pauseGroup(group);
-        const shown = escapeControlCharacters(group);
         io.out(
           was
-            ? `Group ${shown} of queue ${name} was already paused.`
-            : `Group ${shown} of queue ${name} paused: no pool starts its jobs; running ones finish. Undo with \`worker-pool resume --group\`.`,
+            ? `Group ${group} of queue ${name} was already paused.`
+            : `Group ${group} of queue ${name} paused: no pool starts its jobs; running ones finish. Undo with \`worker-pool resume --group\`.`,
         );
         return EXIT_OK;
       }
@@ -69,11 +67,10 @@ export const resumeCommand: Command = {
       if (group !== undefined) {
         const was = (await queue.getGroupCounts(group)).paused;
         await queue.resumeGroup(group);
-        const shown = escapeControlCharacters(group);
         io.out(
           was
-            ? `Group ${shown} of queue ${name} resumed.`
-            : `Group ${shown} of queue ${name} was not paused.`,
+            ? `Group ${group} of queue ${name} resumed.`
+            : `Group ${group} of queue ${name} was not paused.`,
         );
         return EXIT_OK;
       }
