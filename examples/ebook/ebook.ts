@@ -67,8 +67,16 @@ export const DEFAULT_QUEUE = 'ebook-pages';
 /** How long an ebook (its pages and metadata) stays in Redis after it finishes: 7 days. */
 const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
 
-/** Add one page job per outline entry as one batch, the plan as its meta; returns the ebook. */
-export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promise<EbookMeta> {
+/**
+ * Add one page job per outline entry as one batch, the plan as its meta; returns the ebook.
+ * With `group` (a client's id, or the model's name), the pages are that group's: groups
+ * take turns, so one client's 200 pages do not hold up another's 5.
+ */
+export async function addEbook(
+  queue: Queue<EbookJobs>,
+  plan: EbookPlan,
+  { group }: { group?: string } = {},
+): Promise<EbookMeta> {
   const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
   const meta: EbookMeta = { ...plan, id, createdAt: Date.now() };
   // The title and outline travel with the batch: any process that sees it can assemble the ebook.
@@ -85,7 +93,7 @@ export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promis
         words: plan.words,
       },
     })),
-    { batchId: id, ttl: EBOOK_TTL_SECONDS, meta },
+    { batchId: id, ttl: EBOOK_TTL_SECONDS, meta, ...(group === undefined ? {} : { group }) },
   );
   return meta;
 }

@@ -3,6 +3,9 @@
  * node:http alone:
  *
  *   POST /api/ebook            {"topic": "...", "pages": 20}  -> 202 {"id": "..."}
+ *                              (the client: an `X-Client-Id` header or a `client` field;
+ *                              each client's pages are a group of their own, served in
+ *                              turns with the other clients')
  *   GET  /api/ebook/:id        progress, and the pages in order once done
  *   GET  /api/ebook/:id/events progress as server-sent events, until done
  *
@@ -27,6 +30,13 @@ export interface EbookApiOptions {
   maxPages?: number;
   /** Words per page asked of the model. @default 300 */
   words?: number;
+  /**
+   * What the pages' group is: `client`, each client's own (from the `X-Client-Id`
+   * header or the `client` field; none without), or `model`, the model that writes
+   * them, for per-model limits and 429 holds (`RateLimitError` with `scope: 'group'`).
+   * @default 'client'
+   */
+  groupBy?: 'client' | 'model';
   log?: (line: string) => void;
 }
 
@@ -42,11 +52,25 @@ class HttpError extends Error {
 
 const MAX_BODY = 16 * 1024;
 
+/** The client an ebook is for, from the `X-Client-Id` header or the `client` field; undefined for none. */
+function clientOf(req: IncomingMessage, body: Record<string, unknown>): string | undefined {
+  const value = req.headers['x-client-id'] ?? body.client;
+  if (value === undefined) return undefined;
+  // A group name becomes part of Redis keys: keep it short and plain.
+  if (typeof value !== 'string' || !/^[\w.@-]{1,64}$/.test(value))
+    throw new HttpError(
+      400,
+      'Expected the client (`X-Client-Id` or `client`) to be 1 to 64 letters, digits, `_`, `.`, `@` or `-`',
+    );
+  return value;
+}
+
 export function createEbookApi(options: EbookApiOptions): Server {
   const { queue, planOutline } = options;
   const maxPages = options.maxPages ?? 50;
   const words = options.words ?? 300;
   const log = options.log ?? (() => {});
+  const groupBy = options.groupBy ?? 'client';
 
   async function create(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req);
@@ -56,13 +80,15 @@ export function createEbookApi(options: EbookApiOptions): Server {
     const pages = body.pages ?? 10;
     if (!Number.isInteger(pages) || (pages as number) < 1 || (pages as number) > maxPages)
       throw new HttpError(400, `Expected \`pages\` to be an integer from 1 to ${maxPages}`);
+    const client = clientOf(req, body);
     let meta: EbookMeta;
     try {
       const plan = await planOutline(
         { topic, pages: pages as number, words },
         { warn: (m) => log(`[API] ${m}`) },
       );
-      meta = await addEbook(queue, plan);
+      const group = groupBy === 'model' ? plan.mode : client && `client:${client}`;
+      meta = await addEbook(queue, plan, group ? { group } : {});
     } catch (error) {
       throw planningError(error);
     }
