@@ -7,10 +7,9 @@ export const MAX_GROUP_BYTES = 256;
 /** A group name: a non-empty string of at most 256 bytes, without braces (they would read as a hash tag). */
 export function checkGroup(name: string, value: unknown): string {
   const group = checkString(name, value);
-  const bytes = Buffer.byteLength(group, 'utf8');
-  if (bytes > MAX_GROUP_BYTES) {
+  if (Buffer.byteLength(group, 'utf8') > MAX_GROUP_BYTES) {
     throw new OptionRangeError(
-      `Expected \`${name}\` to be at most ${MAX_GROUP_BYTES} bytes long, got ${bytes} bytes`,
+      `Expected \`${name}\` to be at most ${MAX_GROUP_BYTES} bytes long, got ${describeValue(value)}`,
       name,
     );
   }

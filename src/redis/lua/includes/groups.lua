@@ -79,12 +79,15 @@ end
 -- retries, reclaimed and released jobs, retryJob. `front`: to the head of the
 -- line (jobs whose turn had already come). No group: today's `wait`, one command.
 local function makeReady(base, wait, ids, group, front)
-  local push = front and 'RPUSH' or 'LPUSH'
-  if not group or group == '' then
-    redis.call(push, wait, unpack(ids))
-    return
+  local list = wait
+  if group and group ~= '' then list = groupWait(base, group) end
+  -- Each command written out: an ACL that allows the scripts' commands is read from these lines.
+  if front then
+    redis.call('RPUSH', list, unpack(ids))
+  else
+    redis.call('LPUSH', list, unpack(ids))
   end
-  redis.call(push, groupWait(base, group), unpack(ids))
+  if list == wait then return end
   redis.call('HINCRBY', base .. 'meta', 'gw', #ids)
   scheduleGroup(base, group)
 end
