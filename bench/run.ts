@@ -284,6 +284,9 @@ const cases: Record<string, () => Promise<void>> = {
       const addMs = Date.now() - t0;
       const afterAdd = await probe.stats();
       const r = await drain(prefix, jobs, 1, 50, { handler: 'noop' });
+      // Taken at once, while the pool's replay records (one per call, kept as long as a
+      // lease) are all still there: what a drained job leaves behind, records included.
+      const afterDrain = await probe.stats();
       const label = jobs >= 1e6 ? `${jobs / 1e6}M` : `${jobs / 1e3}k`;
       record('scale', `${label} add`, 's', addMs / 1000);
       record('scale', `${label} drain`, 's', jobs / r.rate);
@@ -293,6 +296,12 @@ const cases: Record<string, () => Promise<void>> = {
         'bytes',
         (afterAdd.memory - before.memory) / jobs,
         '<= 500',
+      );
+      record(
+        'scale',
+        `${label} memory/drained job (kept jobs + replay records)`,
+        'bytes',
+        (afterDrain.memory - before.memory) / jobs,
       );
       record('scale', `${label} pool RSS start`, 'MB', r.rssStart / 2 ** 20);
       record('scale', `${label} pool RSS end`, 'MB', r.rssEnd / 2 ** 20);

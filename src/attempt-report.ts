@@ -14,8 +14,12 @@ export type AttemptOutcome =
 /** What became of an attempt: done, failed for good, to be retried, or rate limited by the service it called. */
 export type ReportKind = 'completed' | 'failed' | 'retry' | 'rateLimited';
 
-/** Redis's verdict on a report: applied (`ok`), refused (`stale`: its lease is gone) or a resend of one applied (`dup`). */
-export type ReportStatus = 'ok' | 'stale' | 'dup';
+/**
+ * Redis's verdict on a report: applied (`ok`), refused (`stale`: its lease is
+ * gone), a resend of one applied (`dup`), or refused as malformed (`invalid`:
+ * a bug, never a lease lost).
+ */
+export type ReportStatus = 'ok' | 'stale' | 'dup' | 'invalid';
 
 /** What became of a report: Redis's verdict, or `unsent` if the pool gave up on Redis while closing. */
 export type ReportOutcome = ReportStatus | 'unsent';
@@ -33,6 +37,7 @@ export interface AttemptReport {
   /** The result JSON (`completed`), else the error JSON. */
   readonly payload: string;
   readonly attempt: number;
+  /** When the attempt was claimed, Redis time (the pool clock may be off): stored as `processedAt`. */
   readonly startedAt: number;
   /** Milliseconds before a retry (`retry`, `rateLimited`); else 0. */
   readonly delay: number;
@@ -58,7 +63,15 @@ export function reportFor(
     maxAttempts,
     startedAt,
     backoff,
-  }: { attempt: number; maxAttempts: number; startedAt: number; backoff: ResolvedBackoff },
+    maxRateLimitHold,
+  }: {
+    attempt: number;
+    maxAttempts: number;
+    startedAt: number;
+    backoff: ResolvedBackoff;
+    /** Cap of a `RateLimitError`'s delay (the pool's `maxRateLimitHold`). */
+    maxRateLimitHold: number;
+  },
 ): AttemptReport {
   const { job } = claimed;
   // One object literal per outcome (no spreads): this runs for every job.
@@ -84,7 +97,12 @@ export function reportFor(
   const payload = JSON.stringify(toStoredError(outcome.error));
   const retryAfter = rateLimitDelay(outcome.error);
   if (retryAfter !== undefined) {
-    const limited = report('rateLimited', payload, retryAfter, claimed.keepFailed);
+    const limited = report(
+      'rateLimited',
+      payload,
+      Math.min(Math.ceil(retryAfter), maxRateLimitHold),
+      claimed.keepFailed,
+    );
     return rateLimitScope(outcome.error) === 'group' ? { ...limited, groupScope: true } : limited;
   }
   const permanent =
@@ -106,6 +124,7 @@ function rateLimitScope(error: Error): RateLimitScope {
 function rateLimitDelay(error: Error): number | undefined {
   if (error instanceof RateLimitError) return error.retryAfter;
   const { code, retryAfter } = error as { code?: unknown; retryAfter?: unknown };
+  // Infinity is capped like any long delay; NaN is not a delay.
   return code === 'ERR_RATE_LIMITED' && typeof retryAfter === 'number' && retryAfter >= 0
     ? retryAfter
     : undefined;

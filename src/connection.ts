@@ -79,6 +79,19 @@ export function duplicateClient(
   return (client as Redis).duplicate(overrides);
 }
 
+/**
+ * The client's ioredis `keyPrefix` ('' for none): ioredis puts it before every
+ * key it knows is a key, but not before script arguments, so the keys a script
+ * builds must be given it (see `queueKeys()`).
+ */
+export function keyPrefixOf(client: RedisClient): string {
+  const options = (
+    client as { options?: { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } } }
+  ).options;
+  const prefix = options?.keyPrefix ?? options?.redisOptions?.keyPrefix;
+  return typeof prefix === 'string' ? prefix : '';
+}
+
 export function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
 }

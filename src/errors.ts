@@ -426,9 +426,12 @@ export class JobNotFoundError extends WorkerPoolError {
     brand(this, this.code);
   }
   readonly jobId: string;
-  /** @param what Kept for callers of earlier versions; a missing batch is a `BatchNotFoundError`. */
-  constructor(jobId: string, what = 'Job') {
-    super(`${what} ${jobId} was not found (never added, or removed by retention)`);
+  /**
+   * @param what Kept for callers of earlier versions; a missing batch is a `BatchNotFoundError`.
+   * @param reason Why it is gone, when known.
+   */
+  constructor(jobId: string, what = 'Job', reason = 'never added, or removed by retention') {
+    super(`${what} ${jobId} was not found (${reason})`);
     this.jobId = jobId;
   }
   static override is(value: unknown): value is JobNotFoundError {

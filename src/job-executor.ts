@@ -12,6 +12,7 @@ import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger, type LogFields } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { StatsCollector } from './stats.js';
+import { tracedOutcome, type AttemptSpan, type AttemptTracer } from './tracing.js';
 import { WorkerIds } from './worker-ids.js';
 
 interface Running {
@@ -40,6 +41,8 @@ export interface ExecutorHost<J> {
    * is about to be sent, whose call can claim for the slot.
    */
   slotFreed(claimNow: boolean): void;
+  /** Starts each attempt's span, once OpenTelemetry is loaded (see tracing.ts); else undefined. */
+  tracer?(): AttemptTracer | undefined;
 }
 
 /** The lease of a running job: its id and its claim's token. */
@@ -57,6 +60,7 @@ interface Finished {
   label: string;
   outcome: AttemptOutcome;
   report: AttemptReport;
+  span: AttemptSpan | undefined;
 }
 
 /**
@@ -139,18 +143,25 @@ export class JobExecutor<J> {
       this.#host.emit('active', { job: job as AnyJob<J>, attempt, workerId, waited });
     }
 
-    const outcome = await this.#attempt(entry, attempt, maxAttempts);
+    // The handler runs in the attempt's span: its own spans (the model API call) nest under it.
+    const span = this.#host.tracer?.()?.start(claimed, attempt, maxAttempts);
+    const outcome = await (span
+      ? span.run(() => this.#attempt(entry, attempt, maxAttempts))
+      : this.#attempt(entry, attempt, maxAttempts));
     this.#running.delete(claimed.token);
     if (this.#running.size === 0) this.#onIdle?.();
     if (entry.handedBack) {
+      span?.end('handed_back');
       this.#release(workerId, false);
       return;
     }
     const report = reportFor(claimed, outcome, {
       attempt,
       maxAttempts,
-      startedAt,
+      // Redis time, like the finish time the script records: the pool's clock may be off.
+      startedAt: claimedAt,
       backoff: this.#options.backoff,
+      maxRateLimitHold: this.#options.maxRateLimitHold,
     });
     const finished: Finished = {
       job,
@@ -160,6 +171,7 @@ export class JobExecutor<J> {
       label,
       outcome,
       report,
+      span,
     };
     const rest = this.#options.processingDelay > 0 && this.#host.isAccepting();
     // Free the slot before reporting, so the call that carries this report also claims the next job.
@@ -207,8 +219,9 @@ export class JobExecutor<J> {
   /** Log, count and emit an attempt's outcome once Redis has ruled on its report. */
   #announce(
     status: ReportOutcome,
-    { job: plainJob, attempt, workerId, duration, label, outcome, report }: Finished,
+    { job: plainJob, attempt, workerId, duration, label, outcome, report, span }: Finished,
   ): void {
+    span?.end(tracedOutcome(status, report.kind), outcome.ok ? undefined : outcome.error);
     const log = this.#options.logger;
     const job = plainJob as AnyJob<J>;
     if (status === 'stale') {
@@ -222,6 +235,15 @@ export class JobExecutor<J> {
         err: error,
       });
       this.#host.emit('leaseLost', { job, attempt, workerId, error });
+    } else if (status === 'invalid') {
+      // Our own encoding is at fault, not another pool: say so, never "lease lost".
+      this.#host.onError(
+        new Error(
+          `Redis refused the outcome of job ${job.id} as malformed (${report.kind}, delay ${report.delay}); ` +
+            'the job is retried once its lease runs out',
+        ),
+        'reporting a job outcome',
+      );
     } else if (status === 'unsent') {
       log.warn(
         `Outcome of job ${label} not sent: Redis unreachable while closing.`,

@@ -96,6 +96,8 @@ export interface ClaimedJob {
   /** Its retentions, `count:age` (see retention.ts), handed back in its report. */
   readonly keepCompleted: string;
   readonly keepFailed: string;
+  /** The W3C traceparent of the trace it was added in, if it was added in one (see tracing.ts). */
+  readonly traceparent?: string;
   /** Set when the stored job could not be decoded; the job then fails at once. */
   readonly decodeError?: Error;
 }

@@ -114,6 +114,15 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    */
   group?: GroupLimits;
   /**
+   * Longest hold, in ms, that a handler's `RateLimitError` puts on the queue
+   * (and longest wait before that job's next try). A longer `retryAfter` (a
+   * proxy's `retry-after: 2592000`, a date read as seconds) is cut to this, so
+   * one bad header cannot freeze every pool for days. `queue.resume()` ends a
+   * hold early.
+   * @default 300000 (5 minutes)
+   */
+  maxRateLimitHold?: number;
+  /**
    * How a job is named in log lines. Default: `ID=17, Name=page`, plus
    * `Batch=<id>, Index=<n>` for batch jobs.
    */
@@ -153,6 +162,7 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly limiter: { readonly max: number; readonly duration: number };
   /** undefined: no per-group limits. */
   readonly group: GroupPolicy | undefined;
+  readonly maxRateLimitHold: number;
   readonly jobLabel: ((job: Job) => string) | undefined;
 }
 
@@ -168,6 +178,7 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   leaseDuration: 30_000,
   gracePeriod: 10_000,
   statsInterval: 60_000,
+  maxRateLimitHold: 300_000,
 });
 
 export const DEFAULT_QUEUE_OPTIONS = Object.freeze({
@@ -191,6 +202,7 @@ const POOL_KEYS = [
   'statsInterval',
   'limiter',
   'group',
+  'maxRateLimitHold',
   'jobLabel',
 ] as const;
 
@@ -288,6 +300,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     statsInterval: int('statsInterval', 0),
     limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
     group: o.group === undefined ? undefined : resolveGroupLimits(o.group),
+    maxRateLimitHold: int('maxRateLimitHold', 1),
     jobLabel:
       o.jobLabel === undefined
         ? undefined

@@ -6,6 +6,8 @@ import type { PoolInfo } from './pool-info.js';
 import type { QueueKeys } from './redis/keys.js';
 import { readBatch, readProgress } from './redis/protocol/batch-hash.js';
 import { readPools } from './redis/protocol/pools.js';
+import { heldUntil, HOLD_FIELD } from './redis/protocol/queue-state.js';
+import { finishedSets, policySetsKey, readRecent } from './redis/protocol/retention-sets.js';
 import type { Scripts } from './redis/scripts.js';
 import { checkGroup } from './groups.js';
 import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
@@ -17,6 +19,11 @@ export interface JobCounts {
   readonly active: number;
   readonly completed: number;
   readonly failed: number;
+  /**
+   * Set while a handler's `RateLimitError` holds the queue: until when (ms,
+   * Redis clock) no pool claims. `queue.resume()` ends the hold early.
+   */
+  readonly rateLimitedUntil?: number;
 }
 
 export interface GetJobsOptions {
@@ -94,11 +101,8 @@ export class QueueReader {
       const list = group === undefined ? k.wait : k.groupWait(group);
       ids = (await this.#client.lrange(list, -1 - end, -1 - start)).reverse();
     } else if (state === 'completed' || state === 'failed') {
-      ids = await this.#client.zrevrange(
-        state === 'completed' ? k.completed : k.failed,
-        start,
-        end,
-      );
+      const listed = await this.#client.smembers(policySetsKey(k, state));
+      ids = await readRecent(this.#client, finishedSets(k, state, listed), start, end);
     } else {
       ids = await this.#client.zrange(
         state === 'delayed' ? k.delayed : k.active,
@@ -137,16 +141,48 @@ export class QueueReader {
       .zcard(k.active)
       .zcard(k.completed)
       .zcard(k.failed)
+      .hget(k.meta, HOLD_FIELD)
+      .time()
+      .smembers(policySetsKey(k, 'completed'))
+      .smembers(policySetsKey(k, 'failed'))
       // Jobs waiting in their groups' lists (see lua/includes/groups.lua).
       .hget(k.meta, 'gw')
       .exec();
-    const [waiting = 0, delayed = 0, active = 0, completed = 0, failed = 0, grouped = 0] = (
-      replies ?? []
-    ).map(([error, value]) => {
+    const values = (replies ?? []).map(([error, value]) => {
       if (error) throw error;
-      return Number(value ?? 0);
+      return value;
     });
-    return Object.freeze({ waiting: waiting + grouped, delayed, active, completed, failed });
+    const [waiting = 0, delayed = 0, active = 0, ownCompleted = 0, ownFailed = 0] = values
+      .slice(0, 5)
+      .map(Number);
+    const grouped = Number(values[9] ?? 0);
+    // Jobs kept by a policy other than the default are in sets of their own.
+    const others = (state: 'completed' | 'failed', listed: string[]) =>
+      this.#countIn(finishedSets(k, state, listed).slice(1));
+    const completed = ownCompleted + (await others('completed', values[7] as string[]));
+    const failed = ownFailed + (await others('failed', values[8] as string[]));
+    const until = heldUntil(values[5] as string | null, values[6] as [string, string]);
+    return Object.freeze({
+      waiting: waiting + grouped,
+      delayed,
+      active,
+      completed,
+      failed,
+      ...(until === undefined ? {} : { rateLimitedUntil: until }),
+    });
+  }
+
+  /** Jobs in `sets` (one more round trip, only when a queue uses several retention policies). */
+  async #countIn(sets: readonly string[]): Promise<number> {
+    if (sets.length === 0) return 0;
+    const pipeline = this.#client.pipeline();
+    for (const set of sets) pipeline.zcard(set);
+    let total = 0;
+    for (const [error, n] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      total += Number(n);
+    }
+    return total;
   }
 
   getBatch(id: string): Promise<BatchProgress | null> {

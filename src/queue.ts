@@ -8,21 +8,20 @@ import {
 } from './batch.js';
 import {
   closeClient,
+  keyPrefixOf,
   openClient,
   watchConnection,
   type ClientHandle,
   type RedisClient,
 } from './connection.js';
 import {
-  BatchNotFoundError,
   InvalidJobStateError,
-  JobFailedError,
   JobNotFoundError,
   OptionTypeError,
   QueueClosedError,
-  type StoredError,
 } from './errors.js';
-import { FinishWatcher, type CheckResult } from './finish-watcher.js';
+import { FinishWatcher } from './finish-watcher.js';
+import { waitForBatch, waitForJob, type WaitReads } from './job-waits.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
@@ -48,8 +47,9 @@ import {
   type QueueMetrics,
 } from './queue-reader.js';
 import { queueKeys, type QueueKeys } from './redis/keys.js';
-import type { AddedRecord, BatchSpec, JobToAdd } from './redis/protocol/add.js';
-import { readBatch } from './redis/protocol/batch-hash.js';
+import type { BatchSpec, JobToAdd } from './redis/protocol/add.js';
+import { readBatch, readCounters, readProgress } from './redis/protocol/batch-hash.js';
+import { redisEventSource } from './redis/event-source.js';
 import {
   readGroupCounts,
   readTopGroups,
@@ -57,11 +57,11 @@ import {
   type GroupSummary,
 } from './redis/protocol/group-state.js';
 import { checkGroup } from './groups.js';
-import type { FinishEvent } from './redis/protocol/events.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
-import { deserialize } from './serialize.js';
+import { addBatchChunks } from './batch-add.js';
+import { callerTraceparent, loadTracing } from './tracing.js';
 import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
 import { checkInteger, checkString, describeValue } from './validate.js';
 
@@ -99,17 +99,34 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   readonly #scripts: Scripts;
   readonly #reader: QueueReader;
   readonly #watcher: FinishWatcher;
+  readonly #waitReads: WaitReads;
   #closed: Promise<void> | undefined;
 
   constructor(name: string, options?: QueueOptions) {
     this.name = checkQueueName(name);
     this.#options = resolveQueueOptions(options);
-    this.#keys = queueKeys(this.#options.prefix, this.name);
     this.#handle = openClient(this.#options.connection, {}, { reuse: true });
-    if (this.#handle.owned) watchConnection(this.#handle.client, this.#options.logger, 'Queue');
-    this.#scripts = new Scripts(this.#handle.client, this.#keys);
-    this.#reader = new QueueReader(this.#handle.client, this.#scripts, this.#keys);
-    this.#watcher = new FinishWatcher(this.#handle.client, this.#keys.events, this.#options.logger);
+    const client = this.#handle.client;
+    if (this.#handle.owned) watchConnection(client, this.#options.logger, 'Queue');
+    const keys = queueKeys(this.#options.prefix, this.name, keyPrefixOf(client));
+    this.#keys = keys;
+    this.#scripts = new Scripts(client, keys);
+    this.#reader = new QueueReader(client, this.#scripts, keys);
+    this.#watcher = new FinishWatcher(() =>
+      redisEventSource({
+        client,
+        key: keys.events,
+        tip: async () => (await this.#scripts.eventsTail()).tip,
+        logger: this.#options.logger,
+      }),
+    );
+    this.#waitReads = {
+      getJob: (id) => this.#reader.getJob(id),
+      findEvent: (id) => this.#scripts.eventsTail(id),
+      readProgress: (id) => readProgress(client, keys, id),
+      readCounters: (id) => readCounters(client, keys, id),
+      readBatch: (id) => readBatch(client, keys, id),
+    };
   }
 
   /** The ioredis client this queue uses (yours, if you passed one). */
@@ -187,18 +204,17 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       single,
       group,
     });
+    const loading = loadTracing();
+    if (loading) await loading;
+    const traceparent = callerTraceparent();
     const chunks: JobToAdd[][] = [];
     for (let i = 0; i < encoded.length; i += MAX_JOBS_PER_CALL)
       chunks.push(encoded.slice(i, i + MAX_JOBS_PER_CALL));
-    const replies: AddedRecord[] = [];
-    if (batch) {
-      // The first chunk creates the batch, and refuses an id in use: the rest must not go before it.
-      replies.push(...(await this.#scripts.add({ ...batch, first: true }, chunks.shift() ?? [])));
-    }
-    const rest = await Promise.all(
-      chunks.map((chunk) => this.#scripts.add(batch && { ...batch, first: false }, chunk)),
-    );
-    replies.push(...rest.flat());
+    const replies = batch
+      ? await addBatchChunks(this.#scripts, batch, chunks, traceparent)
+      : (
+          await Promise.all(chunks.map((chunk) => this.#scripts.add(undefined, chunk, traceparent)))
+        ).flat();
     return jobs.map((job, index) => ({
       id: replies[index]?.id ?? '',
       name: job.name,
@@ -263,25 +279,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#assertOpen();
     checkString('id', id);
     checkWaitOptions(options);
-    return this.#watcher.wait<JobResult<J, N>>(
-      `job:${id}`,
-      async (event?: FinishEvent): Promise<CheckResult<JobResult<J, N>>> => {
-        // A job removed as it finished is only known by its event.
-        if (event?.payload) {
-          if (event.state === 'completed') return { done: true, value: deserialize(event.payload) };
-          if (event.state === 'failed')
-            throw new JobFailedError(id, deserialize<StoredError>(event.payload));
-        }
-        const job = await this.getJob<N>(id);
-        if (!job) throw new JobNotFoundError(id);
-        if (job.state === 'completed') return { done: true, value: job.result as JobResult<J, N> };
-        if (job.state === 'failed') {
-          throw new JobFailedError(id, job.error ?? { name: 'Error', message: 'unknown error' });
-        }
-        return { done: false };
-      },
-      { timeout: options.timeout, what: `job ${id}`, signal: options.signal },
-    );
+    return waitForJob<JobResult<J, N>>(this.#watcher, this.#waitReads, id, options);
   }
 
   /** A batch's progress, or `null` if there is no such batch (or it expired). */
@@ -308,37 +306,12 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     this.#assertOpen();
     checkString('id', id);
     checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
-    let last = '';
-    return this.#watcher.wait<BatchResult<Result>>(
-      `batch:${id}`,
-      async () => {
-        const batch = await readBatch<Result>(this.#handle.client, this.#keys, id);
-        if (!batch) throw new BatchNotFoundError(id);
-        const { progress } = batch;
-        const seen = `${progress.completed}/${progress.failed}`;
-        if (seen !== last) {
-          last = seen;
-          try {
-            options.onProgress?.(progress);
-          } catch (error) {
-            this.#options.logger.error(
-              `onProgress threw: ${error instanceof Error ? error.message : String(error)}`,
-              {
-                scope: 'Queue',
-                queue: this.name,
-                batchId: id,
-                ...(error instanceof Error ? { err: error } : {}),
-              },
-            );
-          }
-        }
-        if (!progress.done) return { done: false };
-        return {
-          done: true,
-          value: Object.freeze({ ...progress, items: batch.items() }),
-        };
-      },
-      { timeout: options.timeout, what: `batch ${id}`, signal: options.signal },
+    return waitForBatch<Result>(
+      this.#watcher,
+      this.#waitReads,
+      { logger: this.#options.logger, queue: this.name },
+      id,
+      options,
     );
   }
 

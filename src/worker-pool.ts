@@ -4,6 +4,7 @@ import { ClaimLoop } from './claim-loop.js';
 import {
   closeClient,
   describeConnection,
+  keyPrefixOf,
   openClient,
   waitUntilReady,
   watchConnection,
@@ -30,6 +31,7 @@ import type { StalledJob } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import type { PoolInfo } from './pool-info.js';
 import { logStats, StatsCollector, type PoolStats } from './stats.js';
+import { attemptTracer, loadTracing, type AttemptTracer } from './tracing.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './validate.js';
 
 export interface CloseOptions {
@@ -62,7 +64,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
 > {
   readonly name: string;
   readonly #options: ResolvedPoolOptions;
-  readonly #keys: QueueKeys;
+  /** Set again at start, with the client's keyPrefix (only known once the client is). */
+  #keys: QueueKeys;
   // Random per pool: lease tokens must never repeat, even across restarts.
   readonly #poolId = randomBytes(6).toString('base64url');
   readonly #stats = new StatsCollector();
@@ -80,6 +83,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #scripts: Scripts | undefined;
   #startedAt = 0;
   #drained = false;
+  /** Set at start() when `@opentelemetry/api` is installed (see tracing.ts). */
+  #tracer: AttemptTracer | undefined;
 
   constructor(name: string, handlers: JobHandlers<J>, options?: WorkerPoolOptions<J>) {
     const resolved = resolvePoolOptions(options);
@@ -96,6 +101,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       report: (report, settle) =>
         this.#loop ? this.#loop.report(report, settle) : settle('unsent'),
       slotFreed: (claimNow) => (claimNow ? this.#loop?.wake() : this.#loop?.expectWork()),
+      tracer: () => this.#tracer,
     });
   }
 
@@ -141,6 +147,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       await waitUntilReadyOrFail(handle.client, o);
     }
     if (!this.#command || !this.#blocking) throw new PoolClosedError();
+    this.#keys = queueKeys(o.prefix, this.name, keyPrefixOf(this.#command.client));
     const scripts = new Scripts(this.#command.client, this.#keys);
     const blocking = this.#blocking.client;
     const marker = this.#keys.marker;
@@ -173,6 +180,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       onError: (error, context) => this.#reportError(error, context),
     });
     this.#scripts = scripts;
+    await loadTracing();
+    this.#tracer = attemptTracer(this.name);
     this.#startedAt = Date.now();
     // The first heartbeat runs a script on the queue's keys: an ACL that forbids
     // them (NOPERM) fails start() here, loudly, instead of every claim later.

@@ -13,6 +13,7 @@
  * | 408, 409, 5xx, connection, timeout   | `Error`: retried with the queue's backoff            |
  * | 400, 401, 403, 404, 422 (other 4xx)  | `UnrecoverableError` with the API's own message      |
  */
+import { trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import {
   RateLimitError,
@@ -67,6 +68,14 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
 
   return async (job, { signal }) => {
     const entry = job.data.outline[job.data.index];
+    // The attempt's span, when the app registered an OpenTelemetry SDK (see docs/tracing.md);
+    // without one, `getActiveSpan()` is undefined and this costs nothing.
+    const span = trace.getActiveSpan();
+    span?.setAttributes({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': model,
+    });
     let completion: OpenAI.ChatCompletion;
     try {
       completion = await client.chat.completions.create(
@@ -76,6 +85,11 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
     } catch (error) {
       throw classifyOpenAIError(error, { signal, defaultRetryAfter });
     }
+    span?.setAttributes({
+      'gen_ai.response.model': completion.model || model,
+      'gen_ai.usage.input_tokens': completion.usage?.prompt_tokens ?? 0,
+      'gen_ai.usage.output_tokens': completion.usage?.completion_tokens ?? 0,
+    });
     const text = completion.choices[0]?.message?.content ?? '';
     if (!text.trim()) {
       // An empty page (a content filter, a model that stopped at once) may well come out right next time.

@@ -18,6 +18,8 @@ export interface StatusSnapshot {
   /** Now on the Redis clock (ms). */
   readonly time: number;
   readonly paused: boolean;
+  /** While a handler's `RateLimitError` holds the queue: until when (ms, Redis clock); else null. */
+  readonly rateLimitedUntil: number | null;
   readonly counts: JobCounts;
   /**
    * Jobs finished per minute over the last 60 seconds: the minute under way,
@@ -55,6 +57,7 @@ export async function readStatus(open: OpenQueue, activeLimit: number): Promise<
     redis: open.target.label,
     time,
     paused,
+    rateLimitedUntil: counts.rateLimitedUntil ?? null,
     counts,
     lastMinute: { completed: rate('completed'), failed: rate('failed') },
     minutes: metrics.minutes,
@@ -71,6 +74,11 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
   const busy = s.pools.reduce((sum, pool) => sum + pool.active, 0);
   const lines = [
     `Queue ${s.queue} (prefix ${s.prefix}, Redis ${s.redis})${s.paused ? ': PAUSED, pools do not claim jobs (worker-pool resume)' : ''}`,
+    ...(s.rateLimitedUntil === null
+      ? []
+      : [
+          `RATE LIMITED for ${formatDuration(s.rateLimitedUntil - s.time)} more (a handler's RateLimitError): pools do not claim jobs (worker-pool resume lifts it)`,
+        ]),
     '',
     `  Jobs         ${c.waiting} waiting, ${c.delayed} delayed, ${c.active} active, ${c.completed} completed, ${c.failed} failed`,
     `  Last minute  ${s.lastMinute.completed} completed, ${s.lastMinute.failed} failed`,

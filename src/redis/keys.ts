@@ -10,6 +10,10 @@
  * - `rwp:{pages}:delayed`   ZSET  id -> due time (ms): delayed jobs and retries in backoff
  * - `rwp:{pages}:completed` ZSET  id -> finish time, trimmed by retention
  * - `rwp:{pages}:failed`    ZSET  id -> finish time, trimmed by retention
+ * - `rwp:{pages}:<completed|failed>:<count:age>` ZSET the same, for jobs whose retention
+ *                                 is not the default: one set per policy, so each
+ *                                 policy trims its own jobs only; listed in the SET
+ *                                 `...:<completed|failed>:sets` (protocol/retention-sets.ts)
  * - `rwp:{pages}:marker`    ZSET  one member; idle pools block on it (BZPOPMIN) to be woken
  * - `rwp:{pages}:meta`      HASH  id sequence, queue-wide pause flag, rate-limit hold (`held`)
  * - `rwp:{pages}:limiter`   ZSET  recent claims (token -> time), for the shared rate limit
@@ -20,13 +24,24 @@
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
  * - `rwp:{pages}:batch:<id>` HASH one batch: counters and its jobs' results by index
- * - `rwp:{pages}:events`    pub/sub channel announcing finished jobs and batches
- * - `rwp:{pages}:groups`, `groups:parked`, `gh:<group>`, `gw:<group>`, `gl:<group>`: the
- *   groups' ring, parked groups, each group's state, waiting jobs and limiter; built in
- *   the scripts from `base` (see lua/includes/groups.lua), and here for reading
+ * - `rwp:{pages}:call:<token>` STRING what one script call did, for a resend of it
+ * - `rwp:{pages}:events`    STREAM of finished and removed jobs and finished batches, capped
+ *                                 (see protocol/events.ts); waits read it
+ * - `rwp:{pages}:groups`, `groups:parked`, `groups:aside`, `gh:<group>`, `gw:<group>`,
+ *   `gl:<group>`: the groups' ring, parked and set-aside groups, each group's state,
+ *   waiting jobs and limiter; built in the scripts from `base` (see
+ *   lua/includes/groups.lua), and here for reading
+ *
+ * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
+ * every command and to a script's KEYS, and `base` carries it for the keys a
+ * script builds itself, so both land in the same key space.
  */
 export interface QueueKeys {
-  /** Prefix of per-job and per-batch keys, handed to scripts that build them. */
+  /**
+   * Prefix of per-job and per-batch keys, handed to scripts that build them:
+   * it starts with the client's keyPrefix, which ioredis adds to KEYS but not
+   * to ARGV.
+   */
   readonly base: string;
   readonly wait: string;
   readonly active: string;
@@ -49,33 +64,42 @@ export interface QueueKeys {
   readonly groupRing: string;
   readonly groupsParked: string;
   readonly groupsAside: string;
+  /** The replay record of one script call (see add-4.lua and move-10.lua). */
+  call(token: string): string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
   metrics(state: 'completed' | 'failed', minute: number): string;
 }
 
-export function queueKeys(prefix: string, queueName: string): QueueKeys {
-  const base = `${prefix}:{${queueName}}:`;
+/**
+ * `keyPrefix`: the ioredis client's own `keyPrefix` option, if it has one
+ * (see `keyPrefixOf()` in connection.ts). Keys stay without it, as ioredis
+ * wants them; only `base`, which scripts receive as an argument, carries it.
+ */
+export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): QueueKeys {
+  const local = `${prefix}:{${queueName}}:`;
   return Object.freeze({
-    base,
-    wait: `${base}wait`,
-    active: `${base}active`,
-    leases: `${base}leases`,
-    delayed: `${base}delayed`,
-    completed: `${base}completed`,
-    failed: `${base}failed`,
-    marker: `${base}marker`,
-    meta: `${base}meta`,
-    limiter: `${base}limiter`,
-    pools: `${base}pools`,
-    poolsSeen: `${base}pools:seen`,
-    events: `${base}events`,
-    job: (id: string) => `${base}job:${id}`,
-    batch: (id: string) => `${base}batch:${id}`,
-    group: (name: string) => `${base}gh:${name}`,
-    groupWait: (name: string) => `${base}gw:${name}`,
-    groupRing: `${base}groups`,
-    groupsParked: `${base}groups:parked`,
-    groupsAside: `${base}groups:aside`,
-    metrics: (state: 'completed' | 'failed', minute: number) => `${base}metrics:${state}:${minute}`,
+    base: `${keyPrefix}${local}`,
+    wait: `${local}wait`,
+    active: `${local}active`,
+    leases: `${local}leases`,
+    delayed: `${local}delayed`,
+    completed: `${local}completed`,
+    failed: `${local}failed`,
+    marker: `${local}marker`,
+    meta: `${local}meta`,
+    limiter: `${local}limiter`,
+    pools: `${local}pools`,
+    poolsSeen: `${local}pools:seen`,
+    events: `${local}events`,
+    job: (id: string) => `${local}job:${id}`,
+    batch: (id: string) => `${local}batch:${id}`,
+    call: (token: string) => `${local}call:${token}`,
+    group: (name: string) => `${local}gh:${name}`,
+    groupWait: (name: string) => `${local}gw:${name}`,
+    groupRing: `${local}groups`,
+    groupsParked: `${local}groups:parked`,
+    groupsAside: `${local}groups:aside`,
+    metrics: (state: 'completed' | 'failed', minute: number) =>
+      `${local}metrics:${state}:${minute}`,
   });
 }

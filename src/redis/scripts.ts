@@ -3,6 +3,7 @@ import type { RedisClient } from '../connection.js';
 import type { JobInfo } from '../job.js';
 import type { QueueKeys } from './keys.js';
 import * as add from './protocol/add.js';
+import * as eventsTail from './protocol/events-tail.js';
 import * as getJob from './protocol/get-job.js';
 import * as groupState from './protocol/group-state.js';
 import * as heartbeat from './protocol/heartbeat.js';
@@ -10,6 +11,7 @@ import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
+import * as settleBatchChunk from './protocol/settle-batch-chunk.js';
 import { scriptError } from './protocol/script-errors.js';
 import { redactError } from '../redact.js';
 
@@ -37,6 +39,8 @@ const SCRIPTS = {
   getJob: getJob.script,
   retryJob: retryJob.script,
   removeJob: removeJob.script,
+  settleBatchChunk: settleBatchChunk.script,
+  eventsTail: eventsTail.script,
   groupState: groupState.script,
 } as const;
 
@@ -52,7 +56,7 @@ const COMMANDS = Object.fromEntries(
 type Command = (...args: (string | number)[]) => Promise<unknown>;
 
 /** A token unique to one script call, so that a resent call can be recognised. */
-function callToken(): string {
+export function callToken(): string {
   return randomBytes(12).toString('base64url');
 }
 
@@ -78,12 +82,17 @@ export class Scripts {
       .catch(rejectRedacted);
   }
 
-  /** Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that batch. */
+  /**
+   * Store jobs (at most MAX_JOBS_PER_CALL); with `batch`, as (part of) that
+   * batch. `token` identifies the call (see `settleBatchChunk`).
+   */
   async add(
     batch: add.AddRequest['batch'],
     jobs: readonly add.JobToAdd[],
+    traceparent?: string,
+    token = callToken(),
   ): Promise<add.AddedRecord[]> {
-    const args = add.encode(this.#keys, { batch, jobs, callToken: callToken() });
+    const args = add.encode(this.#keys, { batch, jobs, callToken: token, traceparent });
     try {
       return add.decode(await this.#call('add', args));
     } catch (error) {
@@ -121,6 +130,15 @@ export class Scripts {
     return retryJob.decode(await this.#call('retryJob', retryJob.encode(this.#keys, id)));
   }
 
+  /** After an add call of a batch got no reply: its jobs are in, or its items now failed. */
+  async settleBatchChunk(
+    request: settleBatchChunk.SettleRequest,
+  ): Promise<settleBatchChunk.SettleReply> {
+    return settleBatchChunk.decode(
+      await this.#call('settleBatchChunk', settleBatchChunk.encode(this.#keys, request)),
+    );
+  }
+
   /** Pause or resume one group. */
   async setGroupPaused(group: string, paused: boolean): Promise<void> {
     await this.#call(
@@ -131,5 +149,10 @@ export class Scripts {
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {
     return removeJob.decode(await this.#call('removeJob', removeJob.encode(this.#keys, id)));
+  }
+
+  /** The events stream's last id; with a job id, also that job's newest record among the last entries. */
+  async eventsTail(id = ''): Promise<eventsTail.TailReply> {
+    return eventsTail.decode(await this.#call('eventsTail', eventsTail.encode(this.#keys, id)));
   }
 }

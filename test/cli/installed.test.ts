@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
-
-const root = join(import.meta.dirname, '..', '..');
+import { packPackage } from '../support/pack.js';
 
 describe('the installed package', () => {
   let dir: string;
@@ -23,13 +22,7 @@ describe('the installed package', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'rwp-cli-pack-'));
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
-      cwd: root,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n')
-      .pop()!;
+    const tarball = packPackage(dir);
     writeFileSync(
       join(dir, 'package.json'),
       JSON.stringify({ name: 'ebook-workers', private: true, type: 'module' }),

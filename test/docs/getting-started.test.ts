@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
+import { packPackage } from '../support/pack.js';
 
 /**
  * docs/getting-started.md, followed as a new user would, in an empty folder:
@@ -106,13 +107,7 @@ describe('docs/getting-started.md, followed from an empty folder', () => {
   it('type-checks with the generated tsconfig, and runs the pool and the producer', async () => {
     for (const command of commands.slice(0, 5)) {
       if (command === 'npm install redis-worker-pool') {
-        const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
-          cwd: root,
-          encoding: 'utf8',
-        })
-          .trim()
-          .split('\n')
-          .pop()!;
+        const tarball = packPackage(dir);
         sh(`npm install --silent --no-audit --no-fund --prefer-offline ./${tarball}`);
       } else if (command.startsWith('npm install -D')) {
         for (const name of ['typescript', 'tsx', '@types/node']) {

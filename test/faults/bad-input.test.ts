@@ -207,6 +207,12 @@ const ROWS = (): Row[] => [
   ],
   [
     'WorkerPool',
+    'maxRateLimitHold',
+    badIntegers(1, MAX_TIMER),
+    (v) => pool({ maxRateLimitHold: v }),
+  ],
+  [
+    'WorkerPool',
     'limiter.max',
     badIntegers(1, 1_000_000),
     (v) => pool({ limiter: { max: v, duration: 1000 } }),

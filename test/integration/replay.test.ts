@@ -83,6 +83,48 @@ describe('script calls sent twice', () => {
     expect(await client.get(keys.metrics('completed', Math.floor(first.now / 60_000)))).toBe('1');
   });
 
+  it('replays a claim that skipped a removed job, with the same tokens', async () => {
+    const { scripts, client, keys } = setup();
+    await scripts.add(undefined, [job('a'), job('b'), job('c')]);
+    await client.del(keys.job('2')); // removed while it waited: its id stays in the list
+    const first = await scripts.move(move({ claim: 3, tokenPrefix: 'pool.9' }));
+    const again = await scripts.move(move({ claim: 3, tokenPrefix: 'pool.9' }));
+    expect(first.claimed.map((c) => c.job.id)).toEqual(['1', '3']);
+    expect(again.claimed).toEqual(first.claimed);
+  });
+
+  it('keeps a small record of each call, for as long as a lease', async () => {
+    const { scripts, client, keys } = setup();
+    const jobs = Array.from({ length: 100 }, (_, i) => job(`j${i}`));
+    await scripts.add(undefined, jobs);
+    const claim = await scripts.move(
+      move({ claim: 100, tokenPrefix: 'pool.3', leaseDuration: 8000 }),
+    );
+    const reports = claim.claimed.map((c) => ({
+      id: c.job.id,
+      token: c.token,
+      kind: 'completed' as const,
+      payload: '"done"',
+      attempt: 1,
+      startedAt: claim.now,
+      delay: 0,
+      keep: '1000:-1',
+      batchId: undefined,
+      batchIndex: undefined,
+    }));
+    await scripts.move(move({ tokenPrefix: 'pool.4', reports, leaseDuration: 8000 }));
+    let bytes = 0;
+    for (const call of ['pool.3', 'pool.4']) {
+      const key = `${keys.base}call:${call}`;
+      const ttl = await client.pttl(key);
+      expect(ttl).toBeGreaterThan(7000);
+      expect(ttl).toBeLessThanOrEqual(8000);
+      bytes += Number(await client.memory('USAGE', key));
+    }
+    // 100 jobs claimed, then reported: was 44 bytes a job here (for 120 s), now under 10.
+    expect(bytes / 100).toBeLessThan(12);
+  });
+
   it('adds the jobs of a replayed add call once, and returns the same ids', async () => {
     const { client, keys } = setup();
     // The token is made per call inside Scripts.add; replay it by calling the script directly.

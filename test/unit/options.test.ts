@@ -44,6 +44,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 30_000,
       gracePeriod: 10_000,
       statsInterval: 60_000,
+      maxRateLimitHold: 300_000,
     });
     expect(Object.isFrozen(DEFAULT_POOL_OPTIONS)).toBe(true);
   });

@@ -61,10 +61,41 @@ describe('move protocol', () => {
     expect(args.at(-2)).toBe('b1');
   });
 
+  it('rounds and clamps the numbers of a report, which the script reads as digits only', () => {
+    const args = move.encode(
+      keys,
+      request({ reports: [report({ kind: 'rateLimited', delay: 1.5, attempt: 2.2 })] }),
+    );
+    expect(args.at(-3)).toBe('pool.1.1.1700000000000|l|2|1700000000000|2|1000:86400|');
+    for (const [value, wire] of [
+      [1e21, Number.MAX_SAFE_INTEGER],
+      [Infinity, Number.MAX_SAFE_INTEGER],
+      [-5, 0],
+      [NaN, 0],
+      [2.5, 3],
+    ] as const) {
+      expect(move.wireInt(value)).toBe(wire);
+      expect(String(move.wireInt(value))).toMatch(/^\d+$/);
+    }
+  });
+
   it('asks for no look at expired leases unless `reclaim`', () => {
-    const at = (r: move.MoveRequest) => move.encode(keys, r)[14];
+    // 10 KEYS, then ARGV[6].
+    const at = (r: move.MoveRequest) => move.encode(keys, r)[15];
     expect(at(request({ reclaim: true }))).toBe(4);
     expect(at(request({ reclaim: false }))).toBe(0);
+  });
+
+  it('declares the events stream and hands the scripts the base with the client’s keyPrefix', () => {
+    const prefixed = queueKeys('rwp', 'q', 'app:');
+    const args = move.encode(prefixed, request());
+    expect(args[9]).toBe('rwp:{q}:events');
+    expect(args[10]).toBe('app:rwp:{q}:');
+    expect(removeJob.encode(prefixed, '7').slice(5, 8)).toEqual([
+      'rwp:{q}:events',
+      'app:rwp:{q}:',
+      '7',
+    ]);
   });
 
   it('decodes stalled jobs, and -1 as absent', () => {
@@ -116,7 +147,7 @@ describe('scriptError', () => {
 describe('move and add protocols: groups', () => {
   it('sends nothing for groups when no job has one', () => {
     const plain = move.encode(keys, request({ reports: [report()] }));
-    expect(plain).toHaveLength(18 + 4);
+    expect(plain).toHaveLength(19 + 4);
     expect(String(plain.at(-3))).toMatch(/\|$/);
     const jobs = [
       {
@@ -146,8 +177,8 @@ describe('move and add protocols: groups', () => {
       }),
     );
     expect(args.at(-1)).toBe('2|20|60000');
-    expect(args[18 + 1]).toBe('pool.1.1.1700000000000|c|1|1700000000000|0|1000:86400|3|user|42');
-    expect(args[18 + 5]).toBe('pool.1.1.1700000000000|g|1|1700000000000|500|1000:86400||m');
+    expect(args[19 + 1]).toBe('pool.1.1.1700000000000|c|1|1700000000000|0|1000:86400|3|user|42');
+    expect(args[19 + 5]).toBe('pool.1.1.1700000000000|g|1|1700000000000|500|1000:86400||m');
   });
 
   it('sends one group per job, after the jobs, once any job of the call has one', () => {
@@ -168,6 +199,7 @@ describe('move and add protocols: groups', () => {
       callToken: 't',
     });
     expect(args.slice(-3)).toEqual(['', 'a', '']);
-    expect(args).toHaveLength(12 + 27 + 3);
+    // The traceparent slot (empty) comes first.
+    expect(args).toHaveLength(12 + 27 + 1 + 3);
   });
 });

@@ -124,3 +124,22 @@ describe('encodeRetention', () => {
     expect(encodeRetention(resolveRetention('r', { age: 5 }))).toBe('-1:5');
   });
 });
+
+describe('retention sets', () => {
+  it('names the same default policies in Lua as in retention.ts', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { DEFAULT_KEEP } = await import('../../src/redis/protocol/retention-sets.js');
+    const lua = readFileSync(
+      join(import.meta.dirname, '..', '..', 'src', 'redis', 'lua', 'includes', 'retention.lua'),
+      'utf8',
+    );
+    expect(DEFAULT_KEEP).toEqual({
+      completed: encodeRetention(DEFAULT_REMOVE_ON_COMPLETE),
+      failed: encodeRetention(DEFAULT_REMOVE_ON_FAIL),
+    });
+    expect(lua).toContain(
+      `local DEFAULT_KEEP = { completed = '${DEFAULT_KEEP.completed}', failed = '${DEFAULT_KEEP.failed}' }`,
+    );
+  });
+});

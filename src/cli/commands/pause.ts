@@ -57,7 +57,8 @@ export const resumeCommand: Command = {
   summary: 'Let the pools of a paused queue claim jobs again.',
   usage: 'worker-pool resume [options]',
   description:
-    'Undo `worker-pool pause`: every pool on the queue claims jobs again at once. (A pool paused\n' +
+    "Undo `worker-pool pause`, and lift a rate-limit hold (a handler's RateLimitError): every\n" +
+    'pool on the queue claims jobs again at once. (A pool paused\n' +
     'in code with `pool.pause()` stays paused: that flag belongs to its process.)',
   flags,
   examples: ['worker-pool resume --queue pages', 'worker-pool resume --group user-42'],
@@ -74,9 +75,10 @@ export const resumeCommand: Command = {
         );
         return EXIT_OK;
       }
-      const was = await queue.isPaused();
+      const [was, { rateLimitedUntil }] = await Promise.all([queue.isPaused(), queue.getCounts()]);
       await queue.resume();
-      io.out(was ? `Queue ${name} resumed.` : `Queue ${name} was not paused.`);
+      const hold = rateLimitedUntil === undefined ? '' : ' Its rate-limit hold is lifted.';
+      io.out(was ? `Queue ${name} resumed.${hold}` : `Queue ${name} was not paused.${hold}`);
       return EXIT_OK;
     }),
 };

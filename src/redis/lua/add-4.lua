@@ -17,7 +17,9 @@
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
-  ARGV[9 + 9N + i] the group of job i ('' for none); absent when no job of the call has one
+  ARGV[9 + 9N], only when the caller was in a trace or a job has a group: its W3C
+          traceparent ('' for none), stored on every job of the call as `tp`
+  ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has one
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
@@ -27,6 +29,9 @@
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
+-- After the jobs' arguments (9 per job, as in the loops below); nil when absent.
+local traceparent = ARGV[9 + n * 9]
+if traceparent == '' then traceparent = nil end
 local callKey = base .. 'call:' .. ARGV[7]
 local replay = redis.call('GET', callKey)
 if replay then return cjson.decode(replay) end
@@ -34,7 +39,7 @@ if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' ..
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
 local now = nowMs()
-local grouped = ARGV[9 + n * 9] ~= nil
+local grouped = ARGV[10 + n * 9] ~= nil
 
 -- Number all the new jobs with one HINCRBY. Custom ids can never be integers
 -- (the client refuses them), so numbered ids never collide with them.
@@ -53,7 +58,7 @@ local readyIn, groupOrder, delayedIn = {}, {}, {}
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
-  local group = grouped and ARGV[9 + n * 9 + i] or ''
+  local group = grouped and ARGV[10 + n * 9 + i] or ''
   local fresh = 1
   if id == '' then
     nextId = nextId + 1
@@ -68,6 +73,7 @@ for i = 0, n - 1 do
     payloads[#payloads + 1] = ARGV[a + 2]
     if ARGV[a + 3] ~= '' then fields[#fields + 1] = 'o'; fields[#fields + 1] = ARGV[a + 3] end
     if ARGV[a + 4] ~= '' then fields[#fields + 1] = 'ma'; fields[#fields + 1] = ARGV[a + 4] end
+    if traceparent then fields[#fields + 1] = 'tp'; fields[#fields + 1] = traceparent end
     if batchId ~= '' then
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]

@@ -1,6 +1,7 @@
 --[[
   Read one job and its state. State is where the job is: leased (`active`),
-  in `delayed`, `completed` or `failed`, else `waiting`.
+  in `delayed`, `completed` or `failed` (the set its retention keeps it in,
+  see includes/retention.lua), else `waiting`.
 
   KEYS[1] active   KEYS[2] delayed   KEYS[3] completed   KEYS[4] failed   KEYS[5] leases
   ARGV[1] key prefix of job and batch hashes
@@ -12,7 +13,9 @@
     running attempt was claimed (from its lease token).
     src/redis/protocol/get-job.ts decodes it.
 ]]
-local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f', 'g' }
+--- @include "includes/retention.lua"
+
+local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f', 'kc', 'kf', 'g' }
 local jobKey = ARGV[1] .. 'job:' .. ARGV[2]
 local f = redis.call('HMGET', jobKey, unpack(INFO_FIELDS))
 if not f[1] then return false end
@@ -20,8 +23,9 @@ if not f[1] then return false end
 local data = redis.call('HGET', ARGV[1] .. 'data', ARGV[2])
 local state, score = 'waiting', false
 local names = { 'active', 'delayed', 'completed', 'failed' }
+local sets = { KEYS[1], KEYS[2], keptIn(KEYS[3], 'completed', f[11]), keptIn(KEYS[4], 'failed', f[12]) }
 for i = 1, 4 do
-  local s = redis.call('ZSCORE', KEYS[i], ARGV[2])
+  local s = redis.call('ZSCORE', sets[i], ARGV[2])
   if s then
     state, score = names[i], s
     break

@@ -4,21 +4,25 @@
   KEYS[1] wait   KEYS[2] failed   KEYS[3] marker   KEYS[4] completed
   ARGV[1] key prefix of job and batch hashes
   ARGV[2] job id
+  (A finished job is in the set its retention keeps it in: includes/retention.lua.)
   Returns: 'retried'; 'missing' (no such job); 'completed'; or 'notFailed' (the
   job is waiting, delayed or running)
 ]]
 --- @include "includes/now.lua"
+--- @include "includes/retention.lua"
 --- @include "includes/groups.lua"
 
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
-if redis.call('EXISTS', jobKey) == 0 then return 'missing' end
-if not redis.call('ZSCORE', KEYS[2], id) then
-  if redis.call('ZSCORE', KEYS[4], id) then return 'completed' end
+local f = redis.call('HMGET', jobKey, 'b', 'bi', 'kc', 'kf', 'n', 'g')
+if not f[5] then return 'missing' end
+local failedSet = keptIn(KEYS[2], 'failed', f[4])
+if not redis.call('ZSCORE', failedSet, id) then
+  if redis.call('ZSCORE', keptIn(KEYS[4], 'completed', f[3]), id) then return 'completed' end
   return 'notFailed'
 end
-redis.call('ZREM', KEYS[2], id)
-local f = redis.call('HMGET', jobKey, 'b', 'bi', 'g')
+redis.call('ZREM', failedSet, id)
+dropIfEmpty(KEYS[2], failedSet)
 redis.call('HDEL', jobKey, 'e', 'f', 'fk', 'p')
 redis.call('HSET', jobKey, 'a', 0)
 if f[1] then
@@ -30,7 +34,7 @@ if f[1] then
     redis.call('PERSIST', batchKey)
   end
 end
-if f[3] then redis.call('HINCRBY', groupHash(ARGV[1], f[3]), 'f', -1) end
-makeReady(ARGV[1], KEYS[1], { id }, f[3], false)
+if f[6] then redis.call('HINCRBY', groupHash(ARGV[1], f[6]), 'f', -1) end
+makeReady(ARGV[1], KEYS[1], { id }, f[6], false)
 redis.call('ZADD', KEYS[3], 0, 'm')
 return 'retried'

@@ -40,6 +40,8 @@ export interface AddRequest {
   jobs: readonly JobToAdd[];
   /** Unique to this call: a resent call answers as the first run did. */
   callToken: string;
+  /** The caller's W3C traceparent (see tracing.ts), stored on every job; undefined sends nothing. */
+  traceparent?: string | undefined;
 }
 
 export interface AddedRecord {
@@ -50,7 +52,7 @@ export interface AddedRecord {
 
 export function encode(
   keys: QueueKeys,
-  { batch, jobs, callToken }: AddRequest,
+  { batch, jobs, callToken, traceparent }: AddRequest,
 ): (string | number)[] {
   const args: (string | number)[] = [
     keys.wait,
@@ -79,9 +81,11 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
-  // Last, and only when a job of the call has a group: a call with none sends nothing for them.
-  if (jobs.some((job) => job.group !== undefined))
-    for (const job of jobs) args.push(job.group ?? '');
+  // Last, and only when there is one (or a job has a group): an untraced add pays no argument for it.
+  const grouped = jobs.some((job) => job.group !== undefined);
+  if (traceparent !== undefined || grouped) args.push(traceparent ?? '');
+  // Then, only when a job of the call has a group, each job's: a call with none sends nothing for them.
+  if (grouped) for (const job of jobs) args.push(job.group ?? '');
   return args;
 }
 

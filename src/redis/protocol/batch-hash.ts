@@ -60,6 +60,19 @@ export async function readProgress(
   return decodeProgress(id, await client.hmget(keys.batch(id), ...PROGRESS_FIELDS));
 }
 
+/**
+ * A batch's progress without its meta (one HMGET of five small fields), or
+ * null: what a wait reads each time one of the batch's jobs finished.
+ */
+export async function readCounters(
+  client: RedisClient,
+  keys: QueueKeys,
+  id: string,
+): Promise<BatchProgress | null> {
+  const fields = await client.hmget(keys.batch(id), ...PROGRESS_FIELDS.slice(0, -1));
+  return decodeProgress(id, fields);
+}
+
 /** A batch's progress and every job's outcome in order (one HGETALL), or null if there is no such batch. */
 export async function readBatch<Result>(
   client: RedisClient,
@@ -72,6 +85,6 @@ export async function readBatch<Result>(
     PROGRESS_FIELDS.map((field) => hash[field]),
   );
   if (!progress) return null;
-  // Items are decoded only when asked for: a wait re-reads the batch on every finished job.
+  // Items are decoded only when asked for.
   return { progress, items: () => decodeItems<Result>(progress.total, hash) };
 }

@@ -23,6 +23,7 @@ const KEEP_COMPLETED = 2 + P.keepCompleted;
 const KEEP_FAILED = 2 + P.keepFailed;
 const BATCH_ID = 2 + P.batchId;
 const BATCH_INDEX = 2 + P.batchIndex;
+const TRACEPARENT = 2 + P.traceparent;
 const GROUP = 2 + P.group;
 
 /** Decode every claimed job of a move reply's flat list. */
@@ -55,6 +56,7 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
   };
   const batchId = at(BATCH_ID);
   const maxAttempts = at(MAX_ATTEMPTS);
+  const traceparent = at(TRACEPARENT);
   const group = at(GROUP);
   const job: Job<unknown, string> = {
     id: id ?? '',
@@ -73,6 +75,7 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     // Every job is stored with its retention; if one is missing, fall back to the bounded defaults.
     keepCompleted: at(KEEP_COMPLETED) ?? encodeRetention(DEFAULT_REMOVE_ON_COMPLETE),
     keepFailed: at(KEEP_FAILED) ?? encodeRetention(DEFAULT_REMOVE_ON_FAIL),
+    ...(traceparent ? { traceparent } : {}),
     ...(decodeError ? { decodeError } : {}),
   };
 }

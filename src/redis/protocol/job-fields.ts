@@ -33,6 +33,8 @@ export const JOB_FIELDS = {
   processedAt: 'p',
   /** The lease token of the report that finished it: a resent report is recognised by it. */
   finishedBy: 'fk',
+  /** The W3C traceparent of the trace it was added in (see tracing.ts); absent when there was none. */
+  traceparent: 'tp',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
 } as const;
@@ -55,6 +57,7 @@ export const CLAIMED_FIELDS = [
   'keepFailed',
   'batchId',
   'batchIndex',
+  'traceparent',
   'group',
 ] as const satisfies readonly (JobField | 'data')[];
 
@@ -73,6 +76,8 @@ export const INFO_FIELDS = [
   'error',
   'processedAt',
   'finishedAt',
+  'keepCompleted',
+  'keepFailed',
   'group',
 ] as const satisfies readonly JobField[];
 

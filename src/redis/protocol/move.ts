@@ -1,11 +1,12 @@
 import type { AttemptReport, ReportKind, ReportStatus } from '../../attempt-report.js';
 import type { ClaimedJob } from '../../job.js';
 import type { QueueKeys } from '../keys.js';
-import moveScript from '../lua/move-9.lua';
+import moveScript from '../lua/move-10.lua';
+import { EVENTS_MAXLEN } from './events.js';
 import { decodeClaimedJobs } from './claimed-job.js';
 
 /**
- * The pool's hot path (see move-9.lua): report finished attempts, reclaim
+ * The pool's hot path (see move-10.lua): report finished attempts, reclaim
  * expired leases, claim jobs, in one call. This module is the only one that
  * knows how its arguments are packed and its reply laid out.
  */
@@ -62,7 +63,7 @@ export interface MoveReply {
   paused: boolean;
 }
 
-/** The one-letter kinds of move-9.lua. */
+/** The one-letter kinds of move-10.lua. */
 const KIND: Record<ReportKind, string> = {
   completed: 'c',
   failed: 'f',
@@ -82,8 +83,9 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     keys.marker,
     keys.meta,
     keys.limiter,
-    keys.base,
     keys.events,
+    keys.base,
+    EVENTS_MAXLEN,
     request.leaseDuration,
     request.claim,
     request.tokenPrefix,
@@ -97,7 +99,7 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     // Packed: fewer arguments is less work on both sides.
     args.push(
       r.id,
-      `${r.token}|${r.groupScope ? 'g' : KIND[r.kind]}|${r.attempt}|${r.startedAt}|${r.delay}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
+      `${r.token}|${r.groupScope ? 'g' : KIND[r.kind]}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
       r.batchId ?? '',
       r.payload,
     );
@@ -106,6 +108,16 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
   // Last, and only when set: a pool without group limits sends nothing for them.
   if (group) args.push(`${group.concurrency}|${group.limiter.max}|${group.limiter.duration}`);
   return args;
+}
+
+/**
+ * The script reads these as digits only: a fractional, negative, huge
+ * (`1e+21`) or non-finite number would make the report unreadable. Round and
+ * clamp to [0, 2^53) here, before the wire.
+ */
+export function wireInt(value: number): number {
+  if (Number.isNaN(value)) return 0;
+  return Math.min(Math.max(Math.round(value), 0), Number.MAX_SAFE_INTEGER);
 }
 
 type RawReply = [ReportStatus[], (string | null)[], string[], number, number, number, number];

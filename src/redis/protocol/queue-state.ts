@@ -5,15 +5,35 @@ import type { QueueKeys } from '../keys.js';
  * The queue-wide pause flag: the `paused` field of the queue's meta hash,
  * which the move script reads before it claims. Resuming also touches the
  * marker (member `m`), so idle pools blocked on it wake at once.
+ *
+ * The rate-limit hold is the meta hash's `held` field: Redis time (ms) until
+ * which no pool claims, set by the move script when a handler throws a
+ * `RateLimitError`. Resuming clears it too.
  */
 export async function pauseQueue(client: RedisClient, keys: QueueKeys): Promise<void> {
   await client.hset(keys.meta, 'paused', '1');
 }
 
 export async function resumeQueue(client: RedisClient, keys: QueueKeys): Promise<void> {
-  await client.multi().hdel(keys.meta, 'paused').zadd(keys.marker, 0, 'm').exec();
+  await client.multi().hdel(keys.meta, 'paused', 'held').zadd(keys.marker, 0, 'm').exec();
 }
 
 export async function isQueuePaused(client: RedisClient, keys: QueueKeys): Promise<boolean> {
   return (await client.hexists(keys.meta, 'paused')) === 1;
+}
+
+/** The meta hash field read by `heldUntil` (for a MULTI that reads it with other things). */
+export const HOLD_FIELD = 'held';
+
+/**
+ * When a rate-limit hold ends, from the meta hash's `held` value and Redis
+ * `TIME`; undefined when the queue is not held (or the hold is over).
+ */
+export function heldUntil(
+  held: string | null,
+  time: readonly [string, string],
+): number | undefined {
+  const until = Number(held);
+  const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+  return held !== null && Number.isFinite(until) && until > now ? until : undefined;
 }

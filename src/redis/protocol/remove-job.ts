@@ -1,22 +1,24 @@
 import type { QueueKeys } from '../keys.js';
-import removeJobScript from '../lua/remove-job-5.lua';
+import removeJobScript from '../lua/remove-job-6.lua';
+import { EVENTS_MAXLEN } from './events.js';
 
-/** Removes a job that is not running (see remove-job-5.lua). */
+/** Removes a job that is not running (see remove-job-6.lua). */
 export const script = removeJobScript;
 
 /** `removed`; `missing`: no such job; `active`: it is running, and was left alone. */
 export type RemoveJobReply = 'removed' | 'missing' | 'active';
 
-export function encode(keys: QueueKeys, id: string): string[] {
+export function encode(keys: QueueKeys, id: string): (string | number)[] {
   return [
     keys.wait,
     keys.active,
     keys.delayed,
     keys.completed,
     keys.failed,
+    keys.events,
     keys.base,
     id,
-    keys.events,
+    EVENTS_MAXLEN,
   ];
 }
 

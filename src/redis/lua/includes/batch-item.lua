@@ -1,8 +1,10 @@
 -- Record one job's outcome in its batch: `payload` under `field:index` ('r' a
 -- result, 'e' an error) and one more job counted as `state`. The batch's ttl
--- starts when its last job finishes. Returns true when this finished the batch.
+-- starts when its last job finishes. Returns true when this finished the batch,
+-- false when it did not, and nil when the batch is gone (expired): nothing was
+-- recorded there, so the caller must keep the payload on the job itself.
 local function finishBatchItem(batchKey, index, field, payload, state, now)
-  if redis.call('EXISTS', batchKey) == 0 then return false end
+  if redis.call('EXISTS', batchKey) == 0 then return nil end
   redis.call('HSET', batchKey, field .. ':' .. index, payload)
   redis.call('HINCRBY', batchKey, state, 1)
   local b = redis.call('HMGET', batchKey, 'total', 'completed', 'failed', 'ttl')

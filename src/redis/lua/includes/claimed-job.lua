@@ -1,15 +1,20 @@
 -- A claimed job goes back to the pool as CLAIMED_STRIDE values: its id, its
 -- lease token, its name, its payload (from the queue's `data` hash), then the
 -- rest of CLAIMED_FIELDS. src/redis/protocol/claimed-job.ts decodes them.
-local CLAIMED_FIELDS = { 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi', 'g' }
+local CLAIMED_FIELDS = { 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi', 'tp', 'g' }
 local CLAIMED_STRIDE = #CLAIMED_FIELDS + 3
 
--- The payloads (one HMGET on the data hash) and the CLAIMED_FIELDS of each job in `ids`.
+-- The payloads (one HMGET on the data hash) and the CLAIMED_FIELDS of each job in `ids`;
+-- nil when one of those hashes cannot be read here (they are not in KEYS: during a Cluster
+-- resharding of the queue's slot, one may already be on the other node), before any write.
 local function readJobs(base, ids)
-  local data = redis.call('HMGET', base .. 'data', unpack(ids))
+  local data = redis.pcall('HMGET', base .. 'data', unpack(ids))
+  if data.err then return nil end
   local fields = {}
   for i, id in ipairs(ids) do
-    fields[i] = redis.call('HMGET', base .. 'job:' .. id, unpack(CLAIMED_FIELDS))
+    local f = redis.pcall('HMGET', base .. 'job:' .. id, unpack(CLAIMED_FIELDS))
+    if f.err then return nil end
+    fields[i] = f
   end
   return data, fields
 end
@@ -28,5 +33,7 @@ local function describe(out, base, pairs_)
   local ids = {}
   for i = 1, #pairs_, 2 do ids[#ids + 1] = pairs_[i] end
   local data, fields = readJobs(base, ids)
+  -- Nothing was written yet: fail the call, and the pool sends it again.
+  if not data then return redis.error_reply('TRYAGAIN a job hash is being migrated') end
   for i, id in ipairs(ids) do appendClaimed(out, id, pairs_[i * 2], fields[i], data[i]) end
 end

@@ -3,13 +3,16 @@
   counts as failed in its batch, so the batch still finishes.
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] delayed   KEYS[4] completed   KEYS[5] failed
-  ARGV[1] key prefix of job and batch hashes
+  KEYS[6] events (STREAM, see includes/events.lua)
+  ARGV[1] key prefix of job and batch hashes (after the client's keyPrefix)
   ARGV[2] job id
-  ARGV[3] events channel
+  ARGV[3] about how many entries the events stream keeps
   Returns: 1 removed, 0 no such job, -1 the job is active (not removed)
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
+--- @include "includes/retention.lua"
+--- @include "includes/events.lua"
 --- @include "includes/groups.lua"
 
 local id = ARGV[2]
@@ -17,9 +20,16 @@ local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
 local group = redis.call('HGET', jobKey, 'g')
-local completed = redis.call('ZREM', KEYS[4], id)
-local finished = completed + redis.call('ZREM', KEYS[5], id)
-if group and finished > 0 then groupCount(ARGV[1], group, completed > 0 and 'c' or 'f', -1, nowMs()) end
+local keep = redis.call('HMGET', jobKey, 'kc', 'kf')
+local completedSet = keptIn(KEYS[4], 'completed', keep[1])
+local failedSet = keptIn(KEYS[5], 'failed', keep[2])
+local completed = redis.call('ZREM', completedSet, id)
+local finished = completed + redis.call('ZREM', failedSet, id)
+if finished > 0 then
+  dropIfEmpty(KEYS[4], completedSet)
+  dropIfEmpty(KEYS[5], failedSet)
+  if group then groupCount(ARGV[1], group, completed > 0 and 'c' or 'f', -1, nowMs()) end
+end
 if finished == 0 then
   if group then
     if redis.call('LREM', groupWait(ARGV[1], group), 0, id) > 0 then
@@ -36,11 +46,14 @@ if finished == 0 then
       name = 'JobRemovedError', code = 'ERR_JOB_REMOVED', message = 'Job ' .. id .. ' was removed before it finished',
     })
     if finishBatchItem(ARGV[1] .. 'batch:' .. f[1], f[2], 'e', err, 'failed', nowMs()) then
-      redis.call('PUBLISH', ARGV[3], cjson.encode({ { f[1], 'batch', f[1], '' } }))
+      batchEvent(f[1])
     end
   end
+  jobEvent(id, 'removed', f[1], f[2])
+else
+  jobEvent(id, 'removed')
 end
 redis.call('DEL', jobKey)
 redis.call('HDEL', ARGV[1] .. 'data', id)
-redis.call('PUBLISH', ARGV[3], cjson.encode({ { id, 'removed', '', '' } }))
+emitEvents(KEYS[6], ARGV[3])
 return 1

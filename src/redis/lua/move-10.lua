@@ -6,8 +6,9 @@
   KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] delayed
   KEYS[5] completed   KEYS[6] failed   KEYS[7] marker   KEYS[8] meta
   KEYS[9] limiter (ZSET of recent claims, for the shared rate limit)
-  ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`)
-  ARGV[2] pub/sub channel for finished jobs
+  KEYS[10] events (STREAM of finished jobs, see includes/events.lua)
+  ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`, after the client's keyPrefix)
+  ARGV[2] about how many entries the events stream keeps
   ARGV[3] lease duration (ms)
   ARGV[4] how many jobs to claim (0 to only report)
   ARGV[5] token prefix, unique to this call; the i-th claimed job gets `<prefix>.<i>`.
@@ -15,7 +16,10 @@
           whose reply was lost with the connection; the pool retries a failed
           call with the same prefix) is a replay: it changes nothing and returns
           the first run's statuses and claimed jobs, so nothing is applied or
-          claimed twice and no claimed job is orphaned.
+          claimed twice and no claimed job is orphaned. The record of a call
+          lives as long as a lease (at least 5 s): by then the leases it gave
+          have run out, and a report sent again is still recognised by its
+          job's `fk` field.
   ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs),
           or 0 to skip looking for expired leases in this call (the pool looks
           about once a second: leases last far longer, and it saves a command)
@@ -35,8 +39,9 @@
           result or error JSON
   ARGV[10 + 4R] per-group limits, `concurrency|max|window` (0: none); absent for none
   Returns: { statuses, claimed, stalled, next due, now, held until, paused }
-    statuses: per report 'ok', 'stale' (token does not hold the lease: refused)
-              or 'dup' (this lease's report was already applied: a resend)
+    statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
+              'dup' (this lease's report was already applied: a resend) or
+              'invalid' (its packed values do not parse: refused, nothing changed)
     claimed:  CLAIMED_STRIDE values per job, see includes/claimed-job.lua
     stalled:  3 values per reclaimed job: id, 'retry' or 'failed', job name
     next due: when a job may next become claimable (the earliest delayed job's
@@ -47,6 +52,8 @@
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
 --- @include "includes/claimed-job.lua"
+--- @include "includes/retention.lua"
+--- @include "includes/events.lua"
 --- @include "includes/groups.lua"
 
 local base = ARGV[1]
@@ -57,13 +64,22 @@ local now = nowMs()
 -- a compact listpack into a hashtable and double its memory.
 local dataKey = base .. 'data'
 
+-- The k-th job a call claims gets the token `<prefix>.<k>.<claim time>`, so a
+-- call's record (see the end) needs only its statuses, its time and the ids.
+local function claimToken(k, at) return ARGV[5] .. '.' .. k .. '.' .. at end
+local STATUS_LETTER = { ok = 'o', stale = 's', dup = 'd', invalid = 'i' }
+local LETTER_STATUS = { o = 'ok', s = 'stale', d = 'dup', i = 'invalid' }
+
 local callKey = base .. 'call:' .. ARGV[5]
 local replay = redis.call('GET', callKey)
 if replay then
+  -- { status letters, claim time, claimed id... }
   local first = cjson.decode(replay)
+  local statuses = {}
+  for i = 1, #first[1] do statuses[i] = LETTER_STATUS[string.sub(first[1], i, i)] end
   local held = {}
-  for i = 1, #first.claims, 2 do
-    local id, token = first.claims[i], first.claims[i + 1]
+  for k = 3, #first do
+    local id, token = first[k], claimToken(k - 2, first[2])
     -- Only jobs this call's lease still holds: one reclaimed since then belongs to someone else.
     if redis.call('HGET', KEYS[3], id) == token then
       held[#held + 1] = id
@@ -72,7 +88,7 @@ if replay then
   end
   local claimed = {}
   describe(claimed, base, held)
-  return { first.statuses, claimed, {}, -1, now, -1, 0 }
+  return { statuses, claimed, {}, -1, now, -1, 0 }
 end
 
 -- The meta hash's flags, read once, when first needed (see includes/groups.lua for g, gj).
@@ -85,12 +101,11 @@ local function flags()
   return metaFlags
 end
 
-local events = {}
 local wake = false
 -- Jobs that reached each final state in this call, for the per-minute metrics.
 local done = { completed = 0, failed = 0 }
-local finishedIn = { [KEYS[5]] = {}, [KEYS[6]] = {} }
-local policies = { [KEYS[5]] = {}, [KEYS[6]] = {} }
+-- Jobs finished in this call, by the set that keeps them (see includes/retention.lua).
+local finishedIn = {}
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
@@ -101,27 +116,33 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
   local field = completed and 'r' or 'e'
   local count = tonumber(string.match(keep, '^(-?%d+)')) or -1
   local removed = count == 0
+  -- Whether the batch holds the payload: not once it has expired (a job retried after that).
+  local inBatch = false
   if batchId and batchId ~= '' then
-    if finishBatchItem(base .. 'batch:' .. batchId, index, field, payload, state, now) then
-      events[#events + 1] = { batchId, 'batch', batchId, '' }
-    end
+    local batchDone = finishBatchItem(base .. 'batch:' .. batchId, index, field, payload, state, now)
+    inBatch = batchDone ~= nil
+    if batchDone then batchEvent(batchId) end
   end
   if removed then
     redis.call('DEL', jobKey)
     redis.call('HDEL', dataKey, id)
     -- The job is gone: a waiter can only learn its outcome from the event.
-    events[#events + 1] = { id, state, batchId or '', payload }
+    jobEvent(id, state, batchId, index, payload)
   else
-    if batchId and batchId ~= '' then
+    if inBatch then
       redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
     else
       redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
     end
-    local list = finishedIn[set]
-    list[#list + 1] = now
-    list[#list + 1] = id
-    policies[set][keep] = true
-    events[#events + 1] = { id, state, batchId or '', '' }
+    local kept = keptIn(set, state, keep)
+    local entry = finishedIn[kept]
+    if not entry then
+      entry = { list = {}, keep = keep, stateKey = set }
+      finishedIn[kept] = entry
+    end
+    entry.list[#entry.list + 1] = now
+    entry.list[#entry.list + 1] = id
+    jobEvent(id, state, batchId, index)
     if group then groupCount(base, group, completed and 'c' or 'f', 1, now) end
   end
   if group and groupJobDone(base, group, now) then wake = true end
@@ -144,7 +165,10 @@ if reportCount > 0 then
       string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
     if group == '' then group = nil end
     local jobKey = base .. 'job:' .. id
-    if holders[r + 1] ~= token then
+    if not token then
+      -- Never "stale": that would tell the pool another pool took the job over.
+      statuses[r + 1] = 'invalid'
+    elseif holders[r + 1] ~= token then
       if redis.call('HGET', jobKey, 'fk') == token then
         statuses[r + 1] = 'dup'
       else
@@ -192,13 +216,24 @@ end
 local stalled = {}
 local expired = {}
 if ARGV[6] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100) end
+-- Read every expired job first: if one's hash is not on this node (a Cluster resharding
+-- of the queue's slot), leave them all active for a later call, with nothing written.
+local expiredFields = {}
+for i, id in ipairs(expired) do
+  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g')
+  if f.err then
+    expired = {}
+    break
+  end
+  expiredFields[i] = f
+end
 if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
   redis.call('HDEL', KEYS[3], unpack(expired))
   local defaultMax = tonumber(ARGV[6])
-  for _, id in ipairs(expired) do
+  for i, id in ipairs(expired) do
     local jobKey = base .. 'job:' .. id
-    local f = redis.call('HMGET', jobKey, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g')
+    local f = expiredFields[i]
     if f[1] then
       local attempt = (tonumber(f[2]) or 0) + 1
       local max = tonumber(f[3]) or defaultMax
@@ -208,7 +243,7 @@ if #expired > 0 then
         message = 'Job ' .. id .. ' stalled: its lease expired before attempt ' .. attempt .. ' finished',
       })
       if attempt >= max then
-        finish(id, jobKey, false, err, attempt, '', f[4] or '-1:-1', '', f[5], f[6], f[7])
+        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6], f[7])
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'failed'
         stalled[#stalled + 1] = f[1]
@@ -226,15 +261,15 @@ if #expired > 0 then
   end
 end
 
--- Finished jobs enter their sets, then each retention policy seen trims them
+-- Finished jobs enter their policy's set, then that policy trims that set only
 -- (at most 1000 jobs a call, so a lowered limit is caught up over a few calls).
-local function forget(set, ids)
+local function forget(set, ids, stateKey)
   if #ids == 0 then return end
   local jobKeys = {}
   for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
   if flags().grouped then
     -- A retained job counts in its group until it is forgotten.
-    local field = set == KEYS[5] and 'c' or 'f'
+    local field = stateKey == KEYS[5] and 'c' or 'f'
     for i = 1, #ids do
       local g = redis.call('HGET', jobKeys[i], 'g')
       if g then groupCount(base, g, field, -1, now) end
@@ -244,20 +279,25 @@ local function forget(set, ids)
   redis.call('HDEL', dataKey, unpack(ids))
   redis.call('ZREM', set, unpack(ids))
 end
-for set, list in pairs(finishedIn) do
-  if #list > 0 then
-    redis.call('ZADD', set, unpack(list))
-    for keep in pairs(policies[set]) do
-      local count, age = string.match(keep, '^(-?%d+):(-?%d+)$')
-      count, age = tonumber(count), tonumber(age)
-      if age and age >= 0 then
-        forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000))
-      end
-      if count and count > 0 then
-        local excess = redis.call('ZCARD', set) - count
-        if excess > 0 then forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1)) end
-      end
+for set, entry in pairs(finishedIn) do
+  local added = redis.call('ZADD', set, unpack(entry.list))
+  local count, age = string.match(entry.keep, '^(-?%d+):(-?%d+)$')
+  count, age = tonumber(count), tonumber(age)
+  if age and age >= 0 then
+    forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000), entry.stateKey)
+  end
+  local card
+  if count and count > 0 then
+    card = redis.call('ZCARD', set)
+    local excess = card - count
+    if excess > 0 then
+      forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1), entry.stateKey)
     end
+  end
+  -- A policy's own set is listed for readers when it is new: the ZCARD above
+  -- tells (it holds only this call's jobs); without one, SADD costs no more than asking.
+  if set ~= entry.stateKey and age ~= 0 and (not card or card <= added) then
+    redis.call('SADD', entry.stateKey .. ':sets', entry.keep)
   end
 end
 
@@ -304,7 +344,7 @@ if count > 0 then
   end
 end
 if count > 0 then
-  local ids, groups
+  local ids, groups, data, fields
   if flags().ring then
     local c, mx, w = string.match(ARGV[10 + 4 * reportCount] or '0|0|0', '^(%d+)|(%d+)|(%d+)$')
     local policy = { concurrency = tonumber(c), max = tonumber(mx), window = tonumber(w) }
@@ -314,16 +354,28 @@ if count > 0 then
     ids = redis.call('RPOP', KEYS[1], count)
   end
   if ids then
+    data, fields = readJobs(base, ids)
+    if not data then
+      -- A hash of these jobs is on another node (their slot is migrating): put the ids
+      -- back where they were, in their order, and claim nothing in this call.
+      for i = #ids, 1, -1 do
+        local g = groups and groups[i] or nil
+        makeReady(base, KEYS[1], { ids[i] }, g, true)
+        if g then groupJobDone(base, g, now) end
+      end
+      ids = nil
+    end
+  end
+  if ids then
     local deadline = now + tonumber(ARGV[3])
     local scores, tokens = {}, {}
-    local data, fields = readJobs(base, ids)
     for i, id in ipairs(ids) do
       -- A job removed while it waited leaves its id behind: skip it.
       if not fields[i][1] and groups and groups[i] then
         groupJobDone(base, groups[i], now)
       elseif fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
-        local token = ARGV[5] .. '.' .. i .. '.' .. now
+        local token = claimToken(#tokens / 2 + 1, now)
         scores[#scores + 1] = deadline
         scores[#scores + 1] = id
         tokens[#tokens + 1] = id
@@ -369,16 +421,16 @@ for state, n in pairs(done) do
   end
 end
 
--- Remember what this call did, for a replay of it (see ARGV[5]).
+-- Remember what this call did, for a replay of it (see ARGV[5]), packed: one
+-- letter per status, the claim time, the claimed ids (their tokens follow).
 if #statuses > 0 or #claimed > 0 then
-  local claims = {}
-  for i = 1, #claimed, CLAIMED_STRIDE do
-    claims[#claims + 1] = claimed[i]
-    claims[#claims + 1] = claimed[i + 1]
-  end
-  redis.call('SET', callKey, cjson.encode({ statuses = statuses, claims = claims }), 'PX', 120000)
+  local letters = {}
+  for i, status in ipairs(statuses) do letters[i] = STATUS_LETTER[status] end
+  local record = { table.concat(letters), now }
+  for i = 1, #claimed, CLAIMED_STRIDE do record[#record + 1] = claimed[i] end
+  redis.call('SET', callKey, cjson.encode(record), 'PX', math.max(tonumber(ARGV[3]), 5000))
 end
 
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
-if #events > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode(events)) end
+emitEvents(KEYS[10], ARGV[2])
 return { statuses, claimed, stalled, nextDue, now, heldUntil, paused }
