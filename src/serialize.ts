@@ -11,25 +11,36 @@ export function serialize(
   what: string,
   { maxBytes, path: root = what }: { maxBytes?: number; path?: string } = {},
 ): string {
-  // Each object's path, so an error can say where the bad value is (`data.pages[3].at`).
-  const paths = new Map<unknown, string>();
-  function replacer(this: unknown, key: string, v: unknown): unknown {
-    const parent = paths.get(this);
+  // Nothing to walk in the commonest results (null, a string): no map, no replacer.
+  if (value === null || value === undefined || typeof value === 'string') {
+    return checkSize(value == null ? 'null' : JSON.stringify(value), what, maxBytes);
+  }
+  // Each object's holder and key, so an error can say where the bad value is
+  // (`data.pages[3].at`). The path string is only built for an error: this runs
+  // for every value of every job added and every result.
+  const parents = new Map<unknown, [holder: unknown, key: string]>();
+  const pathOf = (holder: unknown, key: string): string => {
+    const up = parents.get(holder);
     // JSON.stringify first calls the replacer with a wrapper holder and key '': that is the root.
-    const path =
-      parent === undefined ? root : Array.isArray(this) ? `${parent}[${key}]` : `${parent}.${key}`;
+    if (up === undefined) return root;
+    const base = pathOf(up[0], up[1]);
+    return Array.isArray(holder) ? `${base}[${key}]` : `${base}.${key}`;
+  };
+  function replacer(this: unknown, key: string, v: unknown): unknown {
     // `v` is what toJSON() made of the value; an invalid Date's toJSON() is null, so look at the original.
     const original = (this as Record<string, unknown>)[key];
     const problem =
       original instanceof Date && Number.isNaN(original.getTime())
         ? 'an invalid Date (JSON would store null)'
         : unsupported(v);
-    if (problem)
+    if (problem) {
+      const path = pathOf(this, key);
       throw new SerializationError(
         `${what} cannot be stored as JSON: \`${path}\` is ${problem}`,
         path,
       );
-    if (typeof v === 'object' && v !== null) paths.set(v, path);
+    }
+    if (typeof v === 'object' && v !== null) parents.set(v, [this, key]);
     return v;
   }
   let json: string | undefined;
@@ -49,7 +60,10 @@ export function serialize(
     throw new SerializationError(`${what} cannot be stored as JSON: ${message}`, root);
   }
   // Only a top-level function/symbol gets here as undefined; the replacer refuses those.
-  const text = json ?? 'null';
+  return checkSize(json ?? 'null', what, maxBytes);
+}
+
+function checkSize(text: string, what: string, maxBytes: number | undefined): string {
   if (maxBytes !== undefined) {
     const size = Buffer.byteLength(text);
     if (size > maxBytes) throw new PayloadTooLargeError(what, size, maxBytes);

@@ -21,7 +21,9 @@ export class WorkerIds {
         if (l < heap.length && heap[l]! < heap[m]!) m = l;
         if (r < heap.length && heap[r]! < heap[m]!) m = r;
         if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        const t = heap[i]!;
+        heap[i] = heap[m]!;
+        heap[m] = t;
         i = m;
       }
     }
@@ -35,7 +37,9 @@ export class WorkerIds {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (heap[parent]! <= heap[i]!) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      const t = heap[i]!;
+      heap[i] = heap[parent]!;
+      heap[parent] = t;
       i = parent;
     }
   }

@@ -58,6 +58,9 @@
 
 local base = ARGV[1]
 local now = nowMs()
+-- Formatted once: a number handed to redis.call or joined to a string is printed
+-- with sprintf every time, and these go out once per job.
+local nowText = tostring(now)
 
 -- Job payloads live in one hash for the whole queue (`data`, field = job id), not
 -- in each job's hash: a payload over 64 bytes would turn a job's small hash from
@@ -106,6 +109,8 @@ local wake = false
 local done = { completed = 0, failed = 0 }
 -- Jobs finished in this call, by the set that keeps them (see includes/retention.lua).
 local finishedIn = {}
+-- Jobs finished in this call with nothing kept (retention count 0): deleted in one go.
+local removedKeys, removedIds = {}, {}
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
@@ -124,15 +129,16 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     if batchDone then batchEvent(batchId) end
   end
   if removed then
-    redis.call('DEL', jobKey)
-    redis.call('HDEL', dataKey, id)
+    -- Deleted together at the end of step 2: one DEL and one HDEL a call, not two a job.
+    removedKeys[#removedKeys + 1] = jobKey
+    removedIds[#removedIds + 1] = id
     -- The job is gone: a waiter can only learn its outcome from the event.
     jobEvent(id, state, batchId, index, payload)
   else
     if inBatch then
-      redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
+      redis.call('HSET', jobKey, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
     else
-      redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', now, 'p', startedAt, 'fk', token)
+      redis.call('HSET', jobKey, field, payload, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
     end
     local kept = keptIn(set, state, keep)
     local entry = finishedIn[kept]
@@ -140,7 +146,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
       entry = { list = {}, keep = keep, stateKey = set }
       finishedIn[kept] = entry
     end
-    entry.list[#entry.list + 1] = now
+    entry.list[#entry.list + 1] = nowText
     entry.list[#entry.list + 1] = id
     jobEvent(id, state, batchId, index)
     if group then groupCount(base, group, completed and 'c' or 'f', 1, now) end
@@ -261,6 +267,11 @@ if #expired > 0 then
   end
 end
 
+if #removedIds > 0 then
+  redis.call('DEL', unpack(removedKeys))
+  redis.call('HDEL', dataKey, unpack(removedIds))
+end
+
 -- Finished jobs enter their policy's set, then that policy trims that set only
 -- (at most 1000 jobs a call, so a lowered limit is caught up over a few calls).
 local function forget(set, ids, stateKey)
@@ -367,7 +378,7 @@ if count > 0 then
     end
   end
   if ids then
-    local deadline = now + tonumber(ARGV[3])
+    local deadline = tostring(now + tonumber(ARGV[3]))
     local scores, tokens = {}, {}
     for i, id in ipairs(ids) do
       -- A job removed while it waited leaves its id behind: skip it.
@@ -375,7 +386,7 @@ if count > 0 then
         groupJobDone(base, groups[i], now)
       elseif fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
-        local token = claimToken(#tokens / 2 + 1, now)
+        local token = claimToken(#tokens / 2 + 1, nowText)
         scores[#scores + 1] = deadline
         scores[#scores + 1] = id
         tokens[#tokens + 1] = id
@@ -389,7 +400,7 @@ if count > 0 then
       if tonumber(ARGV[7]) > 0 then
         local stamps = {}
         for i = 2, #tokens, 2 do
-          stamps[#stamps + 1] = now
+          stamps[#stamps + 1] = nowText
           stamps[#stamps + 1] = tokens[i]
         end
         redis.call('ZADD', KEYS[9], unpack(stamps))
@@ -416,8 +427,8 @@ local minute = math.floor(now / 60000)
 for state, n in pairs(done) do
   if n > 0 then
     local key = base .. 'metrics:' .. state .. ':' .. minute
-    redis.call('INCRBY', key, n)
-    redis.call('EXPIRE', key, 3660)
+    -- The first call of the minute creates the counter and sets its ttl; the rest only count.
+    if redis.call('INCRBY', key, n) == n then redis.call('EXPIRE', key, 3660) end
   end
 end
 

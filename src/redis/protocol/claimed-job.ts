@@ -39,43 +39,64 @@ export function decodeClaimedJobs(values: readonly Field[]): ClaimedJob[] {
  * at once (it can still be reported: its id and token decode).
  */
 export function decodeClaimed(values: readonly Field[], offset: number): ClaimedJob {
-  const at = (position: number): Field | undefined => values[offset + position];
-  const id = at(ID);
+  // Indexed directly, no closures: this runs for every job a pool claims.
+  const id = values[offset + ID] ?? '';
   let decodeError: Error | undefined;
-  const parse = (text: Field | undefined, what: string): unknown => {
-    if (!text) return undefined;
+  let data: unknown = null;
+  const dataText = values[offset + DATA];
+  if (dataText) {
     try {
-      return JSON.parse(text);
+      data = JSON.parse(dataText) ?? null;
     } catch (error) {
-      decodeError = new SerializationError(
-        `The stored ${what} of job ${id} is not valid JSON: ${(error as Error).message}`,
-        what,
-      );
-      return undefined;
+      decodeError = notJson(id, 'data', error);
     }
-  };
-  const batchId = at(BATCH_ID);
-  const maxAttempts = at(MAX_ATTEMPTS);
-  const traceparent = at(TRACEPARENT);
-  const group = at(GROUP);
-  const job: Job<unknown, string> = {
-    id: id ?? '',
-    name: at(NAME) ?? '',
-    data: parse(at(DATA), 'data') ?? null,
-    createdAt: Number(at(CREATED_AT) ?? 0),
-    ...(batchId ? { batchId, batchIndex: Number(at(BATCH_INDEX)) } : {}),
-    ...(group ? { group } : {}),
-  };
-  return {
+  }
+  let options: ClaimedJob['options'] = NO_OPTIONS;
+  const optionsText = values[offset + OPTIONS];
+  if (optionsText) {
+    try {
+      options = (JSON.parse(optionsText) as ClaimedJob['options'] | null) ?? NO_OPTIONS;
+    } catch (error) {
+      decodeError = notJson(id, 'options', error);
+    }
+  }
+  const name = values[offset + NAME] ?? '';
+  const createdAt = Number(values[offset + CREATED_AT] ?? 0);
+  const batchId = values[offset + BATCH_ID];
+  const group = values[offset + GROUP];
+  // One object literal per shape (no spreads): this runs for every claimed job.
+  let job: Job<unknown, string> = batchId
+    ? { id, name, data, createdAt, batchId, batchIndex: Number(values[offset + BATCH_INDEX]) }
+    : { id, name, data, createdAt };
+  if (group) job = { ...job, group };
+  const maxAttempts = values[offset + MAX_ATTEMPTS];
+  const traceparent = values[offset + TRACEPARENT];
+  const claimed: ClaimedJob = {
     job,
-    token: at(TOKEN) ?? '',
-    attemptsMade: Number(at(ATTEMPTS) ?? 0),
+    token: values[offset + TOKEN] ?? '',
+    attemptsMade: Number(values[offset + ATTEMPTS] ?? 0),
     maxAttempts: maxAttempts ? Number(maxAttempts) : undefined,
-    options: (parse(at(OPTIONS), 'options') as ClaimedJob['options'] | undefined) ?? {},
+    options,
     // Every job is stored with its retention; if one is missing, fall back to the bounded defaults.
-    keepCompleted: at(KEEP_COMPLETED) ?? encodeRetention(DEFAULT_REMOVE_ON_COMPLETE),
-    keepFailed: at(KEEP_FAILED) ?? encodeRetention(DEFAULT_REMOVE_ON_FAIL),
+    keepCompleted: values[offset + KEEP_COMPLETED] ?? DEFAULT_KEEP_COMPLETED,
+    keepFailed: values[offset + KEEP_FAILED] ?? DEFAULT_KEEP_FAILED,
+  };
+  if (!traceparent && !decodeError) return claimed;
+  return {
+    ...claimed,
     ...(traceparent ? { traceparent } : {}),
     ...(decodeError ? { decodeError } : {}),
   };
+}
+
+/** The options of a job that set none: one shared, frozen object. */
+const NO_OPTIONS: ClaimedJob['options'] = Object.freeze({});
+const DEFAULT_KEEP_COMPLETED = encodeRetention(DEFAULT_REMOVE_ON_COMPLETE);
+const DEFAULT_KEEP_FAILED = encodeRetention(DEFAULT_REMOVE_ON_FAIL);
+
+function notJson(id: string, what: string, error: unknown): SerializationError {
+  return new SerializationError(
+    `The stored ${what} of job ${id} is not valid JSON: ${(error as Error).message}`,
+    what,
+  );
 }
