@@ -19,8 +19,8 @@ local function lines(path)
   return file:lines()
 end
 
-local function definedIn(include, names)
-  for line in lines(dir .. include) do
+local function definedIn(file, names)
+  for line in lines(file) do
     local name = line:match('^local%s+function%s+([%w_]+)') or line:match('^local%s+([%w_]+)%s*=')
     if name then names[#names + 1] = name end
   end
@@ -28,9 +28,11 @@ end
 
 local function includesOf(path)
   local names = {}
+  -- As the loader does, an include's path is relative to the file that names it.
+  local folder = path:match('^(.*/)') or dir
   for line in lines(path) do
     local include = line:match('^%-%-%-%s*@include%s+"([^"]+)"')
-    if include then definedIn(include, names) end
+    if include then definedIn(folder .. include, names) end
   end
   return names
 end

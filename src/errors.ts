@@ -226,6 +226,29 @@ export class LeaseLostError extends WorkerPoolError {
   }
 }
 
+/**
+ * The job was cancelled (`queue.cancel()`, `queue.cancelBatch()`): it ended
+ * `failed` with this error and is never retried. The abort reason of a running
+ * job's signal; stored as the job's error.
+ */
+export class JobCancelledError extends WorkerPoolError {
+  static override readonly code = 'ERR_JOB_CANCELLED';
+  static {
+    brand(this, this.code);
+  }
+  readonly jobId: string;
+  /** The reason given to `cancel()`, if any. */
+  readonly reason: string | undefined;
+  constructor(jobId: string, reason?: string) {
+    super(`Job ${jobId} was cancelled${reason ? `: ${reason}` : ''}`);
+    this.jobId = jobId;
+    this.reason = reason;
+  }
+  static override is(value: unknown): value is JobCancelledError {
+    return hasBrand(value, 'ERR_JOB_CANCELLED');
+  }
+}
+
 /** The pool is closed (or closing) and this operation cannot go on. */
 export class PoolClosedError extends WorkerPoolError {
   static override readonly code = 'ERR_POOL_CLOSED';

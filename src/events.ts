@@ -15,6 +15,8 @@ export interface WorkerPoolEvents<J> {
    * claim (Redis clock); for a retry it includes earlier attempts and backoff.
    */
   active: [event: { job: AnyJob<J>; attempt: number; workerId: number; waited: number }];
+  /** A running job's progress (`ctx.progress()`) was stored: the coalesced values only. */
+  progress: [event: { job: AnyJob<J>; progress: unknown; attempt: number; workerId: number }];
   /** An attempt succeeded and its result is stored. */
   completed: [
     event: { job: AnyJob<J>; result: unknown; attempt: number; duration: number; workerId: number },

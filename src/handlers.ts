@@ -17,6 +17,16 @@ export interface HandlerContext {
   readonly maxAttempts: number;
   /** The worker slot running the job, from 1 to `concurrency` (the `N` of `[Worker-N]`). */
   readonly workerId: number;
+  /**
+   * Report progress or partial output (any JSON value, at most 1 MiB): stored
+   * on the job (`getJob().progress`) and sent to its followers
+   * (`waitForResult(id, { onProgress })`, the pool's `progress` event). Calls
+   * are coalesced, the latest wins (at most one write per `progressInterval`),
+   * so calling it per streamed token is fine; awaiting it is optional.
+   * Ignored once the attempt ended or its lease is lost. Rejects with a
+   * `SerializationError` or `PayloadTooLargeError` for a value it cannot store.
+   */
+  progress(value: unknown): Promise<void>;
 }
 
 /** Runs jobs of one name. Return (or resolve with) the result; throw to fail the attempt. */

@@ -1,7 +1,9 @@
 // The public face of redis-worker-pool: every export is named here on purpose.
 export { Queue } from './queue.js';
 export type { BulkJob } from './queue.js';
-export type { WaitOptions, WaitForBatchOptions } from './wait-options.js';
+export type { WaitOptions, WaitForBatchOptions, WaitForResultOptions } from './wait-options.js';
+export type { ItemProgress } from './progress-follower.js';
+export type { CancelOptions } from './cancel.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
 export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
 
@@ -51,6 +53,7 @@ export {
   BatchNotFoundError,
   InvalidJobStateError,
   isWorkerPoolError,
+  JobCancelledError,
   JobFailedError,
   JobNotFoundError,
   JobTimeoutError,

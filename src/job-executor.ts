@@ -4,7 +4,12 @@ import {
   type AttemptReport,
   type ReportOutcome,
 } from './attempt-report.js';
-import { LeaseLostError, MissingHandlerError, UnrecoverableError } from './errors.js';
+import {
+  JobCancelledError,
+  LeaseLostError,
+  MissingHandlerError,
+  UnrecoverableError,
+} from './errors.js';
 import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
 import { AttemptController, runAttempt } from './job-runner.js';
@@ -12,6 +17,8 @@ import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger, type LogFields } from './logger.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { StatsCollector } from './stats.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { ProgressWrite } from './redis/protocol/progress.js';
 import { tracedOutcome, type AttemptSpan, type AttemptTracer } from './tracing.js';
 import { WorkerIds } from './worker-ids.js';
 
@@ -21,6 +28,10 @@ interface Running {
   readonly workerId: number;
   /** Set when the pool handed the job back: its outcome is no longer ours to report. */
   handedBack: boolean;
+  /** Set when the job was cancelled: Redis already ended it `failed`, nothing is reported. */
+  cancelled?: JobCancelledError;
+  /** Made on the handler's first `ctx.progress()` call. */
+  progress?: ProgressReporter;
 }
 
 /** What the executor needs from its pool. */
@@ -41,6 +52,8 @@ export interface ExecutorHost<J> {
    * is about to be sent, whose call can claim for the slot.
    */
   slotFreed(claimNow: boolean): void;
+  /** Store a running job's progress; false when its lease is gone. */
+  writeProgress(write: ProgressWrite): Promise<boolean>;
   /** Starts each attempt's span, once OpenTelemetry is loaded (see tracing.ts); else undefined. */
   tracer?(): AttemptTracer | undefined;
 }
@@ -148,11 +161,18 @@ export class JobExecutor<J> {
     const outcome = await (span
       ? span.run(() => this.#attempt(entry, attempt, maxAttempts))
       : this.#attempt(entry, attempt, maxAttempts));
+    // The last progress value lands before the outcome, so followers see it first.
+    if (entry.progress) await entry.progress.finish();
     this.#running.delete(claimed.token);
     if (this.#running.size === 0) this.#onIdle?.();
     if (entry.handedBack) {
       span?.end('handed_back');
       this.#release(workerId, false);
+      return;
+    }
+    if (entry.cancelled) {
+      this.#announceCancelled(entry, attempt, label);
+      this.#release(workerId);
       return;
     }
     const report = reportFor(claimed, outcome, {
@@ -180,11 +200,8 @@ export class JobExecutor<J> {
     if (rest) this.#restThenRelease(workerId);
   }
 
-  #attempt(
-    { claimed, controller, workerId }: Running,
-    attempt: number,
-    maxAttempts: number,
-  ): Promise<AttemptOutcome> {
+  #attempt(entry: Running, attempt: number, maxAttempts: number): Promise<AttemptOutcome> {
+    const { claimed, controller, workerId } = entry;
     if (claimed.decodeError) {
       const error = new UnrecoverableError(claimed.decodeError.message, {
         cause: claimed.decodeError,
@@ -210,10 +227,41 @@ export class JobExecutor<J> {
           attempt,
           maxAttempts,
           workerId,
+          progress: (value: unknown) => this.#progress(entry, attempt).report(value),
         }),
       controller,
       timeout,
     );
+  }
+
+  /** The progress reporter of a running attempt, made on its first report. */
+  #progress(entry: Running, attempt: number): ProgressReporter {
+    if (entry.progress) return entry.progress;
+    const { claimed, workerId } = entry;
+    const { job, token } = claimed;
+    const write: Omit<ProgressWrite, 'json'> = {
+      id: job.id,
+      token,
+      batchId: job.batchId,
+      batchIndex: job.batchIndex,
+    };
+    entry.progress = new ProgressReporter(async (json) => {
+      try {
+        const stored = await this.#host.writeProgress({ ...write, json });
+        if (stored && this.#host.listens('progress')) {
+          this.#host.emit('progress', {
+            job: job as AnyJob<J>,
+            progress: JSON.parse(json) as unknown,
+            attempt,
+            workerId,
+          });
+        }
+      } catch (error) {
+        // Progress is best effort: a failed write never fails the job.
+        this.#host.onError(error, 'storing progress');
+      }
+    }, this.#options.progressInterval);
+    return entry.progress;
   }
 
   /** Log, count and emit an attempt's outcome once Redis has ruled on its report. */
@@ -294,6 +342,18 @@ export class JobExecutor<J> {
     }
   }
 
+  /** A cancelled job: Redis ended it `failed` when it was cancelled; say so here. */
+  #announceCancelled({ claimed, workerId, cancelled }: Running, attempt: number, label: string) {
+    const job = claimed.job as AnyJob<J>;
+    const error = cancelled as JobCancelledError;
+    this.#stats.recordFailure({ retried: false });
+    this.#options.logger.warn(`Job cancelled: ${label || job.id}: ${error.message}`, {
+      ...jobFields(job, attempt, workerId),
+      err: error,
+    });
+    this.#host.emit('failed', { job, error, attempt, workerId });
+  }
+
   #release(workerId: number, wake = true): void {
     this.#busy--;
     this.#freeWorkerIds.give(workerId);
@@ -317,10 +377,22 @@ export class JobExecutor<J> {
     return leases;
   }
 
-  /** The lease of `token` is gone: abort its attempt (its outcome would be refused). */
-  loseLease(token: string): void {
+  /**
+   * The lease of `token` is gone: abort its attempt (its outcome would be
+   * refused). `cancelled`: because its job was cancelled (found by renewal).
+   */
+  loseLease(token: string, cancelled = false): void {
+    if (cancelled) return this.cancel(token, undefined);
     const r = this.#running.get(token);
     if (r) r.controller.abort(new LeaseLostError(r.claimed.job.id));
+  }
+
+  /** The job of `token` was cancelled: abort its attempt with a JobCancelledError. */
+  cancel(token: string, reason: string | undefined): void {
+    const r = this.#running.get(token);
+    if (!r || r.cancelled || r.handedBack) return;
+    r.cancelled = new JobCancelledError(r.claimed.job.id, reason);
+    r.controller.abort(r.cancelled);
   }
 
   /** Resolve when every running job has settled, or after `ms`. */

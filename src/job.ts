@@ -70,6 +70,8 @@ export interface JobInfo<Data = unknown, Result = unknown, Name extends string =
   readonly leaseExpiresAt?: number;
   readonly batchId?: string;
   readonly batchIndex?: number;
+  /** The latest value its handler reported with `ctx.progress()`, if it reported any. */
+  readonly progress?: unknown;
   readonly group?: string;
 }
 

@@ -1,10 +1,10 @@
 import type { Logger } from './logger.js';
-import type { Lease } from './redis/protocol/leases.js';
+import type { Lease, LostLease } from './redis/protocol/leases.js';
 
 /** The scripts on leases (see src/redis/protocol/leases.ts). */
 export interface LeaseScripts {
-  /** Push the deadlines back; returns the tokens whose lease is lost. */
-  renew(leaseDuration: number, leases: readonly Lease[]): Promise<string[]>;
+  /** Push the deadlines back; returns the leases that are lost. */
+  renew(leaseDuration: number, leases: readonly Lease[]): Promise<LostLease[]>;
   /** Hand jobs back to `waiting`; returns the ids handed back. */
   release(leases: readonly Lease[]): Promise<string[]>;
 }
@@ -12,8 +12,8 @@ export interface LeaseScripts {
 /** Whose leases are kept: the jobs running now. */
 export interface LeaseHolder {
   leases(): Lease[];
-  /** The lease of `token` is gone. */
-  loseLease(token: string): void;
+  /** The lease of `token` is gone (`cancelled`: its job was cancelled). */
+  loseLease(token: string, cancelled: boolean): void;
 }
 
 export interface LeaseKeeperOptions {
@@ -60,7 +60,7 @@ export class LeaseKeeper {
     this.#renewing = true;
     try {
       const lost = await this.#scripts.renew(this.#options.leaseDuration, leases);
-      for (const token of lost) this.#holder.loseLease(token);
+      for (const { token, cancelled } of lost) this.#holder.loseLease(token, cancelled);
     } catch (error) {
       this.#options.onError(error, 'renewing leases');
     } finally {

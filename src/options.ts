@@ -105,6 +105,12 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    */
   limiter?: { max: number; duration: number };
   /**
+   * Fewest milliseconds between two writes of one job's progress
+   * (`ctx.progress()`): calls in between are coalesced, the latest wins.
+   * @default 100
+   */
+  progressInterval?: number;
+  /**
    * Limits for each group of jobs (`add(..., { group })`), enforced in Redis
    * across every pool and process: at most `concurrency` jobs of one group
    * active at once, and at most `limiter.max` of them started in any window of
@@ -164,6 +170,7 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly group: GroupPolicy | undefined;
   readonly maxRateLimitHold: number;
   readonly jobLabel: ((job: Job) => string) | undefined;
+  readonly progressInterval: number;
 }
 
 export const DEFAULT_POOL_OPTIONS = Object.freeze({
@@ -178,6 +185,7 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   leaseDuration: 30_000,
   gracePeriod: 10_000,
   statsInterval: 60_000,
+  progressInterval: 100,
   maxRateLimitHold: 300_000,
 });
 
@@ -204,6 +212,7 @@ const POOL_KEYS = [
   'group',
   'maxRateLimitHold',
   'jobLabel',
+  'progressInterval',
 ] as const;
 
 /** A queue name becomes a Redis hash tag: it must not hold braces, which would change the slot. */
@@ -299,6 +308,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     gracePeriod: int('gracePeriod', 0),
     statsInterval: int('statsInterval', 0),
     limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
+    progressInterval: int('progressInterval', 0),
     group: o.group === undefined ? undefined : resolveGroupLimits(o.group),
     maxRateLimitHold: int('maxRateLimitHold', 1),
     jobLabel:

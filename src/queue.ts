@@ -15,13 +15,22 @@ import {
   type RedisClient,
 } from './connection.js';
 import {
+  BatchNotFoundError,
   InvalidJobStateError,
   JobNotFoundError,
   OptionTypeError,
   QueueClosedError,
 } from './errors.js';
+import {
+  cancelErrorJson,
+  cancelOutcome,
+  checkCancelOptions,
+  unfinishedBatchJobs,
+  type CancelOptions,
+} from './cancel.js';
 import { FinishWatcher } from './finish-watcher.js';
 import { waitForBatch, waitForJob, type WaitReads } from './job-waits.js';
+import { ProgressFollower } from './progress-follower.js';
 import { encodeJobs, type JobOptions } from './job-options.js';
 import type {
   AddedJob,
@@ -62,7 +71,11 @@ import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { addBatchChunks } from './batch-add.js';
 import { callerTraceparent, loadTracing } from './tracing.js';
-import { checkWaitOptions, type WaitForBatchOptions, type WaitOptions } from './wait-options.js';
+import {
+  checkWaitOptions,
+  type WaitForBatchOptions,
+  type WaitForResultOptions,
+} from './wait-options.js';
 import { checkInteger, checkString, describeValue } from './validate.js';
 
 /**
@@ -100,6 +113,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   readonly #reader: QueueReader;
   readonly #watcher: FinishWatcher;
   readonly #waitReads: WaitReads;
+  readonly #progress: ProgressFollower;
   #closed: Promise<void> | undefined;
 
   constructor(name: string, options?: QueueOptions) {
@@ -127,6 +141,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       readCounters: (id) => readCounters(client, keys, id),
       readBatch: (id) => readBatch(client, keys, id),
     };
+    this.#progress = new ProgressFollower(client, keys, this.#options.logger);
   }
 
   /** The ioredis client this queue uses (yours, if you passed one). */
@@ -274,12 +289,19 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
    */
   async waitForResult<N extends JobName<J> = JobName<J>>(
     id: string,
-    options: WaitOptions = {},
+    options: WaitForResultOptions = {},
   ): Promise<JobResult<J, N>> {
     this.#assertOpen();
     checkString('id', id);
-    checkWaitOptions(options);
-    return waitForJob<JobResult<J, N>>(this.#watcher, this.#waitReads, id, options);
+    checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
+    const following = options.onProgress
+      ? await this.#progress.followJob(id, options.onProgress)
+      : undefined;
+    try {
+      return await waitForJob<JobResult<J, N>>(this.#watcher, this.#waitReads, id, options);
+    } finally {
+      await following?.stop();
+    }
   }
 
   /** A batch's progress, or `null` if there is no such batch (or it expired). */
@@ -305,14 +327,21 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   ): Promise<BatchResult<Result>> {
     this.#assertOpen();
     checkString('id', id);
-    checkWaitOptions(options, ['timeout', 'signal', 'onProgress']);
-    return waitForBatch<Result>(
-      this.#watcher,
-      this.#waitReads,
-      { logger: this.#options.logger, queue: this.name },
-      id,
-      options,
-    );
+    checkWaitOptions(options, ['timeout', 'signal', 'onProgress', 'onItemProgress']);
+    const following = options.onItemProgress
+      ? await this.#progress.followBatch(id, options.onItemProgress)
+      : undefined;
+    try {
+      return await waitForBatch<Result>(
+        this.#watcher,
+        this.#waitReads,
+        { logger: this.#options.logger, queue: this.name },
+        id,
+        options,
+      );
+    } finally {
+      await following?.stop();
+    }
   }
 
   /** Send a failed job back to `waiting`, its attempts reset. */
@@ -322,6 +351,40 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     if (reply === 'missing') throw new JobNotFoundError(id);
     if (reply === 'completed') throw new InvalidJobStateError(id, 'completed', 'retry');
     if (reply === 'notFailed') throw new InvalidJobStateError(id, 'not failed', 'retry');
+  }
+
+  /**
+   * Cancel a job, from any process. A waiting or delayed job ends `failed` with
+   * a `JobCancelledError` at once; a running one too, and its handler's signal
+   * aborts with that error (whatever the handler returns after is refused). It
+   * is never retried. A finished job gives an `InvalidJobStateError`.
+   */
+  async cancel(id: string, options: CancelOptions = {}): Promise<void> {
+    this.#assertOpen();
+    checkString('id', id);
+    const reason = checkCancelOptions(options);
+    const error = cancelErrorJson(id, reason);
+    cancelOutcome(id, await this.#scripts.cancel({ id, error, reason }));
+  }
+
+  /** Cancel every unfinished job of a batch; resolves with how many were cancelled. */
+  async cancelBatch(batchId: string, options: CancelOptions = {}): Promise<number> {
+    this.#assertOpen();
+    checkString('batchId', batchId);
+    const reason = checkCancelOptions(options);
+    if (!(await this.#reader.getBatch(batchId))) throw new BatchNotFoundError(batchId);
+    let cancelled = 0;
+    // Jobs move while the queue is read (a delayed one becomes waiting): look again until none is left.
+    for (let pass = 0; pass < 5; pass++) {
+      const ids = await unfinishedBatchJobs(this.#handle.client, this.#keys, batchId);
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        const error = cancelErrorJson(id, reason);
+        const reply = await this.#scripts.cancel({ id, error, reason });
+        if (reply === 'waiting' || reply === 'delayed' || reply === 'active') cancelled++;
+      }
+    }
+    return cancelled;
   }
 
   /** Remove a job that is not running (and its result). A running job cannot be removed. */
@@ -388,6 +451,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#watcher.close();
+      this.#progress.close();
       await closeClient(this.#handle);
     })();
     return this.#closed;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { CancelListener } from './cancel-listener.js';
 import { ClaimLoop } from './claim-loop.js';
 import {
   closeClient,
@@ -78,6 +79,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #blocking: ClientHandle | undefined;
   #loop: ClaimLoop | undefined;
   #leases: LeaseKeeper | undefined;
+  #cancels: CancelListener | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #scripts: Scripts | undefined;
@@ -101,6 +103,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       report: (report, settle) =>
         this.#loop ? this.#loop.report(report, settle) : settle('unsent'),
       slotFreed: (claimNow) => (claimNow ? this.#loop?.wake() : this.#loop?.expectWork()),
+      writeProgress: (write) => this.#scripts?.progress(write) ?? Promise.resolve(false),
       tracer: () => this.#tracer,
     });
   }
@@ -112,6 +115,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.#started ??= this.#start().catch(async (error: unknown) => {
       this.#started = undefined;
       this.#state = 'created';
+      this.#cancels?.close();
+      this.#cancels = undefined;
       await closeClient(this.#blocking, { force: true });
       await closeClient(this.#command, { force: true });
       throw error;
@@ -179,6 +184,12 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       logger: log,
       onError: (error, context) => this.#reportError(error, context),
     });
+    this.#cancels = new CancelListener(
+      this.#command.client,
+      this.#keys.cancel,
+      log,
+      ({ token, reason }) => this.#executor.cancel(token, reason),
+    );
     this.#scripts = scripts;
     await loadTracing();
     this.#tracer = attemptTracer(this.name);
@@ -193,6 +204,10 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         cause: error,
       });
     }
+    // Without it a cancel still reaches running jobs, at the next lease renewal: report, go on.
+    await this.#cancels
+      .start()
+      .catch((error: unknown) => this.#reportError(error, 'subscribing to cancels'));
     log.info('Redis connection successful.', scope);
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
     for (let i = 1; i <= o.concurrency; i++)
@@ -284,6 +299,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       );
     }
     this.#leases?.stop();
+    this.#cancels?.close();
     this.#executor.stopResting();
     if (!(await this.#loop.flush(Math.max(5000, gracePeriod)))) {
       this.#loop.abandon();

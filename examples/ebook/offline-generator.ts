@@ -28,11 +28,19 @@ export function createOfflinePageHandler(
   options: OfflineGeneratorOptions = {},
 ): (job: Job<PageJobData, 'page'>, context: HandlerContext) => Promise<PageResult> {
   const latency = options.latency ?? DEFAULT_OFFLINE_LATENCY_MS;
-  return async (job, { signal }) => {
-    await sleep(latency * (0.5 + Math.random()), signal);
+  return async (job, { signal, progress }) => {
     const { index, outline, topic, title: bookTitle } = job.data;
     const entry = outline[index] ?? { title: `Page ${index + 1}`, summary: '' };
     const text = offlinePageText(bookTitle, topic, entry, index, outline.length);
+    // Written in four parts over the simulated time, each reported as the page so far,
+    // as the streaming model handler reports its tokens.
+    const parts = 4;
+    const step = (latency * (0.5 + Math.random())) / parts;
+    for (let part = 1; part <= parts; part++) {
+      await sleep(step, signal);
+      const sofar = text.slice(0, Math.ceil((text.length * part) / parts));
+      void progress({ chars: sofar.length, text: sofar });
+    }
     return {
       index,
       title: entry.title,

@@ -130,6 +130,8 @@ export function createEbookApi(options: EbookApiOptions): Server {
       const done = await queue.waitForBatch(id, {
         signal: left.signal,
         onProgress: (p) => send('progress', view(first.meta, p)),
+        // A page being written: what its handler reported so far (`ctx.progress()`).
+        onItemProgress: ({ index, progress }) => send('page', { index, progress }),
       });
       send('done', view(first.meta, done));
     } catch (error) {
@@ -138,6 +140,14 @@ export function createEbookApi(options: EbookApiOptions): Server {
       clearInterval(ping);
       res.end();
     }
+  }
+
+  /** Cancel the ebook's unfinished pages: queued ones never run, running ones stop. */
+  async function cancel(res: ServerResponse, id: string) {
+    if (!(await getEbook(queue, id))) throw new HttpError(404, `No ebook ${id}`);
+    const cancelled = await queue.cancelBatch(id, { reason: 'cancelled through the API' });
+    log(`[API] Cancelled ebook ${id}: ${cancelled} unfinished pages`);
+    sendJson(res, 200, { id, cancelled });
   }
 
   return createServer((req, res) => {
@@ -151,8 +161,12 @@ export function createEbookApi(options: EbookApiOptions): Server {
           throw new HttpError(405, 'Use POST /api/ebook', { allow: 'POST' });
         return create(req, res);
       }
-      if (req.method !== 'GET') throw new HttpError(405, 'Use GET', { allow: 'GET' });
       const ebookId = decodeURIComponent(id);
+      if (req.method === 'DELETE' && !isEvents) return cancel(res, ebookId);
+      if (req.method !== 'GET')
+        throw new HttpError(405, 'Use GET (or DELETE to cancel)', {
+          allow: isEvents ? 'GET' : 'GET, DELETE',
+        });
       return isEvents ? events(req, res, ebookId) : status(res, ebookId);
     };
     route().catch((error: unknown) => {

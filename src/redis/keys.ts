@@ -27,6 +27,9 @@
  * - `rwp:{pages}:call:<token>` STRING what one script call did, for a resend of it
  * - `rwp:{pages}:events`    STREAM of finished and removed jobs and finished batches, capped
  *                                 (see protocol/events.ts); waits read it
+ * - `rwp:{pages}:progress:<id>` / `rwp:{pages}:batch-progress:<id>` pub/sub channels: hints
+ *                                 that a job's (a batch item's) stored progress changed
+ * - `rwp:{pages}:cancel`    pub/sub channel telling the pool that runs a job it was cancelled
  * - `rwp:{pages}:groups`, `groups:parked`, `groups:aside`, `gh:<group>`, `gw:<group>`,
  *   `gl:<group>`: the groups' ring, parked and set-aside groups, each group's state,
  *   waiting jobs and limiter; built in the scripts from `base` (see
@@ -55,8 +58,14 @@ export interface QueueKeys {
   readonly pools: string;
   readonly poolsSeen: string;
   readonly events: string;
+  /** Pub/sub channel telling the pool that runs a job it was cancelled (see protocol/cancel.ts). */
+  readonly cancel: string;
   job(id: string): string;
   batch(id: string): string;
+  /** Pub/sub channel hinting that job `id`'s progress changed (see protocol/progress.ts). */
+  progress(id: string): string;
+  /** Pub/sub channel hinting that the progress of an item of batch `id` changed. */
+  batchProgress(id: string): string;
   /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
   group(name: string): string;
   groupWait(name: string): string;
@@ -91,8 +100,11 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     pools: `${local}pools`,
     poolsSeen: `${local}pools:seen`,
     events: `${local}events`,
+    cancel: `${local}cancel`,
     job: (id: string) => `${local}job:${id}`,
     batch: (id: string) => `${local}batch:${id}`,
+    progress: (id: string) => `${local}progress:${id}`,
+    batchProgress: (id: string) => `${local}batch-progress:${id}`,
     call: (token: string) => `${local}call:${token}`,
     group: (name: string) => `${local}gh:${name}`,
     groupWait: (name: string) => `${local}gw:${name}`,

@@ -4,11 +4,13 @@ import type { JobInfo } from '../job.js';
 import type { QueueKeys } from './keys.js';
 import * as add from './protocol/add.js';
 import * as eventsTail from './protocol/events-tail.js';
+import * as cancel from './protocol/cancel.js';
 import * as getJob from './protocol/get-job.js';
 import * as groupState from './protocol/group-state.js';
 import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
+import * as progress from './protocol/progress.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
 import * as settleBatchChunk from './protocol/settle-batch-chunk.js';
@@ -41,6 +43,8 @@ const SCRIPTS = {
   removeJob: removeJob.script,
   settleBatchChunk: settleBatchChunk.script,
   eventsTail: eventsTail.script,
+  progress: progress.script,
+  cancel: cancel.script,
   groupState: groupState.script,
 } as const;
 
@@ -110,7 +114,7 @@ export class Scripts {
   }
 
   /** Returns the tokens whose lease is lost. */
-  async renew(leaseDuration: number, held: readonly leases.Lease[]): Promise<string[]> {
+  async renew(leaseDuration: number, held: readonly leases.Lease[]): Promise<leases.LostLease[]> {
     const args = leases.encodeRenew(this.#keys, leaseDuration, held);
     return leases.decodeRenew(await this.#call('renew', args));
   }
@@ -128,6 +132,15 @@ export class Scripts {
 
   async retryJob(id: string): Promise<retryJob.RetryJobReply> {
     return retryJob.decode(await this.#call('retryJob', retryJob.encode(this.#keys, id)));
+  }
+
+  /** Store a running job's progress; false when its lease is gone (the value is ignored). */
+  async progress(write: progress.ProgressWrite): Promise<boolean> {
+    return progress.decode(await this.#call('progress', progress.encode(this.#keys, write)));
+  }
+
+  async cancel(request: cancel.CancelRequest): Promise<cancel.CancelReply> {
+    return cancel.decode(await this.#call('cancel', cancel.encode(this.#keys, request)));
   }
 
   /** After an add call of a batch got no reply: its jobs are in, or its items now failed. */

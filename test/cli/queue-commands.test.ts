@@ -264,6 +264,43 @@ describe('worker-pool retry, remove, pause and resume', () => {
     expect(refused.stderr).toContain(`Cannot remove job ${running.id}: it is active`);
   });
 
+  it('cancel <id> cancels a running job in the pool that runs it; a finished one exits 1', async () => {
+    const { queue, done } = await fillQueue();
+    const p = pool();
+    const failed: string[] = [];
+    p.on('failed', ({ job, error }) => failed.push(`${job.id} ${error.name}`));
+    await p.start();
+    const running = await queue.add('page', { hang: true });
+    await until(async () => (await queue.getJob(running.id))?.state === 'active', 'the job to run');
+    const ok = await cli('cancel', running.id, '--reason', 'user left');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`Cancelled job ${running.id}.`);
+    expect((await queue.getJob(running.id))?.error).toMatchObject({
+      code: 'ERR_JOB_CANCELLED',
+      message: `Job ${running.id} was cancelled: user left`,
+    });
+    await until(() => failed.includes(`${running.id} JobCancelledError`), 'the handler to abort');
+
+    const refused = await cli('cancel', done[0]!.id);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Cannot cancel job ${done[0]!.id}: it is completed`);
+  });
+
+  it('cancel --batch cancels every unfinished job of the batch', async () => {
+    const queue = h.queue<Jobs>('pages');
+    const batch = await queue.addBatch([
+      { name: 'page', data: {} },
+      { name: 'page', data: {} },
+    ]);
+    const { code, stdout } = await cli('cancel', '--batch', batch.id);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Cancelled 2 unfinished jobs of batch ${batch.id}.`);
+    expect(await queue.getBatch(batch.id)).toMatchObject({ failed: 2, done: true });
+    const missing = await cli('cancel', '--batch', 'no-such-batch');
+    expect(missing.code).toBe(1);
+    expect((await cli('cancel')).code).toBe(2);
+  });
+
   it('pause stops every pool on the queue from claiming, resume lets them claim again', async () => {
     const queue = h.queue<Jobs>('pages');
     const p = pool();

@@ -83,6 +83,14 @@ describe('the ebook HTTP API (offline generator)', () => {
       .map((e) => Number(e.data.completed));
     expect(progress.length).toBeGreaterThan(0);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    // Pages being written: each page's text so far, growing, with its index.
+    const written = events.filter((e) => e.event === 'page');
+    expect(written.length).toBeGreaterThan(0);
+    for (const page of written) {
+      const p = page.data.progress as { chars: number; text: string };
+      expect(p.text).toHaveLength(p.chars);
+      expect(Number(page.data.index)).toBeLessThan(6);
+    }
 
     const response = await fetch(`${base}${statusUrl}`);
     expect(response.status).toBe(200);
@@ -126,6 +134,18 @@ describe('the ebook HTTP API (offline generator)', () => {
       async () => (await queue.getGroupCounts('client:acme')).completed === 3,
       "acme's pages",
     );
+  });
+
+  it('DELETE /api/ebook/:id cancels the unfinished pages; the ebook ends with them failed', async () => {
+    pool.pause(); // nothing runs: every page is still waiting when the ebook is cancelled
+    const { id } = (await (await post({ topic: 'Tides', pages: 5 })).json()) as { id: string };
+    const response = await fetch(`${base}/api/ebook/${id}`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ id, cancelled: 5 });
+    const body = (await (await fetch(`${base}/api/ebook/${id}`)).json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ id, total: 5, failed: 5, done: true });
+    const missing = await fetch(`${base}/api/ebook/nope`, { method: 'DELETE' });
+    expect(missing.status).toBe(404);
   });
 
   it('refuses bad requests with a clear message', async () => {

@@ -191,6 +191,12 @@ const ROWS = (): Row[] => [
   ['WorkerPool', 'leaseDuration', badIntegers(50, MAX_TIMER), (v) => pool({ leaseDuration: v })],
   ['WorkerPool', 'gracePeriod', badIntegers(0, MAX_TIMER), (v) => pool({ gracePeriod: v })],
   ['WorkerPool', 'statsInterval', badIntegers(0, MAX_TIMER), (v) => pool({ statsInterval: v })],
+  [
+    'WorkerPool',
+    'progressInterval',
+    badIntegers(0, MAX_TIMER),
+    (v) => pool({ progressInterval: v }),
+  ],
   ['WorkerPool', 'limiter', badOfType('a plain object', NOT_OBJECTS), (v) => pool({ limiter: v })],
   ['WorkerPool', 'group', badOfType('a plain object', NOT_OBJECTS), (v) => pool({ group: v })],
   [

@@ -48,6 +48,11 @@ const CLIENT_COMMANDS = [
   'zadd',
   // Waits read the queue's events stream.
   'xread',
+  // A pool hears of cancels, a follower of progress, on the queue's channels.
+  'subscribe',
+  'unsubscribe',
+  // cancelBatch() reads the waiting jobs.
+  'lrange',
   'smembers',
 ];
 
@@ -59,7 +64,7 @@ describe('a Redis with a password and an ACL user', () => {
     server = await startRedisServer({ args: ['--requirepass', ADMIN_PASSWORD] });
     url = (user, password) => `redis://${user}:${password}@127.0.0.1:${server.port}`;
     const admin = rawClient(url('default', ADMIN_PASSWORD));
-    // Limited to one queue's keys (prefix `rwp-acl`, queue `pages`), and no pub/sub channel at all.
+    // Limited to one queue's keys and channels (prefix `rwp-acl`, queue `pages`).
     await admin.call(
       'ACL',
       'SETUSER',
@@ -69,6 +74,7 @@ describe('a Redis with a password and an ACL user', () => {
       'resetkeys',
       '~rwp-acl:{pages}:*',
       'resetchannels',
+      '&rwp-acl:{pages}:*',
       '-@all',
       ...[...CLIENT_COMMANDS, ...scriptCommands()].map((c) => `+${c}`),
     );
@@ -166,7 +172,7 @@ describe('a Redis with a password and an ACL user', () => {
     }
   }, 60_000);
 
-  it('runs everything as an ACL user limited to the queue’s keys', async () => {
+  it('runs everything as an ACL user limited to the queue’s keys and channels', async () => {
     const { queue, make, errors, noSecrets } = setup(url('worker', WORKER_PASSWORD));
     const pools = [make({ concurrency: 3 }), make({ concurrency: 2, gracePeriod: 50 })];
     try {

@@ -23,6 +23,8 @@ export interface PoolEvent extends ChildMessage {
   outcome?: string;
   result?: unknown;
   message?: string;
+  /** The error's `code`, for `failed` and the like. */
+  code?: string;
   context?: string;
   stats?: Record<string, number>;
   running?: number;
@@ -42,6 +44,8 @@ export interface PoolProcessConfig {
   backoff?: { delay: number; jitter?: number };
   /** Per-group limits (the pool's `group` option). */
   group?: { concurrency?: number; limiter?: { max: number; duration: number } };
+  /** The pool's `progressInterval`. */
+  progressInterval?: number;
   /** Goes into every result, to tell which process ran a job. */
   tag?: string;
   /** Log to the terminal instead of nothing. */

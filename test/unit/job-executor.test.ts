@@ -6,9 +6,13 @@ import { JobExecutor } from '../../src/job-executor.js';
 import type { ClaimedJob } from '../../src/job.js';
 import { silentLogger } from '../../src/logger.js';
 import { resolvePoolOptions } from '../../src/options.js';
+import type { ProgressWrite } from '../../src/redis/protocol/progress.js';
 import { StatsCollector } from '../../src/stats.js';
 
-type Handler = (job: ClaimedJob['job'], context: { signal: AbortSignal }) => unknown;
+type Handler = (
+  job: ClaimedJob['job'],
+  context: { signal: AbortSignal; progress(value: unknown): Promise<void> },
+) => unknown;
 
 function claimed(id: string, overrides: Partial<ClaimedJob> = {}): ClaimedJob {
   return {
@@ -28,6 +32,7 @@ function setup(handler: Handler, options: Record<string, unknown> = {}, { answer
   const sent: { report: AttemptReport; settle(outcome: ReportOutcome): void }[] = [];
   const freed: boolean[] = [];
   const events: { event: string; payload: unknown }[] = [];
+  const progress: ProgressWrite[] = [];
   const executor = new JobExecutor(
     resolvePoolOptions({ concurrency: 2, logger: silentLogger, ...options }),
     new HandlerRegistry({ page: handler }),
@@ -44,13 +49,17 @@ function setup(handler: Handler, options: Record<string, unknown> = {}, { answer
         if (answer) settle('ok');
       },
       slotFreed: (claimNow) => freed.push(claimNow),
+      writeProgress: (write) => {
+        progress.push(write);
+        return Promise.resolve(true);
+      },
     },
   );
   const reported = async (count = 1) => {
     await expect.poll(() => sent.length).toBe(count);
     return sent.map((s) => s.report);
   };
-  return { executor, sent, freed, events, reported };
+  return { executor, sent, freed, events, reported, progress };
 }
 
 describe('JobExecutor', () => {
@@ -190,5 +199,49 @@ describe('JobExecutor', () => {
     await expect.poll(() => executor.running).toBe(0);
     expect(sent).toEqual([]);
     expect(executor.leases()).toEqual([]);
+  });
+});
+
+describe('JobExecutor: progress', () => {
+  it('coalesces progress calls and writes the last value before the report', async () => {
+    let later: ((value: unknown) => Promise<void>) | undefined;
+    const { executor, sent, progress, events, reported } = setup(
+      async (_job, ctx) => {
+        later = ctx.progress;
+        for (let i = 1; i <= 100; i++) void ctx.progress({ i });
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return 'done';
+      },
+      { progressInterval: 1000 },
+    );
+    executor.start(claimed('1'), Date.now());
+    await reported();
+    // The first call writes at once; the other 99 wait out the interval, and only the last is sent.
+    expect(progress.map((w) => JSON.parse(w.json))).toEqual([{ i: 1 }, { i: 100 }]);
+    expect(progress[0]).toMatchObject({ id: '1', token: 't-1' });
+    expect(sent[0]?.report.kind).toBe('completed');
+    expect(events.filter((e) => e.event === 'progress').map((e) => e.payload)).toMatchObject([
+      { progress: { i: 1 }, attempt: 1 },
+      { progress: { i: 100 }, attempt: 1 },
+    ]);
+    // After the attempt ended, a call is ignored.
+    await later?.({ i: 101 });
+    expect(progress).toHaveLength(2);
+  });
+
+  it('rejects a progress value that is not JSON or is over 1 MiB, and the job goes on', async () => {
+    const errors: unknown[] = [];
+    const { executor, sent, progress, reported } = setup(async (_job, ctx) => {
+      errors.push(await ctx.progress({ n: 1n }).catch((e: unknown) => e));
+      errors.push(await ctx.progress('x'.repeat(1024 * 1024 + 1)).catch((e: unknown) => e));
+      return 'ok';
+    });
+    executor.start(claimed('1'), Date.now());
+    await reported();
+    expect(errors[0]).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE' });
+    expect((errors[0] as Error).message).toMatch(/`progress.n` is a BigInt/);
+    expect(errors[1]).toMatchObject({ code: 'ERR_PAYLOAD_TOO_LARGE' });
+    expect(progress).toHaveLength(0);
+    expect(sent[0]?.report.kind).toBe('completed');
   });
 });

@@ -44,6 +44,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 30_000,
       gracePeriod: 10_000,
       statsInterval: 60_000,
+      progressInterval: 100,
       maxRateLimitHold: 300_000,
     });
     expect(Object.isFrozen(DEFAULT_POOL_OPTIONS)).toBe(true);
@@ -63,6 +64,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 50,
       gracePeriod: 0,
       statsInterval: 0,
+      progressInterval: 0,
       jobLabel,
     });
     expect(resolved).toMatchObject({
@@ -77,6 +79,7 @@ describe('resolvePoolOptions defaults', () => {
       leaseDuration: 50,
       gracePeriod: 0,
       statsInterval: 0,
+      progressInterval: 0,
     });
     expect(resolved.jobLabel).toBe(jobLabel);
   });
@@ -130,6 +133,8 @@ describe('resolvePoolOptions refuses a bad value', () => {
     ['statsInterval', -1, R, between(0), '`-1` (number)'],
     ['statsInterval', 0.5, R, between(0), '`0.5` (number)'],
     ['statsInterval', [], T, between(0), 'an array of length 0'],
+    ['progressInterval', -1, R, between(0), '`-1` (number)'],
+    ['progressInterval', '100', T, between(0), '`100` (string)'],
     ['prefix', '', R, 'a non-empty string', '`""` (empty string)'],
     ['prefix', '  ', R, 'a non-empty string', '`  ` (string)'],
     ['prefix', 1, T, 'a string', '`1` (number)'],

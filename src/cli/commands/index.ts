@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { cancelCommand } from './cancel.js';
 import { dashboardCommand } from './dashboard.js';
 import { jobsCommand } from './jobs.js';
 import { pauseCommand, resumeCommand } from './pause.js';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   jobsCommand,
   retryCommand,
   removeCommand,
+  cancelCommand,
   pauseCommand,
   resumeCommand,
   dashboardCommand,

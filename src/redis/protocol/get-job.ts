@@ -27,6 +27,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
   const processedAt = field('processedAt');
   const finishedAt = field('finishedAt');
   const batchId = field('batchId');
+  const progress = field('progress');
   const group = field('group');
   const info: JobInfo = {
     id,
@@ -45,6 +46,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
     ...(s === 'delayed' && score ? { dueAt: Number(score) } : {}),
     ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
     ...(batchId ? { batchId, batchIndex: Number(field('batchIndex')) } : {}),
+    ...(progress !== null ? { progress: deserialize(progress) } : {}),
     ...(group ? { group } : {}),
   };
   return Object.freeze(info);

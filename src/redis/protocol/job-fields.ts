@@ -35,6 +35,8 @@ export const JOB_FIELDS = {
   finishedBy: 'fk',
   /** The W3C traceparent of the trace it was added in (see tracing.ts); absent when there was none. */
   traceparent: 'tp',
+  /** The latest value its handler reported with `ctx.progress()` (JSON); absent if none. */
+  progress: 'pg',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
 } as const;
@@ -78,6 +80,7 @@ export const INFO_FIELDS = [
   'finishedAt',
   'keepCompleted',
   'keepFailed',
+  'progress',
   'group',
 ] as const satisfies readonly JobField[];
 

@@ -26,12 +26,21 @@ export function encodeRenew(
   leaseDuration: number,
   leases: readonly Lease[],
 ): (string | number)[] {
-  return pushLeases([keys.active, keys.leases, leaseDuration], leases);
+  return pushLeases([keys.active, keys.leases, leaseDuration, keys.base], leases);
 }
 
-/** The tokens whose lease is lost (taken over, reclaimed or removed). */
-export function decodeRenew(reply: unknown): string[] {
-  return reply as string[];
+/** A lease that renewal found gone: taken over, reclaimed, removed, or its job cancelled. */
+export interface LostLease {
+  readonly token: string;
+  readonly cancelled: boolean;
+}
+
+export function decodeRenew(reply: unknown): LostLease[] {
+  return (reply as string[]).map((value) =>
+    value.startsWith('c:')
+      ? { token: value.slice(2), cancelled: true }
+      : { token: value, cancelled: false },
+  );
 }
 
 export function encodeRelease(keys: QueueKeys, leases: readonly Lease[]): (string | number)[] {

@@ -1,0 +1,33 @@
+-- End a job that was cancelled: `failed` with the cancel error, never retried.
+-- `finishedBy` marks it for the renewal of the lease it had, if it was running
+-- (`c:<token>`: see renew-2.lua). Like a failure in move-10.lua, a batch job's
+-- error goes to its batch, the per-minute counter counts it, and waiters hear
+-- of it on the events stream (with the error when the job is removed at once,
+-- as its retention asks). The caller runs emitEvents() after.
+--- @include "now.lua"
+--- @include "batch-item.lua"
+--- @include "events.lua"
+local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy)
+  local now = nowMs()
+  local f = redis.call('HMGET', jobKey, 'kf', 'b', 'bi')
+  local batchId = f[2] or ''
+  if batchId ~= '' then
+    if finishBatchItem(base .. 'batch:' .. batchId, f[3], 'e', err, 'failed', now) then
+      batchEvent(batchId)
+    end
+  end
+  local count = tonumber(string.match(f[1] or '', '^(-?%d+)')) or -1
+  if count == 0 then
+    redis.call('DEL', jobKey)
+    redis.call('HDEL', base .. 'data', id)
+    jobEvent(id, 'failed', batchId, f[3], err)
+  else
+    if batchId == '' then redis.call('HSET', jobKey, 'e', err) end
+    redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'fk', finishedBy)
+    redis.call('ZADD', failedKey, now, id)
+    jobEvent(id, 'failed', batchId, f[3])
+  end
+  local metrics = base .. 'metrics:failed:' .. math.floor(now / 60000)
+  redis.call('INCRBY', metrics, 1)
+  redis.call('EXPIRE', metrics, 3660)
+end
