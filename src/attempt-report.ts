@@ -1,5 +1,10 @@
 import { backoffDelay, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
-import { RateLimitError, UnrecoverableError, toStoredError } from './errors.js';
+import {
+  RateLimitError,
+  UnrecoverableError,
+  toStoredError,
+  type RateLimitScope,
+} from './errors.js';
 import type { ClaimedJob } from './job.js';
 
 /** How an attempt ended: its result (and the result's JSON), or its error. */
@@ -40,6 +45,10 @@ export interface AttemptReport {
   readonly keep: string;
   readonly batchId: string | undefined;
   readonly batchIndex: number | undefined;
+  /** The job's group, if it has one. */
+  readonly group?: string | undefined;
+  /** `rateLimited` by a `RateLimitError` of scope `group`: hold only the job's group. */
+  readonly groupScope?: true;
 }
 
 /**
@@ -82,17 +91,20 @@ export function reportFor(
     keep,
     batchId: job.batchId,
     batchIndex: job.batchIndex,
+    group: job.group,
   });
   if (outcome.ok) return report('completed', outcome.result, 0, claimed.keepCompleted);
   const payload = JSON.stringify(toStoredError(outcome.error));
   const retryAfter = rateLimitDelay(outcome.error);
-  if (retryAfter !== undefined)
-    return report(
+  if (retryAfter !== undefined) {
+    const limited = report(
       'rateLimited',
       payload,
       Math.min(Math.ceil(retryAfter), maxRateLimitHold),
       claimed.keepFailed,
     );
+    return rateLimitScope(outcome.error) === 'group' ? { ...limited, groupScope: true } : limited;
+  }
   const permanent =
     outcome.error instanceof UnrecoverableError ||
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
@@ -101,6 +113,11 @@ export function reportFor(
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
   const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
   return report('retry', payload, delay, claimed.keepFailed);
+}
+
+/** Whether a rate-limit error holds the whole queue (the default) or the job's group. */
+function rateLimitScope(error: Error): RateLimitScope {
+  return (error as { scope?: unknown }).scope === 'group' ? 'group' : 'queue';
 }
 
 /** A `RateLimitError` (or an error shaped like one, from another copy of this library): its delay. */

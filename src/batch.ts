@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { OptionRangeError, type StoredError } from './errors.js';
+import { checkGroup } from './groups.js';
 import { serialize } from './serialize.js';
 import {
   checkInteger,
@@ -25,6 +26,8 @@ export interface BatchOptions {
    * kept with it and returned by `getBatch()` and `waitForBatch()`.
    */
   meta?: unknown;
+  /** The group of every job of the batch (a job's own `opts.group` wins). @default none */
+  group?: string;
 }
 
 export const DEFAULT_BATCH_TTL = 7 * 24 * 3600;
@@ -70,10 +73,11 @@ export function newBatchId(): string {
 export function resolveBatchOptions(
   options: unknown,
   maxBytes: number,
-): { batchId: string; ttl: number; meta: string } {
-  if (options === undefined) return { batchId: newBatchId(), ttl: DEFAULT_BATCH_TTL, meta: '' };
+): { batchId: string; ttl: number; meta: string; group: string | undefined } {
+  if (options === undefined)
+    return { batchId: newBatchId(), ttl: DEFAULT_BATCH_TTL, meta: '', group: undefined };
   const o = checkObject('batch options', options);
-  checkKnownKeys('batch options', o, ['batchId', 'ttl', 'meta']);
+  checkKnownKeys('batch options', o, ['batchId', 'ttl', 'meta', 'group']);
   let batchId = newBatchId();
   if (o.batchId !== undefined) {
     batchId = checkString('batchId', o.batchId);
@@ -91,5 +95,6 @@ export function resolveBatchOptions(
       : checkInteger('ttl', o.ttl, { min: 1, max: MAX_BATCH_TTL });
   const meta =
     o.meta === undefined ? '' : serialize(o.meta, 'Batch meta', { maxBytes, path: 'meta' });
-  return { batchId, ttl, meta };
+  const group = o.group === undefined ? undefined : checkGroup('group', o.group);
+  return { batchId, ttl, meta, group };
 }

@@ -4,6 +4,7 @@ import type { ClaimedJob } from './job.js';
 import {
   MAX_JOBS_PER_CALL,
   type MoveReply,
+  type GroupPolicy,
   type MoveRequest,
   type StalledJob,
 } from './redis/protocol/move.js';
@@ -33,6 +34,8 @@ export interface ClaimLoopOptions {
   pollInterval: number;
   defaultAttempts: number;
   limiter: { max: number; duration: number };
+  /** Per-group limits; undefined for none. */
+  group?: GroupPolicy | undefined;
   concurrency: number;
   poolId: string;
 }
@@ -244,6 +247,7 @@ export class ClaimLoop {
       reclaim: pending.length === 0 || this.#reclaimDue(),
       defaultAttempts: this.#options.defaultAttempts,
       limiter: this.#options.limiter,
+      group: this.#options.group,
       reports: pending.map((p) => p.report),
     };
     // The first try goes straight out: p-retry's set-up (an options copy, its

@@ -136,6 +136,22 @@ export class UnrecoverableError extends WorkerPoolError {
   }
 }
 
+/** What a `RateLimitError`'s delay holds: the whole queue, or the job's group only. */
+export type RateLimitScope = 'queue' | 'group';
+
+/** Options of `RateLimitError`: the usual `cause`, and what the delay holds. */
+export interface RateLimitErrorOptions extends ErrorOptions {
+  /** @default 'queue' */
+  scope?: RateLimitScope;
+}
+
+/** A scope as shown in the error for a bad one (validate.ts imports this file, so not its describeValue). */
+function describeScope(value: unknown): string {
+  return typeof value === 'string'
+    ? `\`${value.slice(0, 60)}\` (string)`
+    : `\`${String(value)}\` (${typeof value})`;
+}
+
 /**
  * Throw this from a handler when the service it calls says "too many
  * requests, retry after N ms" (an HTTP 429 with `retry-after`): no pool of the
@@ -147,13 +163,27 @@ export class RateLimitError extends WorkerPoolError {
   static {
     brand(this, this.code);
   }
-  /** Milliseconds to hold the queue, and to wait before this job's next try. */
+  /** Milliseconds to hold the queue (or the job's group), and to wait before this job's next try. */
   readonly retryAfter: number;
-  constructor(retryAfter: number, message?: string, options?: ErrorOptions) {
+  /**
+   * What the delay holds: `'queue'`, every pool of the queue (the default), or
+   * `'group'`, only the jobs of this job's group (the model or tenant behind
+   * it). A job with no group holds the queue either way.
+   */
+  readonly scope: RateLimitScope;
+  constructor(retryAfter: number, message?: string, options?: RateLimitErrorOptions) {
     // 0 is "retry now" (a `retry-after: 0`); only a missing or nonsensical delay falls back to 1 s.
     const ms = Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : 1000;
+    const scope = options?.scope ?? 'queue';
+    if (scope !== 'queue' && scope !== 'group') {
+      throw new OptionRangeError(
+        `Expected \`scope\` to be 'queue' or 'group', got ${describeScope(scope)}`,
+        'scope',
+      );
+    }
     super(message ?? `Rate limited: retry after ${ms} ms`, undefined, options);
     this.retryAfter = ms;
+    this.scope = scope;
   }
   static override is(value: unknown): value is RateLimitError {
     return hasBrand(value, 'ERR_RATE_LIMITED');

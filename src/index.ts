@@ -5,6 +5,7 @@ export type { WaitOptions, WaitForBatchOptions, WaitForResultOptions } from './w
 export type { ItemProgress } from './progress-follower.js';
 export type { CancelOptions } from './cancel.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
+export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
 export type { CloseOptions, PoolState } from './worker-pool.js';
@@ -30,7 +31,8 @@ export type {
 } from './job.js';
 export type { AddedBatch, BatchItem, BatchOptions, BatchProgress, BatchResult } from './batch.js';
 
-export type { ConnectionOptions, QueueOptions, WorkerPoolOptions } from './options.js';
+export type { ConnectionOptions, GroupLimits, QueueOptions, WorkerPoolOptions } from './options.js';
+export { MAX_GROUP_BYTES } from './groups.js';
 export { DEFAULT_POOL_OPTIONS, DEFAULT_QUEUE_OPTIONS } from './options.js';
 export type { DefaultJobOptions, JobOptions } from './job-options.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
@@ -72,4 +74,4 @@ export {
   WaitTimeoutError,
   WorkerPoolError,
 } from './errors.js';
-export type { StoredError } from './errors.js';
+export type { RateLimitErrorOptions, RateLimitScope, StoredError } from './errors.js';

@@ -310,7 +310,7 @@ export class JobExecutor<J> {
     } else if (report.kind === 'rateLimited') {
       this.#stats.recordRateLimited();
       log.warn(
-        `Rate limited: ${label}: ${outcome.error.message}. Queue held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
+        `Rate limited: ${label}: ${outcome.error.message}. ${report.groupScope && job.group !== undefined ? `Group ${job.group}` : 'Queue'} held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
         { ...jobFields(job, attempt, workerId), delayMs: report.delay, err: outcome.error },
       );
       this.#host.emit('rateLimited', {

@@ -1,6 +1,7 @@
 import { resolveBackoff, type Backoff, type ResolvedBackoff } from './backoff.js';
 import { OptionRangeError, OptionTypeError } from './errors.js';
 import type { JobToAdd } from './redis/protocol/add.js';
+import { checkGroup } from './groups.js';
 import { serialize } from './serialize.js';
 import {
   DEFAULT_REMOVE_ON_COMPLETE,
@@ -42,6 +43,13 @@ export interface JobOptions {
   removeOnComplete?: KeepJobs;
   /** Retention of the job once failed for good. @default { count: 10000, age: 604800 } */
   removeOnFail?: KeepJobs;
+  /**
+   * The job's group (a user, a tenant, a model): groups with work take turns,
+   * jobs of one group run in the order they were added, and a pool's `group`
+   * limits apply to each group. At most 256 bytes, no braces.
+   * @default none: the jobs with no group take their turns as one group
+   */
+  group?: string;
 }
 
 /** Queue-wide job defaults: every `JobOptions` field but `jobId`. */
@@ -55,6 +63,7 @@ const JOB_OPTION_KEYS = [
   'timeout',
   'removeOnComplete',
   'removeOnFail',
+  'group',
 ] as const;
 
 /** Validated job options, in the form they are stored. */
@@ -66,6 +75,7 @@ export interface ResolvedJobOptions {
   readonly timeout?: number;
   readonly removeOnComplete: ResolvedRetention;
   readonly removeOnFail: ResolvedRetention;
+  readonly group?: string;
 }
 
 export const NO_JOB_DEFAULTS: ResolvedJobOptions = Object.freeze({
@@ -106,6 +116,7 @@ export function resolveJobOptions(
     resolved.removeOnComplete = resolveRetention(`${where}.removeOnComplete`, o.removeOnComplete);
   if (o.removeOnFail !== undefined)
     resolved.removeOnFail = resolveRetention(`${where}.removeOnFail`, o.removeOnFail);
+  if (o.group !== undefined) resolved.group = checkGroup(`${where}.group`, o.group);
   return Object.freeze(resolved);
 }
 
@@ -158,7 +169,15 @@ export function encodeJobs(
     maxPayloadSize,
     batch,
     single,
-  }: { defaults: ResolvedJobOptions; maxPayloadSize: number; batch: boolean; single: boolean },
+    group,
+  }: {
+    defaults: ResolvedJobOptions;
+    maxPayloadSize: number;
+    batch: boolean;
+    single: boolean;
+    /** The batch's group, for jobs that name none. */
+    group?: string | undefined;
+  },
 ): JobToAdd[] {
   return jobs.map((item, index) => {
     const where = single ? '' : `jobs[${index}].`;
@@ -181,6 +200,7 @@ export function encodeJobs(
       data,
       ...encodeForAdd(options),
       batchIndex: batch ? index : undefined,
+      group: options.group ?? group,
     };
   });
 }

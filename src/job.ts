@@ -38,6 +38,8 @@ export interface Job<Data = unknown, Name extends string = string> {
   /** The batch it was added in, if any, and its position there. */
   readonly batchId?: string;
   readonly batchIndex?: number;
+  /** Its group (`add(..., { group })`), if it has one. */
+  readonly group?: string;
 }
 
 /** A job of any name of the map, narrowed by `job.name`. */
@@ -70,6 +72,7 @@ export interface JobInfo<Data = unknown, Result = unknown, Name extends string =
   readonly batchIndex?: number;
   /** The latest value its handler reported with `ctx.progress()`, if it reported any. */
   readonly progress?: unknown;
+  readonly group?: string;
 }
 
 /** What `add()` returns. */
@@ -81,6 +84,7 @@ export interface AddedJob<Data = unknown, Name extends string = string> {
   readonly duplicate: boolean;
   readonly batchId?: string;
   readonly batchIndex?: number;
+  readonly group?: string;
 }
 
 /** A job the pool claimed: the job plus what running and reporting it needs. */

@@ -10,6 +10,7 @@ import {
   type ResolvedJobOptions,
 } from './job-options.js';
 import type { AnyJob, DefaultJobMap, Job } from './job.js';
+import type { GroupPolicy } from './redis/protocol/move.js';
 import { consoleLogger, safeLogger, silentLogger, type Logger } from './logger.js';
 import {
   checkFunction,
@@ -110,6 +111,15 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    */
   progressInterval?: number;
   /**
+   * Limits for each group of jobs (`add(..., { group })`), enforced in Redis
+   * across every pool and process: at most `concurrency` jobs of one group
+   * active at once, and at most `limiter.max` of them started in any window of
+   * `limiter.duration` ms. A group at a limit is skipped; the others go on.
+   * Give every pool of the queue the same limits.
+   * @default none
+   */
+  group?: GroupLimits;
+  /**
    * Longest hold, in ms, that a handler's `RateLimitError` puts on the queue
    * (and longest wait before that job's next try). A longer `retryAfter` (a
    * proxy's `retry-after: 2592000`, a date read as seconds) is cut to this, so
@@ -123,6 +133,14 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
    * `Batch=<id>, Index=<n>` for batch jobs.
    */
   jobLabel?: (job: AnyJob<J>) => string;
+}
+
+/** Per-group limits of a pool (`group` option). */
+export interface GroupLimits {
+  /** Jobs of one group active at once, across every pool. @default no limit */
+  concurrency?: number;
+  /** At most `max` jobs of one group start in any window of `duration` ms. @default none */
+  limiter?: { max: number; duration: number };
 }
 
 export interface ResolvedConnectionOptions {
@@ -148,6 +166,8 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly statsInterval: number;
   /** `max` 0: no limit. */
   readonly limiter: { readonly max: number; readonly duration: number };
+  /** undefined: no per-group limits. */
+  readonly group: GroupPolicy | undefined;
   readonly maxRateLimitHold: number;
   readonly jobLabel: ((job: Job) => string) | undefined;
   readonly progressInterval: number;
@@ -189,6 +209,7 @@ const POOL_KEYS = [
   'gracePeriod',
   'statsInterval',
   'limiter',
+  'group',
   'maxRateLimitHold',
   'jobLabel',
   'progressInterval',
@@ -288,6 +309,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     statsInterval: int('statsInterval', 0),
     limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
     progressInterval: int('progressInterval', 0),
+    group: o.group === undefined ? undefined : resolveGroupLimits(o.group),
     maxRateLimitHold: int('maxRateLimitHold', 1),
     jobLabel:
       o.jobLabel === undefined
@@ -299,11 +321,23 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
 
 const NO_LIMIT = Object.freeze({ max: 0, duration: 0 });
 
-function resolveLimiter(value: unknown): { max: number; duration: number } {
-  const o = checkObject('limiter', value);
-  checkKnownKeys('`limiter`', o, ['max', 'duration']);
+function resolveLimiter(value: unknown, name = 'limiter'): { max: number; duration: number } {
+  const o = checkObject(name, value);
+  checkKnownKeys(`\`${name}\``, o, ['max', 'duration']);
   return Object.freeze({
-    max: checkInteger('limiter.max', o.max, { min: 1, max: 1_000_000 }),
-    duration: checkInteger('limiter.duration', o.duration, { min: 1, max: MAX_TIMER_MS }),
+    max: checkInteger(`${name}.max`, o.max, { min: 1, max: 1_000_000 }),
+    duration: checkInteger(`${name}.duration`, o.duration, { min: 1, max: MAX_TIMER_MS }),
+  });
+}
+
+function resolveGroupLimits(value: unknown): GroupPolicy {
+  const o = checkObject('group', value);
+  checkKnownKeys('`group`', o, ['concurrency', 'limiter']);
+  return Object.freeze({
+    concurrency:
+      o.concurrency === undefined
+        ? 0
+        : checkInteger('group.concurrency', o.concurrency, { min: 1, max: 1_000_000 }),
+    limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter, 'group.limiter'),
   });
 }

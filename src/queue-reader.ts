@@ -9,6 +9,7 @@ import { readPools } from './redis/protocol/pools.js';
 import { heldUntil, HOLD_FIELD } from './redis/protocol/queue-state.js';
 import { finishedSets, policySetsKey, readRecent } from './redis/protocol/retention-sets.js';
 import type { Scripts } from './redis/scripts.js';
+import { checkGroup } from './groups.js';
 import { checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
 
 /** How many jobs are in each state. */
@@ -30,7 +31,16 @@ export interface GetJobsOptions {
   start?: number;
   /** Return at most this many. @default 50 */
   limit?: number;
+  /**
+   * Only the jobs of this group. `waiting` reads the group's own line; the
+   * other states look through their most recent GROUP_SCAN_LIMIT jobs.
+   * Without it, `waiting` lists the jobs with no group.
+   */
+  group?: string;
 }
+
+/** Jobs of a state looked through for `getJobs(state, { group })`, other than `waiting`. */
+export const GROUP_SCAN_LIMIT = 10_000;
 
 /** A running pool, with when Redis last heard from it. */
 export interface ConnectedPool extends PoolInfo {
@@ -76,16 +86,20 @@ export class QueueReader {
   async getJobs(state: JobState, options: GetJobsOptions = {}): Promise<JobInfo[]> {
     checkOneOf('state', state, STATES);
     const o = checkObject('options', options);
-    checkKnownKeys('getJobs options', o, ['start', 'limit']);
+    checkKnownKeys('getJobs options', o, ['start', 'limit', 'group']);
+    const group = o.group === undefined ? undefined : checkGroup('group', o.group);
     const start = o.start === undefined ? 0 : checkInteger('start', o.start, { min: 0 });
     const limit =
       o.limit === undefined ? 50 : checkInteger('limit', o.limit, { min: 1, max: 10_000 });
     const k = this.#keys;
     const end = start + limit - 1;
+    if (group !== undefined && state !== 'waiting')
+      return this.#groupJobs(state, group, start, limit);
     let ids: string[];
     if (state === 'waiting') {
       // The next job to run is at the tail of the list (RPOP).
-      ids = (await this.#client.lrange(k.wait, -1 - end, -1 - start)).reverse();
+      const list = group === undefined ? k.wait : k.groupWait(group);
+      ids = (await this.#client.lrange(list, -1 - end, -1 - start)).reverse();
     } else if (state === 'completed' || state === 'failed') {
       const listed = await this.#client.smembers(policySetsKey(k, state));
       ids = await readRecent(this.#client, finishedSets(k, state, listed), start, end);
@@ -98,6 +112,23 @@ export class QueueReader {
     }
     const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
     return jobs.filter((job): job is JobInfo => job !== null);
+  }
+
+  /** A group's jobs in `state`, among the first GROUP_SCAN_LIMIT of that state. */
+  async #groupJobs(
+    state: Exclude<JobState, 'waiting'>,
+    group: string,
+    start: number,
+    limit: number,
+  ): Promise<JobInfo[]> {
+    const found: JobInfo[] = [];
+    const chunk = 500;
+    for (let at = 0; at < GROUP_SCAN_LIMIT && found.length < start + limit; at += chunk) {
+      const jobs = await this.getJobs(state, { start: at, limit: chunk });
+      found.push(...jobs.filter((job) => job.group === group));
+      if (jobs.length < chunk) break;
+    }
+    return found.slice(start, start + limit);
   }
 
   /** How many jobs are in each state, read atomically. */
@@ -114,6 +145,8 @@ export class QueueReader {
       .time()
       .smembers(policySetsKey(k, 'completed'))
       .smembers(policySetsKey(k, 'failed'))
+      // Jobs waiting in their groups' lists (see lua/includes/groups.lua).
+      .hget(k.meta, 'gw')
       .exec();
     const values = (replies ?? []).map(([error, value]) => {
       if (error) throw error;
@@ -122,6 +155,7 @@ export class QueueReader {
     const [waiting = 0, delayed = 0, active = 0, ownCompleted = 0, ownFailed = 0] = values
       .slice(0, 5)
       .map(Number);
+    const grouped = Number(values[9] ?? 0);
     // Jobs kept by a policy other than the default are in sets of their own.
     const others = (state: 'completed' | 'failed', listed: string[]) =>
       this.#countIn(finishedSets(k, state, listed).slice(1));
@@ -129,7 +163,7 @@ export class QueueReader {
     const failed = ownFailed + (await others('failed', values[8] as string[]));
     const until = heldUntil(values[5] as string | null, values[6] as [string, string]);
     return Object.freeze({
-      waiting,
+      waiting: waiting + grouped,
       delayed,
       active,
       completed,

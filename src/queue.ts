@@ -59,6 +59,13 @@ import { queueKeys, type QueueKeys } from './redis/keys.js';
 import type { BatchSpec, JobToAdd } from './redis/protocol/add.js';
 import { readBatch, readCounters, readProgress } from './redis/protocol/batch-hash.js';
 import { redisEventSource } from './redis/event-source.js';
+import {
+  readGroupCounts,
+  readTopGroups,
+  type GroupCounts,
+  type GroupSummary,
+} from './redis/protocol/group-state.js';
+import { checkGroup } from './groups.js';
 import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
@@ -69,7 +76,7 @@ import {
   type WaitForBatchOptions,
   type WaitForResultOptions,
 } from './wait-options.js';
-import { checkString, describeValue } from './validate.js';
+import { checkInteger, checkString, describeValue } from './validate.js';
 
 /**
  * The Redis keys of a queue, for the library's own tests and benchmarks (see
@@ -174,14 +181,22 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     options?: BatchOptions,
   ): Promise<AddedBatch<AddedJob<JobData<J, JobName<J>>, JobName<J>>>> {
-    const { batchId, ttl, meta } = resolveBatchOptions(options, this.#options.maxPayloadSize);
+    const { batchId, ttl, meta, group } = resolveBatchOptions(
+      options,
+      this.#options.maxPayloadSize,
+    );
     if (!Array.isArray(jobs) || jobs.length === 0) {
       throw new OptionTypeError(
         `Expected \`jobs\` to be a non-empty array, got ${describeValue(jobs)}`,
         'jobs',
       );
     }
-    const added = await this.#addMany(jobs, { id: batchId, total: jobs.length, ttl, meta });
+    const added = await this.#addMany(
+      jobs,
+      { id: batchId, total: jobs.length, ttl, meta },
+      false,
+      group,
+    );
     return { id: batchId, jobs: added };
   }
 
@@ -189,6 +204,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     batch: BatchSpec | undefined,
     single = false,
+    group?: string,
   ): Promise<AddedJob<JobData<J, JobName<J>>, JobName<J>>[]> {
     this.#assertOpen();
     if (!Array.isArray(jobs))
@@ -201,6 +217,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       maxPayloadSize: this.#options.maxPayloadSize,
       batch: batch !== undefined,
       single,
+      group,
     });
     const loading = loadTracing();
     if (loading) await loading;
@@ -219,6 +236,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       data: job.data,
       duplicate: replies[index]?.duplicate ?? false,
       ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
+      ...(encoded[index]?.group === undefined ? {} : { group: encoded[index].group }),
     }));
   }
 
@@ -387,6 +405,41 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
   async resume(): Promise<void> {
     this.#assertOpen();
     await resumeQueue(this.#handle.client, this.#keys);
+  }
+
+  /**
+   * Stop every pool from starting jobs of one group (its running jobs finish;
+   * other groups go on). Its jobs wait, in order, until `resumeGroup()`.
+   */
+  async pauseGroup(group: string): Promise<void> {
+    this.#assertOpen();
+    await this.#scripts.setGroupPaused(checkGroup('group', group), true);
+  }
+
+  /** Undo `pauseGroup()`: the group's jobs take their turns again at once. */
+  async resumeGroup(group: string): Promise<void> {
+    this.#assertOpen();
+    await this.#scripts.setGroupPaused(checkGroup('group', group), false);
+  }
+
+  /** How many jobs of one group are in each state, read atomically; zeros for an unknown group. */
+  async getGroupCounts(group: string): Promise<GroupCounts> {
+    this.#assertOpen();
+    return readGroupCounts(this.#handle.client, this.#keys, checkGroup('group', group));
+  }
+
+  /**
+   * The groups with the most waiting jobs (at most `limit`), for a dashboard:
+   * read from the groups taking turns, parked or at their concurrency, so it
+   * costs the same with a million groups.
+   */
+  async getGroups(limit = 10): Promise<GroupSummary[]> {
+    this.#assertOpen();
+    return readTopGroups(
+      this.#handle.client,
+      this.#keys,
+      checkInteger('limit', limit, { min: 1, max: 1000 }),
+    );
   }
 
   async isPaused(): Promise<boolean> {

@@ -167,6 +167,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
         pollInterval: o.pollInterval,
         defaultAttempts: o.attempts,
         limiter: o.limiter,
+        group: o.group,
         concurrency: o.concurrency,
         poolId: this.#poolId,
       },

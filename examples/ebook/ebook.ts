@@ -74,8 +74,16 @@ export const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
 /** What `addEbook` returns: the ebook, and the id of the job that writes each page, in order. */
 export type AddedEbook = EbookMeta & { readonly jobIds: readonly string[] };
 
-/** Add one page job per outline entry as one batch, the plan as its meta; returns the ebook. */
-export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promise<AddedEbook> {
+/**
+ * Add one page job per outline entry as one batch, the plan as its meta; returns the ebook.
+ * With `group` (a client's id, or the model's name), the pages are that group's: groups
+ * take turns, so one client's 200 pages do not hold up another's 5.
+ */
+export async function addEbook(
+  queue: Queue<EbookJobs>,
+  plan: EbookPlan,
+  { group }: { group?: string } = {},
+): Promise<AddedEbook> {
   const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
   const meta: EbookMeta = { ...plan, id, createdAt: Date.now() };
   // The title and outline travel with the batch: any process that sees it can assemble the ebook.
@@ -93,7 +101,7 @@ export async function addEbook(queue: Queue<EbookJobs>, plan: EbookPlan): Promis
         ...(plan.model ? { model: plan.model } : {}),
       },
     })),
-    { batchId: id, ttl: EBOOK_TTL_SECONDS, meta },
+    { batchId: id, ttl: EBOOK_TTL_SECONDS, meta, ...(group === undefined ? {} : { group }) },
   );
   return { ...meta, jobIds: batch.jobs.map((job) => job.id) };
 }

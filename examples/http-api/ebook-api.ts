@@ -3,6 +3,8 @@
  * node:http alone:
  *
  *   POST   /api/ebook            {"topic": "...", "pages": 20, "model"?: "..."}  -> 202 {"id": "..."}
+ *                                 (the client: an `X-Client-Id` header or a `client` field;
+ *                                 each client's pages are a group of their own, served in turns)
  *   GET    /api/ebook/:id        progress, and the pages in order once done
  *   GET    /api/ebook/:id/events progress and each page's state as server-sent events, until done
  *   GET    /api/ebook/:id/pages  one page of the pages' states (`start`, `size`)
@@ -53,6 +55,13 @@ export interface EbookApiOptions {
   indexKey?: string;
   /** Ms between two reads of the pages' states for an open event stream. @default 500 */
   pagesInterval?: number;
+  /**
+   * What the pages' group is: `client`, each client's own (from the `X-Client-Id`
+   * header or the `client` field; none without), or `model`, the model that writes
+   * them, for per-model limits and 429 holds (`RateLimitError` with `scope: 'group'`).
+   * @default 'client'
+   */
+  groupBy?: 'client' | 'model';
   log?: (line: string) => void;
 }
 
@@ -70,6 +79,19 @@ const MAX_BODY = 16 * 1024;
 /** The most page cards or recent ebooks one request returns. */
 const MAX_PAGE_SIZE = 100;
 
+/** The client an ebook is for, from the `X-Client-Id` header or the `client` field; undefined for none. */
+function clientOf(req: IncomingMessage, body: Record<string, unknown>): string | undefined {
+  const value = req.headers['x-client-id'] ?? body.client;
+  if (value === undefined) return undefined;
+  // A group name becomes part of Redis keys: keep it short and plain.
+  if (typeof value !== 'string' || !/^[\w.@-]{1,64}$/.test(value))
+    throw new HttpError(
+      400,
+      'Expected the client (`X-Client-Id` or `client`) to be 1 to 64 letters, digits, `_`, `.`, `@` or `-`',
+    );
+  return value;
+}
+
 export function createEbookApi(options: EbookApiOptions): Server {
   const { queue, planOutline } = options;
   const maxPages = options.maxPages ?? 50;
@@ -84,6 +106,7 @@ export function createEbookApi(options: EbookApiOptions): Server {
     mode: options.mode ?? 'openai',
     ...(options.budgets ? { budgets: options.budgets } : {}),
   };
+  const groupBy = options.groupBy ?? 'client';
 
   async function create(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req);
@@ -101,13 +124,19 @@ export function createEbookApi(options: EbookApiOptions): Server {
           ? `Expected \`model\` to be one of ${models.join(', ')}`
           : 'This server names no models: leave `model` out',
       );
+    const client = clientOf(req, body);
     let meta: EbookMeta;
     try {
       const plan = await planOutline(
         { topic, pages: pages as number, words },
         { warn: (m) => log(`[API] ${m}`) },
       );
-      const added = await addEbook(queue, model ? { ...plan, model } : plan);
+      const group = groupBy === 'model' ? (model ?? plan.mode) : client && `client:${client}`;
+      const added = await addEbook(
+        queue,
+        model ? { ...plan, model } : plan,
+        group ? { group } : {},
+      );
       await index.record(added);
       meta = added;
     } catch (error) {

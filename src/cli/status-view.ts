@@ -1,4 +1,10 @@
-import type { ConnectedPool, JobCounts, JobInfo, QueueMetrics } from 'redis-worker-pool';
+import type {
+  ConnectedPool,
+  GroupSummary,
+  JobCounts,
+  JobInfo,
+  QueueMetrics,
+} from 'redis-worker-pool';
 import { formatDuration, plural, table } from './format.js';
 import { jobTable } from './job-table.js';
 import { redisNow, type OpenQueue } from './open-queue.js';
@@ -25,16 +31,19 @@ export interface StatusSnapshot {
   readonly pools: readonly ConnectedPool[];
   /** The oldest-lease-first active jobs, at most `activeLimit`. */
   readonly active: readonly JobInfo[];
+  /** The groups with the most waiting jobs (at most 10). */
+  readonly groups: readonly GroupSummary[];
 }
 
 export async function readStatus(open: OpenQueue, activeLimit: number): Promise<StatusSnapshot> {
   const { queue } = open;
-  const [counts, paused, metrics, pools, active, time] = await Promise.all([
+  const [counts, paused, metrics, pools, active, groups, time] = await Promise.all([
     queue.getCounts(),
     queue.isPaused(),
     queue.getMetrics(2),
     queue.getPools(),
     queue.getJobs('active', { limit: activeLimit }),
+    queue.getGroups(10),
     redisNow(open.client),
   ]);
   const [previous, current] = metrics.minutes;
@@ -54,6 +63,7 @@ export async function readStatus(open: OpenQueue, activeLimit: number): Promise<
     minutes: metrics.minutes,
     pools,
     active,
+    groups,
   };
 }
 
@@ -97,6 +107,20 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
     const more = c.active > s.active.length ? ` (oldest ${s.active.length} of ${c.active})` : '';
     lines.push('', `Active jobs${more}`);
     lines.push(...jobTable('active', s.active, s.time, width));
+  }
+  if (s.groups.length > 0) {
+    lines.push('', 'Groups with the most waiting jobs');
+    lines.push(
+      ...table(
+        ['GROUP', 'WAITING', 'ACTIVE'],
+        s.groups.map((g) => [
+          g.group,
+          String(g.waiting),
+          String(g.active) + (g.paused ? ' (paused)' : ''),
+        ]),
+        { width },
+      ),
+    );
   }
   const empty = c.waiting + c.delayed + c.active + c.completed + c.failed === 0;
   if (empty && s.pools.length === 0) {

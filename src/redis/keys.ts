@@ -30,6 +30,10 @@
  * - `rwp:{pages}:progress:<id>` / `rwp:{pages}:batch-progress:<id>` pub/sub channels: hints
  *                                 that a job's (a batch item's) stored progress changed
  * - `rwp:{pages}:cancel`    pub/sub channel telling the pool that runs a job it was cancelled
+ * - `rwp:{pages}:groups`, `groups:parked`, `groups:aside`, `gh:<group>`, `gw:<group>`,
+ *   `gl:<group>`: the groups' ring, parked and set-aside groups, each group's state,
+ *   waiting jobs and limiter; built in the scripts from `base` (see
+ *   lua/includes/groups.lua), and here for reading
  *
  * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
  * every command and to a script's KEYS, and `base` carries it for the keys a
@@ -62,6 +66,13 @@ export interface QueueKeys {
   progress(id: string): string;
   /** Pub/sub channel hinting that the progress of an item of batch `id` changed. */
   batchProgress(id: string): string;
+  /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
+  group(name: string): string;
+  groupWait(name: string): string;
+  /** Groups taking turns (LIST), parked (ZSET), set aside: paused or at their concurrency (SET). */
+  readonly groupRing: string;
+  readonly groupsParked: string;
+  readonly groupsAside: string;
   /** The replay record of one script call (see add-4.lua and move-10.lua). */
   call(token: string): string;
   /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
@@ -95,6 +106,11 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     progress: (id: string) => `${local}progress:${id}`,
     batchProgress: (id: string) => `${local}batch-progress:${id}`,
     call: (token: string) => `${local}call:${token}`,
+    group: (name: string) => `${local}gh:${name}`,
+    groupWait: (name: string) => `${local}gw:${name}`,
+    groupRing: `${local}groups`,
+    groupsParked: `${local}groups:parked`,
+    groupsAside: `${local}groups:aside`,
     metrics: (state: 'completed' | 'failed', minute: number) =>
       `${local}metrics:${state}:${minute}`,
   });

@@ -6,6 +6,7 @@ import * as add from './protocol/add.js';
 import * as eventsTail from './protocol/events-tail.js';
 import * as cancel from './protocol/cancel.js';
 import * as getJob from './protocol/get-job.js';
+import * as groupState from './protocol/group-state.js';
 import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
@@ -44,6 +45,7 @@ const SCRIPTS = {
   eventsTail: eventsTail.script,
   progress: progress.script,
   cancel: cancel.script,
+  groupState: groupState.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -147,6 +149,14 @@ export class Scripts {
   ): Promise<settleBatchChunk.SettleReply> {
     return settleBatchChunk.decode(
       await this.#call('settleBatchChunk', settleBatchChunk.encode(this.#keys, request)),
+    );
+  }
+
+  /** Pause or resume one group. */
+  async setGroupPaused(group: string, paused: boolean): Promise<void> {
+    await this.#call(
+      'groupState',
+      groupState.encode(this.#keys, paused ? 'pause' : 'resume', group),
     );
   }
 

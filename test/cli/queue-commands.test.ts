@@ -321,4 +321,50 @@ describe('worker-pool retry, remove, pause and resume', () => {
     expect(resumed.stdout).toContain('Queue pages resumed.');
     expect(await queue.waitForResult(job.id, { timeout: 10_000 })).toBe('ok');
   });
+
+  it('pause --group and resume --group hold one group; status lists the groups with the most waiting; jobs --group lists a group', async () => {
+    const queue = h.queue<Jobs>('pages');
+    const paused = await cli('pause', '--group', 'user-\x1b[31m1');
+    expect(paused.code).toBe(0);
+    // The group name is data from outside: its control characters are shown, not obeyed.
+    expect(paused.stdout).toContain('Group user-\\u001b[31m1 of queue pages paused');
+    expect((await cli('pause', '--group', 'user-\x1b[31m1')).stdout).toContain('already paused');
+    await cli('pause', '--group', 'user-2');
+    await queue.addBulk([
+      ...Array.from({ length: 3 }, () => ({
+        name: 'page' as const,
+        data: {},
+        opts: { group: 'user-\x1b[31m1' },
+      })),
+      { name: 'page', data: {}, opts: { group: 'user-2' } },
+    ]);
+    const p = pool();
+    await p.start();
+    await until(async () => {
+      const groups = await queue.getGroups();
+      return groups.length === 2 && groups.every((g) => g.paused);
+    }, 'both groups to be set aside');
+    expect(await queue.getGroups()).toEqual([
+      { group: 'user-\x1b[31m1', waiting: 3, active: 0, paused: true },
+      { group: 'user-2', waiting: 1, active: 0, paused: true },
+    ]);
+    const status = await cli('status');
+    expect(status.stdout).toMatch(
+      /Groups with the most waiting jobs\n {2}GROUP +WAITING +ACTIVE\n {2}user-\\u001b\[31m1 +3 +0 \(paused\)\n {2}user-2 +1 +0/,
+    );
+    const listed = await cli('jobs', 'waiting', '--group', 'user-2');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('1 waiting job in group user-2 of queue pages');
+    const resumed = await cli('resume', '--group', 'user-2');
+    expect(resumed.stdout).toContain('Group user-2 of queue pages resumed.');
+    expect((await cli('resume', '--group', 'user-2')).stdout).toContain('was not paused');
+    await until(
+      async () => (await queue.getGroupCounts('user-2')).completed === 1,
+      'the resumed group to run',
+    );
+    expect(await queue.getGroupCounts('user-\x1b[31m1')).toMatchObject({ waiting: 3 });
+    const bad = await cli('pause', '--group', '{x}');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('without braces');
+  });
 });

@@ -8,6 +8,7 @@ import {
 } from '../../examples/ebook/generator.js';
 import { createEbookApi } from '../../examples/http-api/ebook-api.js';
 import { useEbookQueue } from '../support/ebook.js';
+import { until } from '../support/redis.js';
 
 /** Read a server-sent event stream until `done` (or `error`); returns the events in order. */
 async function readEvents(
@@ -111,6 +112,28 @@ describe('the ebook HTTP API (offline generator)', () => {
     const body = (await (await fetch(`${base}/api/ebook/${id}`)).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ id, topic: 'Tides', total: 20, done: false });
     expect(body.pages).toBeUndefined();
+  });
+
+  it("puts each client's ebook in a group of its own, from the X-Client-Id header or the client field", async () => {
+    const queue = h.queue();
+    pool.pause();
+    const fromHeader = await fetch(`${base}/api/ebook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-client-id': 'acme' },
+      body: JSON.stringify({ topic: 'Bees', pages: 3 }),
+    });
+    expect(fromHeader.status).toBe(202);
+    expect((await post({ topic: 'Ants', pages: 2, client: 'globex' })).status).toBe(202);
+    expect(await queue.getGroupCounts('client:acme')).toMatchObject({ waiting: 3 });
+    expect(await queue.getGroupCounts('client:globex')).toMatchObject({ waiting: 2 });
+    const bad = await post({ topic: 'x', pages: 1, client: '{slot}' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/`X-Client-Id` or `client`/);
+    pool.resume();
+    await until(
+      async () => (await queue.getGroupCounts('client:acme')).completed === 3,
+      "acme's pages",
+    );
   });
 
   it('DELETE /api/ebook/:id cancels the unfinished pages; the ebook ends with them failed', async () => {

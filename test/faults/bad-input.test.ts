@@ -141,6 +141,20 @@ const jobOptionRows = (where: string, pass: (opts: Record<string, unknown>) => u
   [where, `${where}.backoff.jitter`, badNumbers(0, 1), (v) => pass({ backoff: { jitter: v } })],
   [
     where,
+    `${where}.group`,
+    [
+      ...badStrings(),
+      // (A name over 256 bytes is tested in test/integration/groups.test.ts: too long to show whole.)
+      ...['{x}', 'a}', '{:}'].map((value) => ({
+        value,
+        Kind: OptionRangeError as Kind,
+        expected: 'a group name without braces',
+      })),
+    ],
+    (v) => pass({ group: v }),
+  ],
+  [
+    where,
     `${where}.backoff.type`,
     [
       ...badOfType('one of `exponential`, `fixed`', [5, null, true, {}, []]),
@@ -184,6 +198,19 @@ const ROWS = (): Row[] => [
     (v) => pool({ progressInterval: v }),
   ],
   ['WorkerPool', 'limiter', badOfType('a plain object', NOT_OBJECTS), (v) => pool({ limiter: v })],
+  ['WorkerPool', 'group', badOfType('a plain object', NOT_OBJECTS), (v) => pool({ group: v })],
+  [
+    'WorkerPool',
+    'group.concurrency',
+    badIntegers(1, 1_000_000),
+    (v) => pool({ group: { concurrency: v } }),
+  ],
+  [
+    'WorkerPool',
+    'group.limiter.max',
+    badIntegers(1, 1_000_000),
+    (v) => pool({ group: { limiter: { max: v, duration: 1000 } } }),
+  ],
   [
     'WorkerPool',
     'maxRateLimitHold',

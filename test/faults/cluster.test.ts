@@ -1,6 +1,12 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobFailedError, Queue, UnrecoverableError, WorkerPool } from '../../src/index.js';
+import {
+  JobFailedError,
+  Queue,
+  RateLimitError,
+  UnrecoverableError,
+  WorkerPool,
+} from '../../src/index.js';
 import { startRedisCluster, type RedisCluster } from '../support/cluster.js';
 import { poolFleet, type PoolEvent } from '../support/pool-processes.js';
 import { checkInvariants } from '../support/invariants.js';
@@ -214,6 +220,94 @@ describe('Redis Cluster: 3 masters on loopback', () => {
       await fleet.stopAll();
       await Promise.all(pools.map((p) => p.close({ force: true })));
       await Promise.all(queues.map((q) => q.close()));
+    }
+  }, 120_000);
+
+  it('runs grouped jobs through ioredis Cluster: turns, per-group limits, holds, pause and counts, in one slot', async () => {
+    const prefix = uniquePrefix('cluster-groups');
+    const producer = newClient();
+    const queue = new Queue('grouped', { connection: producer, prefix, logger: false });
+    const errors: string[] = [];
+    let limited = false;
+    const pools = [0, 1].map(() => {
+      const pool = new WorkerPool(
+        'grouped',
+        async (job, { attempt }) => {
+          if (job.group === 'model-a' && !limited) {
+            limited = true;
+            throw new RateLimitError(200, '429', { scope: 'group' });
+          }
+          const data = job.data as { failFirst?: boolean };
+          if (data.failFirst && attempt === 1) throw new Error('flaky upstream');
+          await sleep(5);
+          return job.group ?? null;
+        },
+        {
+          connection: newClient(),
+          prefix,
+          concurrency: 4,
+          leaseDuration: 5000,
+          pollInterval: 200,
+          backoff: { delay: 50, jitter: 0 },
+          group: { concurrency: 2, limiter: { max: 50, duration: 1000 } },
+          logger: false,
+          statsInterval: 0,
+        },
+      );
+      pool.on('error', ({ error, context }) => errors.push(`${context}: ${error.message}`));
+      return pool;
+    });
+    try {
+      await Promise.all(pools.map((p) => p.start()));
+      await queue.pauseGroup('later');
+      const jobs = await queue.addBulk([
+        ...['model-a', 'model-b', 'later'].flatMap((group) =>
+          Array.from({ length: 15 }, (_, i) => ({
+            name: 'page',
+            data: { failFirst: i % 5 === 0 },
+            opts: { group },
+          })),
+        ),
+        ...Array.from({ length: 10 }, () => ({ name: 'page', data: {} })),
+      ]);
+      const delayed = await queue.add('page', {}, { group: 'model-b', delay: 200 });
+      const batch = await queue.addBatch(
+        Array.from({ length: 5 }, () => ({ name: 'page', data: {} })),
+        { group: 'client-1' },
+      );
+      const removable = await queue.add('page', {}, { group: 'gone', delay: 60_000 });
+      await queue.removeJob(removable.id);
+      const running = jobs.filter((j) => j.group !== 'later');
+      for (const job of [...running, delayed])
+        await queue.waitForResult(job.id, { timeout: 30_000 });
+      expect(await queue.waitForBatch(batch.id, { timeout: 30_000 })).toMatchObject({
+        completed: 5,
+      });
+      expect(await queue.getGroupCounts('later')).toMatchObject({ waiting: 15, paused: true });
+      await queue.resumeGroup('later');
+      for (const job of jobs.filter((j) => j.group === 'later'))
+        expect(await queue.waitForResult(job.id, { timeout: 30_000 })).toBe('later');
+      expect(await queue.getGroupCounts('model-b')).toMatchObject({
+        waiting: 0,
+        delayed: 0,
+        active: 0,
+        completed: 16,
+      });
+      expect(limited).toBe(true);
+      // Every key of the queue, the groups' included, lives in one slot.
+      const slots = new Set<number>();
+      for (const node of cluster.nodes) {
+        const client = new Redis({ host: '127.0.0.1', port: node.port });
+        client.on('error', () => {});
+        for (const key of await client.keys(`${prefix}:*`))
+          slots.add(Number(await client.cluster('KEYSLOT', key)));
+        client.disconnect();
+      }
+      expect(slots.size).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await Promise.all(pools.map((p) => p.close({ force: true })));
+      await queue.close();
     }
   }, 120_000);
 });

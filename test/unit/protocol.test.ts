@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttemptReport } from '../../src/attempt-report.js';
 import { WorkerPoolError } from '../../src/errors.js';
 import { queueKeys } from '../../src/redis/keys.js';
+import * as add from '../../src/redis/protocol/add.js';
 import * as move from '../../src/redis/protocol/move.js';
 import * as removeJob from '../../src/redis/protocol/remove-job.js';
 import * as retryJob from '../../src/redis/protocol/retry-job.js';
@@ -140,5 +141,65 @@ describe('scriptError', () => {
   it('returns any other error unchanged', () => {
     const other = new Error('NOPERM this user has no permissions');
     expect(scriptError(other)).toBe(other);
+  });
+});
+
+describe('move and add protocols: groups', () => {
+  it('sends nothing for groups when no job has one', () => {
+    const plain = move.encode(keys, request({ reports: [report()] }));
+    expect(plain).toHaveLength(19 + 4);
+    expect(String(plain.at(-3))).toMatch(/\|$/);
+    const jobs = [
+      {
+        id: undefined,
+        name: 'page',
+        data: '{}',
+        runOptions: '',
+        maxAttempts: undefined,
+        keepCompleted: '1:1',
+        keepFailed: '1:1',
+        delay: 0,
+        batchIndex: undefined,
+      },
+    ];
+    expect(add.encode(keys, { batch: undefined, jobs, callToken: 't' })).toHaveLength(12 + 9);
+  });
+
+  it("packs a grouped report's group last, its group-scoped 429 as 'g', and the pool's group limits after the reports", () => {
+    const args = move.encode(
+      keys,
+      request({
+        reports: [
+          report({ group: 'user|42', batchIndex: 3 }),
+          report({ kind: 'rateLimited', group: 'm', groupScope: true, delay: 500 }),
+        ],
+        group: { concurrency: 2, limiter: { max: 20, duration: 60_000 } },
+      }),
+    );
+    expect(args.at(-1)).toBe('2|20|60000');
+    expect(args[19 + 1]).toBe('pool.1.1.1700000000000|c|1|1700000000000|0|1000:86400|3|user|42');
+    expect(args[19 + 5]).toBe('pool.1.1.1700000000000|g|1|1700000000000|500|1000:86400||m');
+  });
+
+  it('sends one group per job, after the jobs, once any job of the call has one', () => {
+    const job = {
+      id: undefined,
+      name: 'page',
+      data: '{}',
+      runOptions: '',
+      maxAttempts: undefined,
+      keepCompleted: '1:1',
+      keepFailed: '1:1',
+      delay: 0,
+      batchIndex: undefined,
+    };
+    const args = add.encode(keys, {
+      batch: undefined,
+      jobs: [job, { ...job, group: 'a' }, job],
+      callToken: 't',
+    });
+    expect(args.slice(-3)).toEqual(['', 'a', '']);
+    // The traceparent slot (empty) comes first.
+    expect(args).toHaveLength(12 + 27 + 1 + 3);
   });
 });

@@ -1,5 +1,5 @@
 import type { JobState } from 'redis-worker-pool';
-import { booleanFlag, closest, helpHint, integerFlag } from '../args.js';
+import { booleanFlag, closest, helpHint, integerFlag, stringFlag } from '../args.js';
 import { EXIT_OK, UsageError } from '../cli-error.js';
 import { HELP_FLAG, JSON_FLAG, QUEUE_FLAGS, type Command } from '../command.js';
 import { plural } from '../format.js';
@@ -21,6 +21,13 @@ const flags = {
     value: '<n>',
     description: 'Skip this many jobs first, to page through a long list.',
     default: '0',
+  },
+  group: {
+    type: 'string',
+    short: 'g',
+    value: '<name>',
+    description:
+      'Only the jobs of this group (waiting: its own line; otherwise among the last 10000).',
   },
   ...JSON_FLAG,
   ...QUEUE_FLAGS,
@@ -46,6 +53,7 @@ export const jobsCommand: Command = {
     'worker-pool jobs active --queue pages',
     'worker-pool jobs completed --limit 5 --json',
     'worker-pool jobs failed --start 20 --limit 20',
+    'worker-pool jobs waiting --group user-42',
   ],
   run: async (args, io) => {
     const [state, ...extra] = args.positionals;
@@ -62,11 +70,12 @@ export const jobsCommand: Command = {
       throw new UsageError(`Unexpected argument \`${extra[0]}\``, helpHint('jobs'));
     const limit = integerFlag(args, 'limit', { min: 1, max: 10_000 }) ?? 20;
     const start = integerFlag(args, 'start', { min: 0 }) ?? 0;
+    const group = stringFlag(args, 'group');
     return withQueue(args, io, async ({ queue, client, name }) => {
       const s = state as JobState;
       const [jobs, counts, now] = await Promise.all([
-        queue.getJobs(s, { start, limit }),
-        queue.getCounts(),
+        queue.getJobs(s, { start, limit, ...(group === undefined ? {} : { group }) }),
+        group === undefined ? queue.getCounts() : queue.getGroupCounts(group),
         redisNow(client),
       ]);
       if (booleanFlag(args, 'json')) {
@@ -74,11 +83,12 @@ export const jobsCommand: Command = {
         return EXIT_OK;
       }
       const total = counts[s];
+      const where = group === undefined ? `queue ${name}` : `group ${group} of queue ${name}`;
       if (jobs.length === 0) {
         io.out(
           total === 0
-            ? `No ${s} jobs in queue ${name}.`
-            : `No ${s} jobs from position ${start} (queue ${name} has ${total}).`,
+            ? `No ${s} jobs in ${where}.`
+            : `No ${s} jobs from position ${start} (${where} has ${total}).`,
         );
         return EXIT_OK;
       }
@@ -87,7 +97,7 @@ export const jobsCommand: Command = {
       const shown = `${start + 1}-${start + jobs.length}`;
       const more = start + jobs.length < total;
       io.out(
-        `\n${plural(total, `${s} job`)} in queue ${name}; showing ${shown}.` +
+        `\n${plural(total, `${s} job`)} in ${where}; showing ${shown}.` +
           (more ? ` Next: --start ${start + jobs.length}` : ''),
       );
       return EXIT_OK;

@@ -17,18 +17,21 @@
           id ('' = next number), name, data JSON, options JSON ('' = none),
           max attempts ('' = the pool's default), keep-completed, keep-failed,
           delay in ms, index in the batch
-  ARGV[9 + 9N], only when the caller was in a trace: its W3C traceparent,
-          stored on every job of the call as `tp` (absent: nothing is stored)
+  ARGV[9 + 9N], only when the caller was in a trace or a job has a group: its W3C
+          traceparent ('' for none), stored on every job of the call as `tp`
+  ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has one
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
 --- @include "includes/now.lua"
+--- @include "includes/groups.lua"
 
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
 local batchId = ARGV[3]
 -- After the jobs' arguments (9 per job, as in the loops below); nil when absent.
 local traceparent = ARGV[9 + n * 9]
+if traceparent == '' then traceparent = nil end
 local callKey = base .. 'call:' .. ARGV[7]
 local replay = redis.call('GET', callKey)
 if replay then return cjson.decode(replay) end
@@ -36,6 +39,7 @@ if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' ..
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
 local now = nowMs()
+local grouped = ARGV[10 + n * 9] ~= nil
 -- Formatted once, not with sprintf for every job (see move-9.lua).
 local nowText = tostring(now)
 
@@ -51,9 +55,12 @@ if numbered > 0 then
 end
 
 local ready, delayed, out, payloads = {}, {}, {}, {}
+-- Grouped jobs: the ready ones of each group in order, and delayed ones counted per group.
+local readyIn, groupOrder, delayedIn = {}, {}, {}
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
+  local group = grouped and ARGV[10 + n * 9 + i] or ''
   local fresh = 1
   if id == '' then
     nextId = nextId + 1
@@ -73,11 +80,19 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
+    if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
     redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
     if delay > 0 then
       delayed[#delayed + 1] = now + delay
       delayed[#delayed + 1] = id
+      if group ~= '' then delayedIn[group] = (delayedIn[group] or 0) + 1 end
+    elseif group ~= '' then
+      if not readyIn[group] then
+        readyIn[group] = {}
+        groupOrder[#groupOrder + 1] = group
+      end
+      readyIn[group][#readyIn[group] + 1] = id
     else
       ready[#ready + 1] = id
     end
@@ -91,11 +106,14 @@ if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if #ready > 0 then redis.call('LPUSH', KEYS[1], unpack(ready)) end
+if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
+for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
+if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Wake one idle pool (it cascades the wake-up if there is more work than it can take).
 -- Delayed jobs wake it too, so that it can shorten its wait to their due time.
-if #ready > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
+if #ready > 0 or #groupOrder > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
 -- Five minutes covers a resend after any reconnection ioredis would still make.
 redis.call('SET', callKey, cjson.encode(out), 'EX', 300)
 return out

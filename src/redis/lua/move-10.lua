@@ -28,13 +28,16 @@
   ARGV[9] number of reports R
   ARGV[10 + 4r .. 13 + 4r], for report r:
           job id;
-          `token|kind|attempt|started at (ms)|retry delay (ms)|retention|batch index`
+          `token|kind|attempt|started at (ms)|retry delay (ms)|retention|batch index`,
+            then `|group` for a job in a group
             (packed: fewer arguments is less work on both sides), where kind is
             'c' completed, 'f' failed, 'r' retry, or 'l' rate limited: retry
             without spending the attempt, and hold every pool of the queue off
-            until the delay passes; retention is 'count:age' (see retention.ts);
+            until the delay passes ('g': the same, holding only the job's group);
+            retention is 'count:age' (see retention.ts);
           batch id or '';
           result or error JSON
+  ARGV[10 + 4R] per-group limits, `concurrency|max|window` (0: none); absent for none
   Returns: { statuses, claimed, stalled, next due, now, held until, paused }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
               'dup' (this lease's report was already applied: a resend) or
@@ -51,6 +54,7 @@
 --- @include "includes/claimed-job.lua"
 --- @include "includes/retention.lua"
 --- @include "includes/events.lua"
+--- @include "includes/groups.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -90,6 +94,16 @@ if replay then
   return { statuses, claimed, {}, -1, now, -1, 0 }
 end
 
+-- The meta hash's flags, read once, when first needed (see includes/groups.lua for g, gj).
+local metaFlags
+local function flags()
+  if not metaFlags then
+    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj')
+    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = m[4] }
+  end
+  return metaFlags
+end
+
 local wake = false
 -- Jobs that reached each final state in this call, for the per-minute metrics.
 local done = { completed = 0, failed = 0 }
@@ -100,7 +114,7 @@ local removedKeys, removedIds = {}, {}
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
-local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index)
+local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index, group)
   local set = completed and KEYS[5] or KEYS[6]
   local state = completed and 'completed' or 'failed'
   done[state] = done[state] + 1
@@ -135,7 +149,9 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     entry.list[#entry.list + 1] = nowText
     entry.list[#entry.list + 1] = id
     jobEvent(id, state, batchId, index)
+    if group then groupCount(base, group, completed and 'c' or 'f', 1, now) end
   end
+  if group and groupJobDone(base, group, now) then wake = true end
 end
 
 -- 1. Reports of finished attempts. A report counts only if its token still
@@ -151,8 +167,9 @@ if reportCount > 0 then
   for r = 0, reportCount - 1 do
     local a = 10 + r * 4
     local id, batchId, payload = ARGV[a], ARGV[a + 2], ARGV[a + 3]
-    local token, kind, attempt, startedAt, delay, keep, batchIndex =
-      string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)$')
+    local token, kind, attempt, startedAt, delay, keep, batchIndex, group =
+      string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
+    if group == '' then group = nil end
     local jobKey = base .. 'job:' .. id
     if not token then
       -- Never "stale": that would tell the pool another pool took the job over.
@@ -166,10 +183,14 @@ if reportCount > 0 then
     else
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
-      if kind == 'r' or kind == 'l' then
+      if kind == 'r' or kind == 'l' or kind == 'g' then
         delay = tonumber(delay)
         attempt = tonumber(attempt)
-        if kind == 'l' then
+        if kind == 'g' and group then
+          -- Rate limited, for this job's group only (the model or tenant behind it).
+          attempt = attempt - 1
+          holdGroup(base, group, now + delay)
+        elseif kind ~= 'r' then
           -- Rate limited by the service the handler calls: the attempt does not count,
           -- and no pool of this queue claims again before the service's delay passes.
           attempt = attempt - 1
@@ -179,12 +200,14 @@ if reportCount > 0 then
         redis.call('HSET', jobKey, 'e', payload, 'a', attempt, 'p', startedAt, 'fk', token)
         if delay > 0 then
           redis.call('ZADD', KEYS[4], now + delay, id)
+          if group then redis.call('HINCRBY', groupHash(base, group), 'd', 1) end
         else
-          redis.call('LPUSH', KEYS[1], id)
+          makeReady(base, KEYS[1], { id }, group, false)
         end
+        if group then groupJobDone(base, group, now) end
         wake = true
       else
-        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex)
+        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group)
       end
     end
   end
@@ -203,7 +226,7 @@ if ARGV[6] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', no
 -- of the queue's slot), leave them all active for a later call, with nothing written.
 local expiredFields = {}
 for i, id in ipairs(expired) do
-  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi')
+  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g')
   if f.err then
     expired = {}
     break
@@ -226,14 +249,15 @@ if #expired > 0 then
         message = 'Job ' .. id .. ' stalled: its lease expired before attempt ' .. attempt .. ' finished',
       })
       if attempt >= max then
-        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6])
+        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6], f[7])
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'failed'
         stalled[#stalled + 1] = f[1]
       else
         redis.call('HSET', jobKey, 'a', attempt, 'e', err)
         -- Back to the front of the line: this job was already someone's turn.
-        redis.call('RPUSH', KEYS[1], id)
+        makeReady(base, KEYS[1], { id }, f[7], true)
+        if f[7] then groupJobDone(base, f[7], now) end
         wake = true
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'retry'
@@ -250,10 +274,18 @@ end
 
 -- Finished jobs enter their policy's set, then that policy trims that set only
 -- (at most 1000 jobs a call, so a lowered limit is caught up over a few calls).
-local function forget(set, ids)
+local function forget(set, ids, stateKey)
   if #ids == 0 then return end
   local jobKeys = {}
   for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
+  if flags().grouped then
+    -- A retained job counts in its group until it is forgotten.
+    local field = stateKey == KEYS[5] and 'c' or 'f'
+    for i = 1, #ids do
+      local g = redis.call('HGET', jobKeys[i], 'g')
+      if g then groupCount(base, g, field, -1, now) end
+    end
+  end
   redis.call('DEL', unpack(jobKeys))
   redis.call('HDEL', dataKey, unpack(ids))
   redis.call('ZREM', set, unpack(ids))
@@ -263,13 +295,15 @@ for set, entry in pairs(finishedIn) do
   local count, age = string.match(entry.keep, '^(-?%d+):(-?%d+)$')
   count, age = tonumber(count), tonumber(age)
   if age and age >= 0 then
-    forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000))
+    forget(set, redis.call('ZRANGEBYSCORE', set, '-inf', now - age * 1000, 'LIMIT', 0, 1000), entry.stateKey)
   end
   local card
   if count and count > 0 then
     card = redis.call('ZCARD', set)
     local excess = card - count
-    if excess > 0 then forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1)) end
+    if excess > 0 then
+      forget(set, redis.call('ZRANGE', set, 0, math.min(excess, 1000) - 1), entry.stateKey)
+    end
   end
   -- A policy's own set is listed for readers when it is new: the ZCARD above
   -- tells (it holds only this call's jobs); without one, SADD costs no more than asking.
@@ -282,7 +316,7 @@ end
 local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
 if #due > 0 then
   redis.call('ZREM', KEYS[4], unpack(due))
-  redis.call('LPUSH', KEYS[1], unpack(due))
+  promoteDue(base, KEYS[1], due, flags().grouped, now)
   wake = true
 end
 
@@ -294,13 +328,14 @@ local count = requested
 local nextDue = -1
 local heldUntil = -1
 local paused = 0
+local parkedUntil
 if count > 0 then
-  local meta = redis.call('HMGET', KEYS[8], 'paused', 'held')
-  if meta[1] then
+  local meta = flags()
+  if meta.paused then
     count = 0
     paused = 1
   end
-  local held = tonumber(meta[2])
+  local held = tonumber(meta.held)
   if held and held > now then
     count = 0
     heldUntil = held
@@ -320,16 +355,25 @@ if count > 0 then
   end
 end
 if count > 0 then
-  local ids = redis.call('RPOP', KEYS[1], count)
-  local data, fields
+  local ids, groups, data, fields
+  if flags().ring then
+    local c, mx, w = string.match(ARGV[10 + 4 * reportCount] or '0|0|0', '^(%d+)|(%d+)|(%d+)$')
+    local policy = { concurrency = tonumber(c), max = tonumber(mx), window = tonumber(w) }
+    ids, groups, parkedUntil = claimFair(base, KEYS[1], count, now, policy, ARGV[5])
+    if #ids == 0 then ids = nil end
+  else
+    ids = redis.call('RPOP', KEYS[1], count)
+  end
   if ids then
     data, fields = readJobs(base, ids)
     if not data then
       -- A hash of these jobs is on another node (their slot is migrating): put the ids
       -- back where they were, in their order, and claim nothing in this call.
-      local back = {}
-      for i = #ids, 1, -1 do back[#back + 1] = ids[i] end
-      redis.call('RPUSH', KEYS[1], unpack(back))
+      for i = #ids, 1, -1 do
+        local g = groups and groups[i] or nil
+        makeReady(base, KEYS[1], { ids[i] }, g, true)
+        if g then groupJobDone(base, g, now) end
+      end
       ids = nil
     end
   end
@@ -338,7 +382,9 @@ if count > 0 then
     local scores, tokens = {}, {}
     for i, id in ipairs(ids) do
       -- A job removed while it waited leaves its id behind: skip it.
-      if fields[i][1] then
+      if not fields[i][1] and groups and groups[i] then
+        groupJobDone(base, groups[i], now)
+      elseif fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
         local token = claimToken(#tokens / 2 + 1, nowText)
         scores[#scores + 1] = deadline
@@ -362,7 +408,7 @@ if count > 0 then
       end
     end
     -- This pool took all it asked for and more is waiting: wake the next idle pool.
-    if #ids == requested and redis.call('LLEN', KEYS[1]) > 0 then wake = true end
+    if #ids == requested and (groups or redis.call('LLEN', KEYS[1]) > 0) then wake = true end
   end
 end
 -- Found less than asked for: tell the pool when a job may next become claimable (the
@@ -372,6 +418,8 @@ if requested > 0 and heldUntil < 0 and paused == 0 and #claimed < requested * CL
   local leaseFirst = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   local a, b = tonumber(delayedFirst[2]), tonumber(leaseFirst[2])
   if a and b then nextDue = math.min(a, b) else nextDue = a or b or -1 end
+  -- A parked group (held or over its limiter) may run again then.
+  if parkedUntil and (nextDue < 0 or parkedUntil < nextDue) then nextDue = parkedUntil end
 end
 
 -- Per-minute counters of finished jobs, for `getMetrics()`; each lives an hour.

@@ -4,22 +4,36 @@
   attempt is not counted: the job did not fail, its pool stopped.
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] marker
-  ARGV[1 + 2i], ARGV[2 + 2i]: id and lease token of job i
+  ARGV[1] key prefix of job and group keys
+  ARGV[2 + 2i], ARGV[3 + 2i]: id and lease token of job i
   Returns: the ids handed back (those whose lease this pool still held)
 ]]
+--- @include "includes/now.lua"
+--- @include "includes/groups.lua"
+
+local base = ARGV[1]
 local ids = {}
-for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
 if #ids == 0 then return {} end
 local holders = redis.call('HMGET', KEYS[3], unpack(ids))
 local released = {}
 for i, id in ipairs(ids) do
-  if holders[i] == ARGV[i * 2] then released[#released + 1] = id end
+  if holders[i] == ARGV[i * 2 + 1] then released[#released + 1] = id end
 end
 if #released > 0 then
   redis.call('ZREM', KEYS[2], unpack(released))
   redis.call('HDEL', KEYS[3], unpack(released))
   -- Front of the line: these jobs were already started once.
-  redis.call('RPUSH', KEYS[1], unpack(released))
+  if redis.call('HGET', base .. 'meta', 'gj') then
+    local now = nowMs()
+    for _, id in ipairs(released) do
+      local g = redis.call('HGET', base .. 'job:' .. id, 'g')
+      makeReady(base, KEYS[1], { id }, g, true)
+      if g then groupJobDone(base, g, now) end
+    end
+  else
+    makeReady(base, KEYS[1], released, nil, true)
+  end
   redis.call('ZADD', KEYS[4], 0, 'm')
 end
 return released

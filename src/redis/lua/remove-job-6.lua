@@ -13,22 +13,33 @@
 --- @include "includes/batch-item.lua"
 --- @include "includes/retention.lua"
 --- @include "includes/events.lua"
+--- @include "includes/groups.lua"
 
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
+local group = redis.call('HGET', jobKey, 'g')
 local keep = redis.call('HMGET', jobKey, 'kc', 'kf')
 local completedSet = keptIn(KEYS[4], 'completed', keep[1])
 local failedSet = keptIn(KEYS[5], 'failed', keep[2])
-local finished = redis.call('ZREM', completedSet, id) + redis.call('ZREM', failedSet, id)
+local completed = redis.call('ZREM', completedSet, id)
+local finished = completed + redis.call('ZREM', failedSet, id)
 if finished > 0 then
   dropIfEmpty(KEYS[4], completedSet)
   dropIfEmpty(KEYS[5], failedSet)
+  if group then groupCount(ARGV[1], group, completed > 0 and 'c' or 'f', -1, nowMs()) end
 end
 if finished == 0 then
-  redis.call('LREM', KEYS[1], 0, id)
-  redis.call('ZREM', KEYS[3], id)
+  if group then
+    if redis.call('LREM', groupWait(ARGV[1], group), 0, id) > 0 then
+      redis.call('HINCRBY', ARGV[1] .. 'meta', 'gw', -1)
+    end
+    if redis.call('ZREM', KEYS[3], id) > 0 then groupCount(ARGV[1], group, 'd', -1, nowMs()) end
+  else
+    redis.call('LREM', KEYS[1], 0, id)
+    redis.call('ZREM', KEYS[3], id)
+  end
   local f = redis.call('HMGET', jobKey, 'b', 'bi')
   if f[1] then
     local err = cjson.encode({

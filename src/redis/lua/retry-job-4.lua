@@ -8,11 +8,13 @@
   Returns: 'retried'; 'missing' (no such job); 'completed'; or 'notFailed' (the
   job is waiting, delayed or running)
 ]]
+--- @include "includes/now.lua"
 --- @include "includes/retention.lua"
+--- @include "includes/groups.lua"
 
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
-local f = redis.call('HMGET', jobKey, 'b', 'bi', 'kc', 'kf', 'n')
+local f = redis.call('HMGET', jobKey, 'b', 'bi', 'kc', 'kf', 'n', 'g')
 if not f[5] then return 'missing' end
 local failedSet = keptIn(KEYS[2], 'failed', f[4])
 if not redis.call('ZSCORE', failedSet, id) then
@@ -32,6 +34,7 @@ if f[1] then
     redis.call('PERSIST', batchKey)
   end
 end
-redis.call('LPUSH', KEYS[1], id)
+if f[6] then redis.call('HINCRBY', groupHash(ARGV[1], f[6]), 'f', -1) end
+makeReady(ARGV[1], KEYS[1], { id }, f[6], false)
 redis.call('ZADD', KEYS[3], 0, 'm')
 return 'retried'

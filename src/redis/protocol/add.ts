@@ -22,6 +22,8 @@ export interface JobToAdd {
   readonly delay: number;
   /** Its position in its batch, if it is in one. */
   readonly batchIndex: number | undefined;
+  /** Its group, if it has one. */
+  readonly group?: string | undefined;
 }
 
 /** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
@@ -79,8 +81,11 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
-  // Last, and only when there is one: an untraced add pays no argument for it.
-  if (traceparent !== undefined) args.push(traceparent);
+  // Last, and only when there is one (or a job has a group): an untraced add pays no argument for it.
+  const grouped = jobs.some((job) => job.group !== undefined);
+  if (traceparent !== undefined || grouped) args.push(traceparent ?? '');
+  // Then, only when a job of the call has a group, each job's: a call with none sends nothing for them.
+  if (grouped) for (const job of jobs) args.push(job.group ?? '');
   return args;
 }
 

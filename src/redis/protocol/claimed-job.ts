@@ -24,6 +24,7 @@ const KEEP_FAILED = 2 + P.keepFailed;
 const BATCH_ID = 2 + P.batchId;
 const BATCH_INDEX = 2 + P.batchIndex;
 const TRACEPARENT = 2 + P.traceparent;
+const GROUP = 2 + P.group;
 
 /** Decode every claimed job of a move reply's flat list. */
 export function decodeClaimedJobs(values: readonly Field[]): ClaimedJob[] {
@@ -62,9 +63,12 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
   const name = values[offset + NAME] ?? '';
   const createdAt = Number(values[offset + CREATED_AT] ?? 0);
   const batchId = values[offset + BATCH_ID];
-  const job: Job<unknown, string> = batchId
+  const group = values[offset + GROUP];
+  // One object literal per shape (no spreads): this runs for every claimed job.
+  let job: Job<unknown, string> = batchId
     ? { id, name, data, createdAt, batchId, batchIndex: Number(values[offset + BATCH_INDEX]) }
     : { id, name, data, createdAt };
+  if (group) job = { ...job, group };
   const maxAttempts = values[offset + MAX_ATTEMPTS];
   const traceparent = values[offset + TRACEPARENT];
   const claimed: ClaimedJob = {

@@ -28,6 +28,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
   const finishedAt = field('finishedAt');
   const batchId = field('batchId');
   const progress = field('progress');
+  const group = field('group');
   const info: JobInfo = {
     id,
     name: field('name') ?? '',
@@ -46,6 +47,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
     ...(s === 'active' && score ? { leaseExpiresAt: Number(score) } : {}),
     ...(batchId ? { batchId, batchIndex: Number(field('batchIndex')) } : {}),
     ...(progress !== null ? { progress: deserialize(progress) } : {}),
+    ...(group ? { group } : {}),
   };
   return Object.freeze(info);
 }

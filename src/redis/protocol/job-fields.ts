@@ -37,6 +37,8 @@ export const JOB_FIELDS = {
   traceparent: 'tp',
   /** The latest value its handler reported with `ctx.progress()` (JSON); absent if none. */
   progress: 'pg',
+  /** Its group (`add(..., { group })`); absent for a job with no group. */
+  group: 'g',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;
@@ -58,6 +60,7 @@ export const CLAIMED_FIELDS = [
   'batchId',
   'batchIndex',
   'traceparent',
+  'group',
 ] as const satisfies readonly (JobField | 'data')[];
 
 /** Values per claimed job in the move script's reply: id, token, then CLAIMED_FIELDS. */
@@ -78,6 +81,7 @@ export const INFO_FIELDS = [
   'keepCompleted',
   'keepFailed',
   'progress',
+  'group',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */

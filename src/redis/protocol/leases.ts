@@ -44,7 +44,7 @@ export function decodeRenew(reply: unknown): LostLease[] {
 }
 
 export function encodeRelease(keys: QueueKeys, leases: readonly Lease[]): (string | number)[] {
-  return pushLeases([keys.wait, keys.active, keys.leases, keys.marker], leases);
+  return pushLeases([keys.wait, keys.active, keys.leases, keys.marker, keys.base], leases);
 }
 
 /** The ids handed back (those whose lease was still held). */

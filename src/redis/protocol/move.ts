@@ -30,7 +30,15 @@ export interface MoveRequest {
   defaultAttempts: number;
   /** Shared rate limit: at most `max` claims per `duration` ms; max 0 for none. */
   limiter: { max: number; duration: number };
+  /** Per-group limits (see includes/groups.lua); undefined for none. */
+  group?: GroupPolicy | undefined;
   reports: readonly AttemptReport[];
+}
+
+/** Limits each group gets, across every pool: 0 for none. */
+export interface GroupPolicy {
+  readonly concurrency: number;
+  readonly limiter: { readonly max: number; readonly duration: number };
 }
 
 /** A job whose lease expired, moved back to waiting (`retry`) or, out of attempts, to `failed`. */
@@ -91,11 +99,14 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     // Packed: fewer arguments is less work on both sides.
     args.push(
       r.id,
-      `${r.token}|${KIND[r.kind]}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}`,
+      `${r.token}|${r.groupScope ? 'g' : KIND[r.kind]}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
       r.batchId ?? '',
       r.payload,
     );
   }
+  const { group } = request;
+  // Last, and only when set: a pool without group limits sends nothing for them.
+  if (group) args.push(`${group.concurrency}|${group.limiter.max}|${group.limiter.duration}`);
   return args;
 }
 

@@ -1,7 +1,7 @@
 -- A claimed job goes back to the pool as CLAIMED_STRIDE values: its id, its
 -- lease token, its name, its payload (from the queue's `data` hash), then the
 -- rest of CLAIMED_FIELDS. src/redis/protocol/claimed-job.ts decodes them.
-local CLAIMED_FIELDS = { 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi', 'tp' }
+local CLAIMED_FIELDS = { 'n', 'o', 'a', 't', 'ma', 'kc', 'kf', 'b', 'bi', 'tp', 'g' }
 local CLAIMED_STRIDE = #CLAIMED_FIELDS + 3
 
 -- The payloads (one HMGET on the data hash) and the CLAIMED_FIELDS of each job in `ids`;

@@ -1,0 +1,32 @@
+--[[
+  Pause or resume one group (see includes/groups.lua). A paused group keeps
+  its jobs and its place in no ring: a claim that meets it sets it aside
+  ('p'); resuming gives it its turns back and wakes an idle pool.
+
+  KEYS[1] meta   KEYS[2] marker
+  ARGV[1] key prefix of job and group keys
+  ARGV[2] 'pause' or 'resume'
+  ARGV[3] the group
+  Returns: 1
+]]
+--- @include "includes/now.lua"
+--- @include "includes/groups.lua"
+
+local base, g = ARGV[1], ARGV[3]
+local key = groupHash(base, g)
+if ARGV[2] == 'pause' then
+  redis.call('HSET', key, 'p', '1')
+  return 1
+end
+redis.call('HDEL', key, 'p')
+if redis.call('HGET', key, 's') == 'p' then
+  redis.call('HDEL', key, 's')
+  redis.call('SREM', base .. 'groups:aside', g)
+  if redis.call('EXISTS', groupWait(base, g)) == 1 then
+    scheduleGroup(base, g)
+    redis.call('ZADD', KEYS[2], 0, 'm')
+    return 1
+  end
+end
+tidyGroup(base, g, nowMs())
+return 1

@@ -1,0 +1,253 @@
+--[[
+  Groups: fair turns across groups of jobs, per-group limits and holds.
+
+  Jobs with no group live in the queue's `wait` list, as they always have: while
+  no group has ready work, nothing here runs and a claim is one RPOP. A job with
+  a group waits in its group's own list, and the group takes turns in a ring:
+
+  - `<base>groups`         LIST  the ring: groups with ready work, plus GROUP_NONE
+                                 standing for the jobs with no group. A claim
+                                 rotates it (LMOVE): one job per group per turn.
+  - `<base>groups:parked`  ZSET  group -> when it may run again (held by a
+                                 group-scoped 429, or over its limiter)
+  - `<base>groups:aside`   SET   groups with work set aside: paused, or waiting for
+                                 one of their jobs to finish (at `group.concurrency`);
+                                 read by `getGroups()`
+  - `<base>gh:<group>`     HASH  a: jobs active, d: delayed, c / f: completed /
+                                 failed jobs still retained, p: paused,
+                                 h: held until (ms), s: where it is scheduled
+                                 ('r' ring, 'z' parked, 'c' waiting for a slot,
+                                 'p' set aside while paused; none: idle)
+  - `<base>gw:<group>`     LIST  its waiting jobs (LPUSH to add, RPOP to claim)
+  - `<base>gl:<group>`     ZSET  its recent claims, for `group.limiter`
+  - meta `g`: the ring is running; `gj`: jobs with a group were ever added (so
+    paths that must find a job's group look it up only then); `gw`: jobs
+    waiting in group lists (for the counts).
+
+  The group's name comes last in each key, after a prefix of its own, so no
+  name can collide with another group's keys. A group's hash is deleted when it
+  holds nothing (no job waiting, delayed, active or retained, not paused, not
+  held), and its list and limiter vanish with their last member or expire: a
+  million one-off groups leave nothing behind. No step scans the groups.
+]]
+local GROUP_NONE = ''
+
+local function groupHash(base, g) return base .. 'gh:' .. g end
+local function groupWait(base, g) return base .. 'gw:' .. g end
+
+-- Start the ring (with the no-group turn) if it is not running.
+local function startRing(base)
+  if redis.call('HSETNX', base .. 'meta', 'g', '1') == 1 then
+    redis.call('DEL', base .. 'groups')
+    redis.call('LPUSH', base .. 'groups', GROUP_NONE)
+  end
+end
+
+-- Give an idle group its turns in the ring (a scheduled one is left where it is).
+local function scheduleGroup(base, g)
+  if redis.call('HSETNX', groupHash(base, g), 's', 'r') == 0 then return end
+  startRing(base)
+  redis.call('LPUSH', base .. 'groups', g)
+end
+
+-- Delete a group's hash once it holds nothing. A hold still running on an
+-- otherwise empty group is parked until it ends, so it is forgotten then.
+local function tidyGroup(base, g, now)
+  local key = groupHash(base, g)
+  local f = redis.call('HMGET', key, 'a', 'd', 'c', 'f', 'p', 's', 'h')
+  for i = 1, 4 do
+    if (tonumber(f[i]) or 0) > 0 then return end
+  end
+  if f[5] or f[6] then return end
+  local held = tonumber(f[7])
+  if held and held > now then
+    redis.call('HSET', key, 's', 'z')
+    redis.call('ZADD', base .. 'groups:parked', held, g)
+    startRing(base)
+    return
+  end
+  redis.call('DEL', key)
+end
+
+-- Change one of a group's counters; a group whose count dropped may be empty.
+local function groupCount(base, g, field, n, now)
+  redis.call('HINCRBY', groupHash(base, g), field, n)
+  if n < 0 then tidyGroup(base, g, now) end
+end
+
+-- Every path that makes jobs ready goes through here: add, delayed promotion,
+-- retries, reclaimed and released jobs, retryJob. `front`: to the head of the
+-- line (jobs whose turn had already come). No group: today's `wait`, one command.
+local function makeReady(base, wait, ids, group, front)
+  local list = wait
+  if group and group ~= '' then list = groupWait(base, group) end
+  -- Each command written out: an ACL that allows the scripts' commands is read from these lines.
+  if front then
+    redis.call('RPUSH', list, unpack(ids))
+  else
+    redis.call('LPUSH', list, unpack(ids))
+  end
+  if list == wait then return end
+  redis.call('HINCRBY', base .. 'meta', 'gw', #ids)
+  scheduleGroup(base, group)
+end
+
+-- A job of group `g` stopped being active (finished, retried, reclaimed or
+-- handed back). A group that waited for a free slot gets its turns back.
+-- Returns true when it did, so the caller wakes an idle pool.
+local function groupJobDone(base, g, now)
+  local key = groupHash(base, g)
+  local active = redis.call('HINCRBY', key, 'a', -1)
+  if redis.call('HGET', key, 's') == 'c' then
+    redis.call('HDEL', key, 's')
+    redis.call('SREM', base .. 'groups:aside', g)
+    scheduleGroup(base, g)
+    return true
+  end
+  -- With jobs still active the group cannot be empty: no need to look.
+  if active <= 0 then tidyGroup(base, g, now) end
+  return false
+end
+
+-- Due delayed jobs, in due order, to their lines. `grouped`: look up each
+-- job's group (only in queues that ever had grouped jobs).
+local function promoteDue(base, wait, ids, grouped, now)
+  if not grouped then
+    makeReady(base, wait, ids, nil, false)
+    return
+  end
+  local none = {}
+  for _, id in ipairs(ids) do
+    local g = redis.call('HGET', base .. 'job:' .. id, 'g')
+    if g then
+      redis.call('HINCRBY', groupHash(base, g), 'd', -1)
+      makeReady(base, wait, { id }, g, false)
+    else
+      none[#none + 1] = id
+    end
+  end
+  if #none > 0 then makeReady(base, wait, none, nil, false) end
+end
+
+-- A group-scoped 429: hold group `g` until `until_` (never shortening a hold).
+local function holdGroup(base, g, until_)
+  local key = groupHash(base, g)
+  local held = tonumber(redis.call('HGET', key, 'h')) or 0
+  if until_ > held then redis.call('HSET', key, 'h', until_) end
+end
+
+--[[
+  One turn of group `g` (just rotated to the ring's head): take its next job
+  if it may run, else take it out of the ring. `policy`: { concurrency,
+  max, window } per group (0: no limit); `stamp`: a member for its limiter.
+  Returns the job id, or nil.
+]]
+local function groupTurn(base, g, now, policy, stamp)
+  local key = groupHash(base, g)
+  local ring = base .. 'groups'
+  -- g is at the ring's head (LMOVE put it there): LPOP takes it out.
+  local function leave(state)
+    redis.call('LPOP', ring)
+    if state then redis.call('HSET', key, 's', state) else redis.call('HDEL', key, 's') end
+  end
+  local f = redis.call('HMGET', key, 'a', 'p', 'h')
+  if f[2] then
+    leave('p')
+    redis.call('SADD', base .. 'groups:aside', g)
+    return nil
+  end
+  local held = tonumber(f[3])
+  if held and held > now then
+    leave('z')
+    redis.call('ZADD', base .. 'groups:parked', held, g)
+    return nil
+  end
+  if policy.concurrency > 0 and (tonumber(f[1]) or 0) >= policy.concurrency then
+    -- Back in the ring when one of its jobs stops being active (groupJobDone).
+    leave('c')
+    redis.call('SADD', base .. 'groups:aside', g)
+    return nil
+  end
+  local limiter = base .. 'gl:' .. g
+  if policy.max > 0 then
+    redis.call('ZREMRANGEBYSCORE', limiter, '-inf', now - policy.window)
+    if redis.call('ZCARD', limiter) >= policy.max then
+      local oldest = redis.call('ZRANGE', limiter, 0, 0, 'WITHSCORES')
+      leave('z')
+      redis.call('ZADD', base .. 'groups:parked', (tonumber(oldest[2]) or now) + policy.window, g)
+      return nil
+    end
+  end
+  local wait = groupWait(base, g)
+  local id = redis.call('RPOP', wait)
+  if not id then
+    leave(nil)
+    tidyGroup(base, g, now)
+    return nil
+  end
+  redis.call('HINCRBY', base .. 'meta', 'gw', -1)
+  redis.call('HINCRBY', key, 'a', 1)
+  if policy.max > 0 then
+    redis.call('ZADD', limiter, now, stamp)
+    redis.call('PEXPIRE', limiter, policy.window)
+  end
+  if redis.call('LLEN', wait) == 0 then leave(nil) end
+  return id
+end
+
+--[[
+  Claim up to `count` jobs, one per group per turn of the ring (the jobs with
+  no group take one turn as a group of their own). Runs only while the ring
+  runs (meta `g`). Returns the ids, their groups (false for none), and when
+  the earliest parked group may run again (or nil).
+]]
+local function claimFair(base, wait, count, now, policy, stampPrefix)
+  local ring = base .. 'groups'
+  local parked = base .. 'groups:parked'
+  -- Groups whose hold or limit has run out take turns again.
+  local due = redis.call('ZRANGEBYSCORE', parked, '-inf', now, 'LIMIT', 0, 100)
+  if #due > 0 then
+    redis.call('ZREM', parked, unpack(due))
+    for _, g in ipairs(due) do
+      redis.call('HDEL', groupHash(base, g), 's')
+      if redis.call('EXISTS', groupWait(base, g)) == 1 then
+        scheduleGroup(base, g)
+      else
+        tidyGroup(base, g, now)
+      end
+    end
+  end
+  local ids, groups = {}, {}
+  -- A whole round of the ring without a job ends the claim: every group left is out of work or limited.
+  local idleRound = false
+  while #ids < count do
+    local g = redis.call('LMOVE', ring, ring, 'RIGHT', 'LEFT')
+    if not g then break end
+    if g == GROUP_NONE then
+      local id = redis.call('RPOP', wait)
+      if id then
+        ids[#ids + 1] = id
+        groups[#groups + 1] = false
+        idleRound = false
+      elseif idleRound then
+        break
+      else
+        idleRound = true
+      end
+    else
+      local id = groupTurn(base, g, now, policy, stampPrefix .. '.' .. (#ids + 1))
+      if id then
+        ids[#ids + 1] = id
+        groups[#groups + 1] = g
+        idleRound = false
+      end
+    end
+  end
+  local first = redis.call('ZRANGE', parked, 0, 0, 'WITHSCORES')
+  if #ids < count and not first[1] and redis.call('LLEN', ring) <= 1 then
+    -- Only the no-group turn is left: stop the ring, claims are one RPOP again.
+    redis.call('DEL', ring)
+    redis.call('HDEL', base .. 'meta', 'g')
+  end
+  return ids, groups, tonumber(first[2])
+end
