@@ -40,6 +40,15 @@ export const ACTIONS: readonly DashboardAction[] = [
     run: (queue, id) => queue.removeJob(id!),
   },
   {
+    name: 'cancel',
+    label: 'Cancel',
+    target: 'job',
+    when: ['waiting', 'delayed', 'active'],
+    confirm: 'Cancel job {id}? It ends failed (JobCancelledError) and is not retried.',
+    danger: true,
+    run: (queue, id) => queue.cancel(id!, { reason: 'cancelled from the dashboard' }),
+  },
+  {
     name: 'pause',
     label: 'Pause queue',
     target: 'queue',

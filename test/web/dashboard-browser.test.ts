@@ -129,6 +129,38 @@ describe('the dashboard in a browser', () => {
     expect((await queue.getJob(job.id))?.state).toBe('completed');
   });
 
+  it('cancels an active job after confirmation: it fails with JobCancelledError, its signal aborted', async () => {
+    const queue = h.queue();
+    let signal: AbortSignal | undefined;
+    const pool = h.pool(async (_job, { signal: aborted }) => {
+      signal = aborted;
+      // Wait on the signal only: the job ends when it is cancelled.
+      await new Promise<void>((resolve) => aborted.addEventListener('abort', () => resolve()));
+      return 'too late';
+    });
+    await pool.start();
+    const job = await queue.add('page', { title: 'Wasps' });
+    await until(async () => (await queue.getJob(job.id))?.state === 'active', 'the job to start');
+
+    const { page } = await open({}, `#state=active&job=${job.id}`);
+    await expect.poll(() => page.locator('#job-fields').textContent()).toContain('active');
+    await page.locator('#job-actions [data-action="cancel"]').click();
+    await expect.poll(() => page.locator('#confirm').isVisible()).toBe(true);
+    expect(await page.locator('#confirm-text').textContent()).toContain(job.id);
+    await page.locator('#confirm-ok').click();
+    await expect
+      .poll(() => page.locator('#job-fields').textContent(), { timeout: 10_000 })
+      .toContain('failed');
+    await expect
+      .poll(() => page.locator('#job-error').textContent())
+      .toContain('JobCancelledError');
+    const failed = await queue.getJob(job.id);
+    expect(failed?.state).toBe('failed');
+    expect(failed?.error?.name).toBe('JobCancelledError');
+    expect(signal?.aborted).toBe(true);
+    expect((signal?.reason as Error | undefined)?.name).toBe('JobCancelledError');
+  });
+
   it('shows an HTML payload, name and error as text, never as markup', async () => {
     const queue = h.queue();
     const pool = h.pool(async () => {

@@ -200,6 +200,7 @@ describe('the dashboard over HTTP', () => {
     for (const [action, body] of [
       ['retry', { id }],
       ['remove', { id }],
+      ['cancel', { id }],
       ['pause', {}],
     ] as const) {
       const response = await post(url, `api/queues/q/actions/${action}`, {
