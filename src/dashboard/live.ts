@@ -5,7 +5,13 @@ import { writeHead } from './http.js';
 /** Every queue's counts and pause state, and the pools and throughput of the one on screen. */
 export interface Snapshot {
   readonly at: number;
-  readonly queues: readonly { name: string; counts: JobCounts; paused: boolean }[];
+  readonly queues: readonly {
+    name: string;
+    counts: JobCounts;
+    paused: boolean;
+    /** While a `RateLimitError` holds the queue: the ms left, read on the server's clock. */
+    rateLimitedFor?: number;
+  }[];
   readonly pools: readonly ConnectedPool[];
   readonly metrics: QueueMetrics;
 }
@@ -15,7 +21,8 @@ export async function readSnapshot(queues: readonly Queue[], current: Queue): Pr
     Promise.all(
       queues.map(async (queue) => {
         const [counts, paused] = await Promise.all([queue.getCounts(), queue.isPaused()]);
-        return { name: queue.name, counts, paused };
+        const left = (counts.rateLimitedUntil ?? 0) - Date.now();
+        return { name: queue.name, counts, paused, ...(left > 0 ? { rateLimitedFor: left } : {}) };
       }),
     ),
     current.getPools(),

@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UnrecoverableError } from '../../src/index.js';
+import { RateLimitError, UnrecoverableError } from '../../src/index.js';
 import { useHarness } from '../support/harness.js';
 import { redisUrl, sleep, until } from '../support/redis.js';
 import { launchBrowser, openPage, serveDashboard } from './support.js';
@@ -159,6 +159,22 @@ describe('the dashboard in a browser', () => {
     expect(failed?.error?.name).toBe('JobCancelledError');
     expect(signal?.aborted).toBe(true);
     expect((signal?.reason as Error | undefined)?.name).toBe('JobCancelledError');
+  });
+
+  it('shows the rate-limit hold beside the pause state', async () => {
+    const queue = h.queue();
+    const pool = h.pool(async () => {
+      throw new RateLimitError(60_000, '429 Too Many Requests');
+    });
+    await queue.add('page', {});
+    await pool.start();
+    await until(async () => (await queue.getCounts()).rateLimitedUntil !== undefined, 'the hold');
+    const { page } = await open();
+    await expect.poll(() => page.locator('#paused').textContent()).toBe('running');
+    await expect.poll(() => page.locator('#rate-limit').isVisible()).toBe(true);
+    expect(await page.locator('#rate-limit').textContent()).toMatch(
+      /^rate limited for \d+ s more$/,
+    );
   });
 
   it('shows an HTML payload, name and error as text, never as markup', async () => {

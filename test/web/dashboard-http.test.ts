@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { UnrecoverableError } from '../../src/index.js';
+import { RateLimitError, UnrecoverableError } from '../../src/index.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { useHarness } from '../support/harness.js';
 import { rawClient, redisUrl, until } from '../support/redis.js';
@@ -314,6 +314,36 @@ describe('the dashboard over HTTP', () => {
       await admin.call('ACL', 'DELUSER', user);
       await admin.quit();
     }
+  });
+
+  it('shows the rate-limit hold beside the pause state, in seconds left', async () => {
+    const queue = h.queue();
+    const pool = h.pool(async () => {
+      throw new RateLimitError(60_000, '429 Too Many Requests');
+    });
+    await queue.add('page', {});
+    await pool.start();
+    await until(async () => (await queue.getCounts()).rateLimitedUntil !== undefined, 'the hold');
+    const served = h.track(
+      await serveDashboard({ connection: redisUrl(), prefix: h.prefix, queues: ['q'] }),
+    );
+    const controller = new AbortController();
+    const events = await fetch(new URL('api/events?queue=q', served.url), {
+      signal: controller.signal,
+    });
+    const reader = events.body!.getReader();
+    let text = '';
+    while (!text.includes('event: snapshot'))
+      text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const data = /event: snapshot\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
+    const [q] = (JSON.parse(data) as { queues: { rateLimitedFor?: number; paused: boolean }[] })
+      .queues;
+    expect(q!.paused).toBe(false);
+    expect(q!.rateLimitedFor).toBeGreaterThan(50_000);
+    expect(q!.rateLimitedFor).toBeLessThanOrEqual(60_000);
+    // The page has the place for it, filled by its script from that snapshot.
+    expect(await (await fetch(served.url)).text()).toContain('id="rate-limit"');
   });
 
   it('close() ends the live streams and closes the connection it opened, not one it was given', async () => {

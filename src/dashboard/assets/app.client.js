@@ -266,6 +266,10 @@
     $('queue-name').textContent = q.name;
     $('paused').textContent = q.paused ? 'paused' : 'running';
     $('paused').className = `badge ${q.paused ? 'paused' : 'running'}`;
+    // A RateLimitError holds the queue: how long, counted on the server's clock.
+    const held = Math.ceil((q.rateLimitedFor ?? 0) / 1000);
+    $('rate-limit').hidden = held <= 0;
+    $('rate-limit').textContent = held > 0 ? `rate limited for ${number.format(held)} s more` : '';
     keyed($('queue-actions'), `${q.name}\n${q.paused}`, () =>
       actionButtons('queue', q.paused ? 'paused' : 'running'),
     );

@@ -60,7 +60,7 @@ export function dashboardPage({
 <main>
   <section aria-labelledby="overview-title" class="card">
     <div class="row">
-      <h2 id="overview-title">Queue <span id="queue-name"></span> <span id="paused" class="badge"></span></h2>
+      <h2 id="overview-title">Queue <span id="queue-name"></span> <span id="paused" class="badge"></span> <span id="rate-limit" class="badge paused" hidden></span></h2>
       <div id="queue-actions" class="actions"></div>
     </div>
     <ul id="counts" class="counts"></ul>
