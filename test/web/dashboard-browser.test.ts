@@ -177,6 +177,31 @@ describe('the dashboard in a browser', () => {
     );
   });
 
+  it("lists the groups, pauses one after confirmation, and shows a job's group", async () => {
+    const queue = h.queue();
+    const [job] = await queue.addBulk([
+      { name: 'page', data: {}, opts: { group: 'tenant-a' } },
+      { name: 'page', data: {}, opts: { group: 'tenant-b' } },
+    ]);
+    const { page } = await open({}, `#state=waiting&job=${job!.id}`);
+    await expect.poll(() => page.locator('#job-fields').textContent()).toContain('tenant-a');
+    const row = page.locator('#groups tbody tr[data-group="tenant-a"]');
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toBe('running');
+    await row.locator('[data-action="pauseGroup"]').click();
+    await expect.poll(() => page.locator('#confirm').isVisible()).toBe(true);
+    expect(await page.locator('#confirm-text').textContent()).toContain('tenant-a');
+    await page.locator('#confirm-ok').click();
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toBe('paused');
+    expect((await queue.getGroupCounts('tenant-a')).paused).toBe(true);
+    expect((await queue.getGroupCounts('tenant-b')).paused).toBe(false);
+    // Resumed from the keyboard: the button is reachable and Enter presses it.
+    await row.locator('[data-action="resumeGroup"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#confirm-ok').click();
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toBe('running');
+    expect((await queue.getGroupCounts('tenant-a')).paused).toBe(false);
+  });
+
   it('shows an HTML payload, name and error as text, never as markup', async () => {
     const queue = h.queue();
     const pool = h.pool(async () => {

@@ -76,7 +76,9 @@
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-        body: JSON.stringify(id === undefined ? {} : { id }),
+        body: JSON.stringify(
+          id === undefined ? {} : action.target === 'group' ? { group: id } : { id },
+        ),
       },
     );
     const body = await response.json().catch(() => ({}));
@@ -119,6 +121,7 @@
             onclick: async () => {
               const question = action.confirm
                 .replace('{id}', id ?? '')
+                .replace('{group}', id ?? '')
                 .replace('{queue}', view.queue);
               if (!(await confirmDialog(question, action.danger))) return;
               try {
@@ -303,6 +306,7 @@
     renderTabs();
     renderChart(snapshot.metrics.minutes);
     renderPools(snapshot.pools);
+    renderGroups(snapshot.groups ?? []);
   }
 
   function renderChart(minutes) {
@@ -355,6 +359,28 @@
     const failed = minutes.reduce((sum, m) => sum + m.failed, 0);
     $('chart-total').textContent =
       `· ${number.format(done)} completed, ${number.format(failed)} failed`;
+  }
+
+  function renderGroups(groups) {
+    // Rebuilt only when something changed: a focused button keeps its focus between snapshots.
+    keyed($('groups').tBodies[0], JSON.stringify(groups), () =>
+      groups.map((g) =>
+        el(
+          'tr',
+          { 'data-group': g.group },
+          el('td', {}, g.group),
+          el('td', {}, number.format(g.waiting)),
+          el('td', {}, number.format(g.active)),
+          el('td', {}, g.paused ? 'paused' : 'running'),
+          el(
+            'td',
+            { className: 'actions' },
+            ...actionButtons('group', g.paused ? 'paused' : 'running', g.group),
+          ),
+        ),
+      ),
+    );
+    $('groups-empty').hidden = groups.length > 0;
   }
 
   function renderPools(pools) {
@@ -545,6 +571,7 @@
     const fields = [
       ['Name', job.name],
       ['State', job.state],
+      ['Group', job.group],
       [
         'Attempts',
         job.maxAttempts ? `${job.attempts} of ${job.maxAttempts}` : String(job.attempts),
