@@ -10,15 +10,16 @@ export interface DashboardAction {
   readonly name: string;
   /** The button's text. */
   readonly label: string;
-  /** What it acts on: a job (its id is in the request) or the queue. */
-  readonly target: 'job' | 'queue';
-  /** Job actions: the states the button shows in. Queue actions: `paused` or `running`. */
+  /** What it acts on: a job (its `id` is in the request), a group (its `group`) or the queue. */
+  readonly target: 'job' | 'group' | 'queue';
+  /** Job actions: the states the button shows in. Queue and group actions: `paused` or `running`. */
   readonly when: readonly (JobState | 'paused' | 'running')[];
-  /** The question the confirmation dialog asks; `{id}` and `{queue}` are filled in. */
+  /** The question the confirmation dialog asks; `{id}`, `{group}` and `{queue}` are filled in. */
   readonly confirm: string;
   /** Drawn as a dangerous button (red). */
   readonly danger?: boolean;
-  run(queue: Queue, id: string | undefined): Promise<void>;
+  /** `subject`: the job's id or the group's name; undefined for a queue action. */
+  run(queue: Queue, subject: string | undefined): Promise<void>;
 }
 
 export const ACTIONS: readonly DashboardAction[] = [
@@ -40,6 +41,15 @@ export const ACTIONS: readonly DashboardAction[] = [
     run: (queue, id) => queue.removeJob(id!),
   },
   {
+    name: 'cancel',
+    label: 'Cancel',
+    target: 'job',
+    when: ['waiting', 'delayed', 'active'],
+    confirm: 'Cancel job {id}? It ends failed (JobCancelledError) and is not retried.',
+    danger: true,
+    run: (queue, id) => queue.cancel(id!, { reason: 'cancelled from the dashboard' }),
+  },
+  {
     name: 'pause',
     label: 'Pause queue',
     target: 'queue',
@@ -54,6 +64,22 @@ export const ACTIONS: readonly DashboardAction[] = [
     when: ['paused'],
     confirm: 'Resume queue {queue}? Pools start claiming jobs again at once.',
     run: (queue) => queue.resume(),
+  },
+  {
+    name: 'pauseGroup',
+    label: 'Pause',
+    target: 'group',
+    when: ['running'],
+    confirm: 'Pause group {group} of queue {queue}? Its jobs wait; its running jobs finish.',
+    run: (queue, group) => queue.pauseGroup(group!),
+  },
+  {
+    name: 'resumeGroup',
+    label: 'Resume',
+    target: 'group',
+    when: ['paused'],
+    confirm: 'Resume group {group} of queue {queue}? Its jobs take their turns again at once.',
+    run: (queue, group) => queue.resumeGroup(group!),
   },
 ];
 

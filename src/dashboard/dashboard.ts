@@ -131,11 +131,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (!action) throw new HttpError(404, 'No such action');
       const body = await readBody(req);
       const json = typeof body === 'string' ? parseJson(body) : body;
-      const id = json.id;
-      if (action.target === 'job' && (typeof id !== 'string' || id === ''))
-        throw new HttpError(400, 'Expected `id` to be a job id (a non-empty string)');
+      const subject = action.target === 'queue' ? undefined : subjectOf(action.target, json);
       try {
-        await action.run(queue, action.target === 'job' ? (id as string) : undefined);
+        await action.run(queue, subject);
       } catch (error) {
         const status = actionErrorStatus(error);
         if (status) throw new HttpError(status, (error as Error).message);
@@ -299,6 +297,15 @@ function decode(part: string | undefined): string | undefined {
   } catch {
     throw new HttpError(400, 'Bad percent-encoding in the path');
   }
+}
+
+/** A job action's `id` or a group action's `group`, checked. */
+function subjectOf(target: 'job' | 'group', json: Record<string, unknown>): string {
+  const [key, what] = target === 'job' ? ['id', 'a job id'] : ['group', 'a group name'];
+  const value = json[key];
+  if (typeof value !== 'string' || value === '')
+    throw new HttpError(400, `Expected \`${key}\` to be ${what} (a non-empty string)`);
+  return value;
 }
 
 function parseJson(body: string): Record<string, unknown> {

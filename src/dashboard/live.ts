@@ -1,27 +1,37 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectedPool, JobCounts, Queue, QueueMetrics } from '../index.js';
+import type { ConnectedPool, GroupSummary, JobCounts, Queue, QueueMetrics } from '../index.js';
 import { writeHead } from './http.js';
 
 /** Every queue's counts and pause state, and the pools and throughput of the one on screen. */
 export interface Snapshot {
   readonly at: number;
-  readonly queues: readonly { name: string; counts: JobCounts; paused: boolean }[];
+  readonly queues: readonly {
+    name: string;
+    counts: JobCounts;
+    paused: boolean;
+    /** While a `RateLimitError` holds the queue: the ms left, read on the server's clock. */
+    rateLimitedFor?: number;
+  }[];
   readonly pools: readonly ConnectedPool[];
   readonly metrics: QueueMetrics;
+  /** The queue on screen's groups with the most waiting jobs (`getGroups(10)`). */
+  readonly groups: readonly GroupSummary[];
 }
 
 export async function readSnapshot(queues: readonly Queue[], current: Queue): Promise<Snapshot> {
-  const [states, pools, metrics] = await Promise.all([
+  const [states, pools, metrics, groups] = await Promise.all([
     Promise.all(
       queues.map(async (queue) => {
         const [counts, paused] = await Promise.all([queue.getCounts(), queue.isPaused()]);
-        return { name: queue.name, counts, paused };
+        const left = (counts.rateLimitedUntil ?? 0) - Date.now();
+        return { name: queue.name, counts, paused, ...(left > 0 ? { rateLimitedFor: left } : {}) };
       }),
     ),
     current.getPools(),
     current.getMetrics(15),
+    current.getGroups(10),
   ]);
-  return { at: Date.now(), queues: states, pools, metrics };
+  return { at: Date.now(), queues: states, pools, metrics, groups };
 }
 
 /**

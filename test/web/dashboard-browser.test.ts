@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UnrecoverableError } from '../../src/index.js';
+import { RateLimitError, UnrecoverableError } from '../../src/index.js';
 import { useHarness } from '../support/harness.js';
 import { redisUrl, sleep, until } from '../support/redis.js';
 import { launchBrowser, openPage, serveDashboard } from './support.js';
@@ -127,6 +127,79 @@ describe('the dashboard in a browser', () => {
       .toContain('completed');
     await expect.poll(() => page.locator('#job-result').textContent()).toContain('a page');
     expect((await queue.getJob(job.id))?.state).toBe('completed');
+  });
+
+  it('cancels an active job after confirmation: it fails with JobCancelledError, its signal aborted', async () => {
+    const queue = h.queue();
+    let signal: AbortSignal | undefined;
+    const pool = h.pool(async (_job, { signal: aborted }) => {
+      signal = aborted;
+      // Wait on the signal only: the job ends when it is cancelled.
+      await new Promise<void>((resolve) => aborted.addEventListener('abort', () => resolve()));
+      return 'too late';
+    });
+    await pool.start();
+    const job = await queue.add('page', { title: 'Wasps' });
+    await until(async () => (await queue.getJob(job.id))?.state === 'active', 'the job to start');
+
+    const { page } = await open({}, `#state=active&job=${job.id}`);
+    await expect.poll(() => page.locator('#job-fields').textContent()).toContain('active');
+    await page.locator('#job-actions [data-action="cancel"]').click();
+    await expect.poll(() => page.locator('#confirm').isVisible()).toBe(true);
+    expect(await page.locator('#confirm-text').textContent()).toContain(job.id);
+    await page.locator('#confirm-ok').click();
+    await expect
+      .poll(() => page.locator('#job-fields').textContent(), { timeout: 10_000 })
+      .toContain('failed');
+    await expect
+      .poll(() => page.locator('#job-error').textContent())
+      .toContain('JobCancelledError');
+    const failed = await queue.getJob(job.id);
+    expect(failed?.state).toBe('failed');
+    expect(failed?.error?.name).toBe('JobCancelledError');
+    expect(signal?.aborted).toBe(true);
+    expect((signal?.reason as Error | undefined)?.name).toBe('JobCancelledError');
+  });
+
+  it('shows the rate-limit hold beside the pause state', async () => {
+    const queue = h.queue();
+    const pool = h.pool(async () => {
+      throw new RateLimitError(60_000, '429 Too Many Requests');
+    });
+    await queue.add('page', {});
+    await pool.start();
+    await until(async () => (await queue.getCounts()).rateLimitedUntil !== undefined, 'the hold');
+    const { page } = await open();
+    await expect.poll(() => page.locator('#paused').textContent()).toBe('running');
+    await expect.poll(() => page.locator('#rate-limit').isVisible()).toBe(true);
+    expect(await page.locator('#rate-limit').textContent()).toMatch(
+      /^rate limited for \d+ s more$/,
+    );
+  });
+
+  it("lists the groups, pauses one after confirmation, and shows a job's group", async () => {
+    const queue = h.queue();
+    const [job] = await queue.addBulk([
+      { name: 'page', data: {}, opts: { group: 'tenant-a' } },
+      { name: 'page', data: {}, opts: { group: 'tenant-b' } },
+    ]);
+    const { page } = await open({}, `#state=waiting&job=${job!.id}`);
+    await expect.poll(() => page.locator('#job-fields').textContent()).toContain('tenant-a');
+    const row = page.locator('#groups tbody tr[data-group="tenant-a"]');
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toBe('running');
+    await row.locator('[data-action="pauseGroup"]').click();
+    await expect.poll(() => page.locator('#confirm').isVisible()).toBe(true);
+    expect(await page.locator('#confirm-text').textContent()).toContain('tenant-a');
+    await page.locator('#confirm-ok').click();
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toBe('paused');
+    expect((await queue.getGroupCounts('tenant-a')).paused).toBe(true);
+    expect((await queue.getGroupCounts('tenant-b')).paused).toBe(false);
+    // Resumed from the keyboard: the button is reachable and Enter presses it.
+    await row.locator('[data-action="resumeGroup"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#confirm-ok').click();
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toBe('running');
+    expect((await queue.getGroupCounts('tenant-a')).paused).toBe(false);
   });
 
   it('shows an HTML payload, name and error as text, never as markup', async () => {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { UnrecoverableError } from '../../src/index.js';
+import { RateLimitError, UnrecoverableError } from '../../src/index.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { useHarness } from '../support/harness.js';
 import { rawClient, redisUrl, until } from '../support/redis.js';
@@ -200,7 +200,9 @@ describe('the dashboard over HTTP', () => {
     for (const [action, body] of [
       ['retry', { id }],
       ['remove', { id }],
+      ['cancel', { id }],
       ['pause', {}],
+      ['pauseGroup', { group: 'tenant-a' }],
     ] as const) {
       const response = await post(url, `api/queues/q/actions/${action}`, {
         headers: { 'x-csrf-token': csrf },
@@ -313,6 +315,83 @@ describe('the dashboard over HTTP', () => {
       await admin.call('ACL', 'DELUSER', user);
       await admin.quit();
     }
+  });
+
+  it('shows the rate-limit hold beside the pause state, in seconds left', async () => {
+    const queue = h.queue();
+    const pool = h.pool(async () => {
+      throw new RateLimitError(60_000, '429 Too Many Requests');
+    });
+    await queue.add('page', {});
+    await pool.start();
+    await until(async () => (await queue.getCounts()).rateLimitedUntil !== undefined, 'the hold');
+    const served = h.track(
+      await serveDashboard({ connection: redisUrl(), prefix: h.prefix, queues: ['q'] }),
+    );
+    const controller = new AbortController();
+    const events = await fetch(new URL('api/events?queue=q', served.url), {
+      signal: controller.signal,
+    });
+    const reader = events.body!.getReader();
+    let text = '';
+    while (!text.includes('event: snapshot'))
+      text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const data = /event: snapshot\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
+    const [q] = (JSON.parse(data) as { queues: { rateLimitedFor?: number; paused: boolean }[] })
+      .queues;
+    expect(q!.paused).toBe(false);
+    expect(q!.rateLimitedFor).toBeGreaterThan(50_000);
+    expect(q!.rateLimitedFor).toBeLessThanOrEqual(60_000);
+    // The page has the place for it, filled by its script from that snapshot.
+    expect(await (await fetch(served.url)).text()).toContain('id="rate-limit"');
+  });
+
+  it('lists the groups with the most waiting jobs, and pauses and resumes one', async () => {
+    const queue = h.queue();
+    await queue.addBulk([
+      { name: 'page', data: {}, opts: { group: 'tenant-a' } },
+      { name: 'page', data: {}, opts: { group: 'tenant-a' } },
+      { name: 'page', data: {}, opts: { group: 'tenant-b' } },
+    ]);
+    const { url } = await serve();
+    const snapshot = async () => {
+      const controller = new AbortController();
+      const events = await fetch(new URL('api/events?queue=q', url), { signal: controller.signal });
+      const reader = events.body!.getReader();
+      let text = '';
+      while (!text.includes('event: snapshot'))
+        text += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      return JSON.parse(/event: snapshot\ndata: (.*)\n/.exec(text)?.[1] ?? '{}') as {
+        groups: { group: string; waiting: number; paused: boolean }[];
+      };
+    };
+    expect((await snapshot()).groups).toEqual([
+      { group: 'tenant-a', waiting: 2, active: 0, paused: false },
+      { group: 'tenant-b', waiting: 1, active: 0, paused: false },
+    ]);
+    const csrf = csrfOf(await (await fetch(url)).text());
+    const headers = { 'x-csrf-token': csrf };
+    const missing = await post(url, 'api/queues/q/actions/pauseGroup', { headers, body: '{}' });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({
+      error: 'Expected `group` to be a group name (a non-empty string)',
+    });
+    const paused = await post(url, 'api/queues/q/actions/pauseGroup', {
+      headers,
+      body: JSON.stringify({ group: 'tenant-a' }),
+    });
+    expect(paused.status).toBe(200);
+    expect((await queue.getGroupCounts('tenant-a')).paused).toBe(true);
+    expect((await queue.getGroupCounts('tenant-b')).paused).toBe(false);
+    expect((await snapshot()).groups.find((g) => g.group === 'tenant-a')?.paused).toBe(true);
+    const resumed = await post(url, 'api/queues/q/actions/resumeGroup', {
+      headers,
+      body: JSON.stringify({ group: 'tenant-a' }),
+    });
+    expect(resumed.status).toBe(200);
+    expect((await queue.getGroupCounts('tenant-a')).paused).toBe(false);
   });
 
   it('close() ends the live streams and closes the connection it opened, not one it was given', async () => {

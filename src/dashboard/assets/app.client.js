@@ -76,7 +76,9 @@
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-        body: JSON.stringify(id === undefined ? {} : { id }),
+        body: JSON.stringify(
+          id === undefined ? {} : action.target === 'group' ? { group: id } : { id },
+        ),
       },
     );
     const body = await response.json().catch(() => ({}));
@@ -119,6 +121,7 @@
             onclick: async () => {
               const question = action.confirm
                 .replace('{id}', id ?? '')
+                .replace('{group}', id ?? '')
                 .replace('{queue}', view.queue);
               if (!(await confirmDialog(question, action.danger))) return;
               try {
@@ -266,6 +269,10 @@
     $('queue-name').textContent = q.name;
     $('paused').textContent = q.paused ? 'paused' : 'running';
     $('paused').className = `badge ${q.paused ? 'paused' : 'running'}`;
+    // A RateLimitError holds the queue: how long, counted on the server's clock.
+    const held = Math.ceil((q.rateLimitedFor ?? 0) / 1000);
+    $('rate-limit').hidden = held <= 0;
+    $('rate-limit').textContent = held > 0 ? `rate limited for ${number.format(held)} s more` : '';
     keyed($('queue-actions'), `${q.name}\n${q.paused}`, () =>
       actionButtons('queue', q.paused ? 'paused' : 'running'),
     );
@@ -299,6 +306,7 @@
     renderTabs();
     renderChart(snapshot.metrics.minutes);
     renderPools(snapshot.pools);
+    renderGroups(snapshot.groups ?? []);
   }
 
   function renderChart(minutes) {
@@ -351,6 +359,28 @@
     const failed = minutes.reduce((sum, m) => sum + m.failed, 0);
     $('chart-total').textContent =
       `· ${number.format(done)} completed, ${number.format(failed)} failed`;
+  }
+
+  function renderGroups(groups) {
+    // Rebuilt only when something changed: a focused button keeps its focus between snapshots.
+    keyed($('groups').tBodies[0], JSON.stringify(groups), () =>
+      groups.map((g) =>
+        el(
+          'tr',
+          { 'data-group': g.group },
+          el('td', {}, g.group),
+          el('td', {}, number.format(g.waiting)),
+          el('td', {}, number.format(g.active)),
+          el('td', {}, g.paused ? 'paused' : 'running'),
+          el(
+            'td',
+            { className: 'actions' },
+            ...actionButtons('group', g.paused ? 'paused' : 'running', g.group),
+          ),
+        ),
+      ),
+    );
+    $('groups-empty').hidden = groups.length > 0;
   }
 
   function renderPools(pools) {
@@ -541,6 +571,7 @@
     const fields = [
       ['Name', job.name],
       ['State', job.state],
+      ['Group', job.group],
       [
         'Attempts',
         job.maxAttempts ? `${job.attempts} of ${job.maxAttempts}` : String(job.attempts),

@@ -60,7 +60,7 @@ export function dashboardPage({
 <main>
   <section aria-labelledby="overview-title" class="card">
     <div class="row">
-      <h2 id="overview-title">Queue <span id="queue-name"></span> <span id="paused" class="badge"></span></h2>
+      <h2 id="overview-title">Queue <span id="queue-name"></span> <span id="paused" class="badge"></span> <span id="rate-limit" class="badge paused" hidden></span></h2>
       <div id="queue-actions" class="actions"></div>
     </div>
     <ul id="counts" class="counts"></ul>
@@ -77,6 +77,11 @@ export function dashboardPage({
       <p id="pools-empty" class="muted" hidden>No pool is working on this queue.</p>
     </section>
   </div>
+  <section aria-labelledby="groups-title" class="card">
+    <h2 id="groups-title">Groups with the most waiting jobs</h2>
+    <div class="scroll"><table id="groups"><thead><tr><th>Group</th><th>Waiting</th><th>Active</th><th>State</th><th>Actions</th></tr></thead><tbody></tbody></table></div>
+    <p id="groups-empty" class="muted" hidden>No group has work waiting or running.</p>
+  </section>
   <section id="jobs" aria-labelledby="jobs-title" class="card" tabindex="-1">
     <div class="row">
       <h2 id="jobs-title">Jobs</h2>
