@@ -1,7 +1,7 @@
-import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { Queue, WorkerPool } from '../../src/index.js';
-import { startRedisCluster, type RedisCluster } from '../support/cluster.js';
+import { useRedisCluster } from '../support/cluster.js';
 import { sleep, uniquePrefix, until } from '../support/redis.js';
 
 /** A plain client to one node. */
@@ -12,31 +12,15 @@ function nodeClient(port: number): Redis {
 }
 
 describe('Redis Cluster: a live queue whose slot migrates', () => {
-  let cluster: RedisCluster;
-  const clients: Cluster[] = [];
-  const newClient = () => {
-    const client = new Cluster(cluster.startupNodes, {
-      redisOptions: { maxRetriesPerRequest: null },
-    });
-    client.on('error', () => {});
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    await cluster?.stop();
-  });
+  const env = useRedisCluster(3);
+  const newClient = () => env.newClient();
 
   it('loses nothing and leaves nothing stuck while its keys move to another node', async () => {
     const prefix = uniquePrefix('reshard');
     const name = 'pages';
-    const slot = await cluster.keySlot(`${prefix}:{${name}}:wait`);
-    const source = await cluster.nodeForSlot(slot);
-    const target = cluster.nodes.find((n) => n.port !== source.port);
+    const slot = await env.cluster.keySlot(`${prefix}:{${name}}:wait`);
+    const source = await env.cluster.nodeForSlot(slot);
+    const target = env.cluster.nodes.find((n) => n.port !== source.port);
     if (!target) throw new Error('no other node');
     const src = nodeClient(source.port);
     const dst = nodeClient(target.port);
@@ -84,7 +68,7 @@ describe('Redis Cluster: a live queue whose slot migrates', () => {
       await src.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5000, 'REPLACE', 'KEYS', ...keys);
       await sleep(1);
     }
-    for (const node of cluster.nodes) {
+    for (const node of env.cluster.nodes) {
       const client = nodeClient(node.port);
       await client.cluster('SETSLOT', slot, 'NODE', dstId);
       client.disconnect();

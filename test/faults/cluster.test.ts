@@ -1,5 +1,5 @@
-import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import {
   JobFailedError,
   Queue,
@@ -7,30 +7,14 @@ import {
   UnrecoverableError,
   WorkerPool,
 } from '../../src/index.js';
-import { startRedisCluster, type RedisCluster } from '../support/cluster.js';
+import { useRedisCluster } from '../support/cluster.js';
 import { poolFleet, type PoolEvent } from '../support/pool-processes.js';
 import { checkInvariants } from '../support/invariants.js';
 import { sleep, uniquePrefix, until } from '../support/redis.js';
 
 describe('Redis Cluster: 3 masters on loopback', () => {
-  let cluster: RedisCluster;
-  const clients: Cluster[] = [];
-  const newClient = () => {
-    const client = new Cluster(cluster.startupNodes, {
-      redisOptions: { maxRetriesPerRequest: null },
-    });
-    client.on('error', () => {});
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    await cluster?.stop();
-  });
+  const env = useRedisCluster(3);
+  const newClient = () => env.newClient();
 
   it('runs several queues spread over the slots of every node, with pools and producers through ioredis Cluster, without a CROSSSLOT error', async () => {
     const prefix = uniquePrefix('cluster');
@@ -39,7 +23,9 @@ describe('Redis Cluster: 3 masters on loopback', () => {
     const perNode = new Map<number, string[]>();
     for (let i = 0; names.length < 6 && i < 500; i++) {
       const name = `pages${i}`;
-      const node = await cluster.nodeForSlot(await cluster.keySlot(`${prefix}:{${name}}:wait`));
+      const node = await env.cluster.nodeForSlot(
+        await env.cluster.keySlot(`${prefix}:{${name}}:wait`),
+      );
       const list = perNode.get(node.port) ?? [];
       if (list.length >= 2) continue;
       list.push(name);
@@ -97,7 +83,7 @@ describe('Redis Cluster: 3 masters on loopback', () => {
     });
     // And one pool in a child process, for the first queue, through a Cluster client of its own.
     const fleet = poolFleet({
-      cluster: cluster.startupNodes,
+      cluster: env.cluster.startupNodes,
       prefix,
       queue: names[0],
       concurrency: 3,
@@ -200,7 +186,7 @@ describe('Redis Cluster: 3 masters on loopback', () => {
 
       // Every key of a queue lives in one slot; the queues live on all three nodes.
       const slotsByQueue = new Map<string, Set<number>>();
-      for (const node of cluster.nodes) {
+      for (const node of env.cluster.nodes) {
         const client = new Redis({ host: '127.0.0.1', port: node.port });
         client.on('error', () => {});
         const keys = await client.keys(`${prefix}:*`);
@@ -296,7 +282,7 @@ describe('Redis Cluster: 3 masters on loopback', () => {
       expect(limited).toBe(true);
       // Every key of the queue, the groups' included, lives in one slot.
       const slots = new Set<number>();
-      for (const node of cluster.nodes) {
+      for (const node of env.cluster.nodes) {
         const client = new Redis({ host: '127.0.0.1', port: node.port });
         client.on('error', () => {});
         for (const key of await client.keys(`${prefix}:*`))

@@ -1,3 +1,4 @@
+import { JobFailedError } from '../../src/index.js';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Queue } from '../../src/index.js';
@@ -61,12 +62,13 @@ describe("each job's retention governs that job only", () => {
     );
     await pool.start();
     const kept = await queue.add('page', { n: 0 }, { removeOnFail: { count: 5 } });
-    await queue.waitForResult(kept.id, { timeout: 5_000 }).catch(() => undefined);
+    // The handler always throws: each wait must end in the job's failure, not a timeout.
+    await expect(queue.waitForResult(kept.id, { timeout: 5_000 })).rejects.toThrow(JobFailedError);
     const others = [];
     for (let n = 1; n <= 3; n++) {
       const job = await queue.add('page', { n }, { removeOnFail: 1 });
       others.push(job.id);
-      await queue.waitForResult(job.id, { timeout: 5_000 }).catch(() => undefined);
+      await expect(queue.waitForResult(job.id, { timeout: 5_000 })).rejects.toThrow(JobFailedError);
     }
     expect((await queue.getJob(kept.id))?.state).toBe('failed');
     expect(await queue.getJob(others[0] ?? '')).toBeNull();

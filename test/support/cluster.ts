@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -115,6 +116,40 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+/**
+ * A Cluster of `masters` nodes for one test file: started before its tests,
+ * stopped after them, with ioredis Cluster clients that are all closed too.
+ */
+export function useRedisCluster(masters = 3): {
+  readonly cluster: RedisCluster;
+  newClient(): Cluster;
+} {
+  let started: RedisCluster | undefined;
+  const clients: Cluster[] = [];
+  beforeAll(async () => {
+    started = await startRedisCluster(masters);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    await started?.stop();
+  });
+  return {
+    get cluster() {
+      if (!started) throw new Error('the Cluster is not started yet');
+      return started;
+    },
+    newClient() {
+      const client = new Cluster(this.cluster.startupNodes, {
+        redisOptions: { maxRetriesPerRequest: null },
+      });
+      // Node failovers and slot moves are what these tests cause: errors are expected here.
+      client.on('error', () => {});
+      clients.push(client);
+      return client;
     },
   };
 }
