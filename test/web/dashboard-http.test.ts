@@ -410,6 +410,8 @@ describe('the dashboard over HTTP', () => {
       const events = await fetch(new URL('api/events', served.url));
       const reader = events.body!.getReader();
       await reader.read();
+      // The name is set by a CLIENT SETNAME that may still be on its way.
+      await until(async () => (await connections()) === 1, 'the dashboard to connect');
       expect(await connections()).toBe(1);
       await served.dashboard.close();
       // The stream ends cleanly.
