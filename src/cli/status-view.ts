@@ -3,8 +3,10 @@ import type {
   GroupSummary,
   JobCounts,
   JobInfo,
+  PauseReason,
   QueueMetrics,
 } from 'redis-worker-pool';
+import { escapeControl } from '../terminal-text.js';
 import { formatDuration, plural, table } from './format.js';
 import { jobTable } from './job-table.js';
 import { redisNow, type OpenQueue } from './open-queue.js';
@@ -18,6 +20,8 @@ export interface StatusSnapshot {
   /** Now on the Redis clock (ms). */
   readonly time: number;
   readonly paused: boolean;
+  /** Why, when a handler's `QuotaExceededError` paused the queue (`queue.getPauseReason()`); else null. */
+  readonly pauseReason: PauseReason | null;
   /** While a handler's `RateLimitError` holds the queue: until when (ms, Redis clock); else null. */
   readonly rateLimitedUntil: number | null;
   readonly counts: JobCounts;
@@ -37,9 +41,10 @@ export interface StatusSnapshot {
 
 export async function readStatus(open: OpenQueue, activeLimit: number): Promise<StatusSnapshot> {
   const { queue } = open;
-  const [counts, paused, metrics, pools, active, groups, time] = await Promise.all([
+  const [counts, paused, pauseReason, metrics, pools, active, groups, time] = await Promise.all([
     queue.getCounts(),
     queue.isPaused(),
+    queue.getPauseReason(),
     queue.getMetrics(2),
     queue.getPools(),
     queue.getJobs('active', { limit: activeLimit }),
@@ -57,6 +62,7 @@ export async function readStatus(open: OpenQueue, activeLimit: number): Promise<
     redis: open.target.label,
     time,
     paused,
+    pauseReason,
     rateLimitedUntil: counts.rateLimitedUntil ?? null,
     counts,
     lastMinute: { completed: rate('completed'), failed: rate('failed') },
@@ -74,6 +80,12 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
   const busy = s.pools.reduce((sum, pool) => sum + pool.active, 0);
   const lines = [
     `Queue ${s.queue} (prefix ${s.prefix}, Redis ${s.redis})${s.paused ? ': PAUSED, pools do not claim jobs (worker-pool resume)' : ''}`,
+    ...(s.pauseReason === null
+      ? []
+      : [
+          // One line: a newline in the message must not pass for a line of this view.
+          `QUOTA EXCEEDED ${formatDuration(s.time - s.pauseReason.at)} ago (job ${escapeControl(s.pauseReason.jobId, { lines: false })}): ${escapeControl(s.pauseReason.reason, { lines: false })}`,
+        ]),
     ...(s.rateLimitedUntil === null
       ? []
       : [
