@@ -282,7 +282,11 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     return this.#reader.getPools();
   }
 
-  /** Jobs completed and failed per minute, over the last `minutes` (at most 60). */
+  /**
+   * Jobs completed and failed per minute, over the last `minutes` (at most
+   * 60); the jobs waiting and the queue lag (`oldestWaitingAgeMs`), to scale
+   * worker processes on.
+   */
   getMetrics(minutes?: number): Promise<QueueMetrics> {
     this.#assertOpen();
     return this.#reader.getMetrics(minutes);

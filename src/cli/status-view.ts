@@ -30,6 +30,11 @@ export interface StatusSnapshot {
    * plus the share of the previous minute that is still inside the window.
    */
   readonly lastMinute: { readonly completed: number; readonly failed: number };
+  /**
+   * The queue lag: ms since the longest-waiting job next in line became ready
+   * to run (added, or due after its delay or backoff); 0 when nothing waits.
+   */
+  readonly oldestWaitingAgeMs: number;
   /** The raw per-minute counts: the previous minute and the one under way. */
   readonly minutes: QueueMetrics['minutes'];
   readonly pools: readonly ConnectedPool[];
@@ -66,6 +71,7 @@ export async function readStatus(open: OpenQueue, activeLimit: number): Promise<
     rateLimitedUntil: counts.rateLimitedUntil ?? null,
     counts,
     lastMinute: { completed: rate('completed'), failed: rate('failed') },
+    oldestWaitingAgeMs: metrics.oldestWaitingAgeMs,
     minutes: metrics.minutes,
     pools,
     active,
@@ -93,6 +99,7 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
         ]),
     '',
     `  Jobs         ${c.waiting} waiting, ${c.delayed} delayed, ${c.active} active, ${c.completed} completed, ${c.failed} failed`,
+    `  Lag          ${c.waiting > 0 ? `oldest waiting job ready for ${formatDuration(s.oldestWaitingAgeMs)}` : 'none (nothing waiting)'}`,
     `  Last minute  ${s.lastMinute.completed} completed, ${s.lastMinute.failed} failed`,
     `  Pools        ${plural(s.pools.length, 'pool')} connected, ${busy}/${slots} workers busy`,
   ];
