@@ -4,7 +4,7 @@ import { deserialize } from '../../serialize.js';
 import type { QueueKeys } from '../keys.js';
 import getJobScript from '../lua/get-job-5.lua';
 import { INFO_FIELDS, positions } from './job-fields.js';
-import { parentBatchOf } from './then-job.js';
+import { PARENT_BATCH_KEY, parentBatchOf } from './then-job.js';
 
 /** Reads one job and where it is (see get-job-5.lua). */
 export const script = getJobScript;
@@ -31,7 +31,10 @@ export function decode(id: string, reply: unknown): JobInfo | null {
   const progress = field('progress');
   const group = field('group');
   const options = field('options');
-  const parentBatchId = options ? parentBatchOf(deserialize<object>(options) ?? {}) : undefined;
+  // Parsed only for a then job: another job's options are none of getJob()'s business.
+  const parentBatchId = options?.includes(`"${PARENT_BATCH_KEY}"`)
+    ? parentBatchOf(deserialize<object>(options) ?? {})
+    : undefined;
   const info: JobInfo = {
     id,
     name: field('name') ?? '',

@@ -10,7 +10,7 @@ import type { JobToAdd } from './add.js';
  */
 export type ThenJob = Omit<JobToAdd, 'batchIndex'>;
 
-/** Keys of the run options JSON (`o`): a then job's batch id. */
+/** The key of a then job's batch id in its run options JSON (`o`). */
 export const PARENT_BATCH_KEY = 'pb';
 
 export function encodeThenJob(batchId: string, job: ThenJob): string {
