@@ -112,8 +112,10 @@ describe('addBatch(items, { then }): a job added when the batch ends', () => {
 
   it('runs when every item is cancelled with cancelBatch, and cancelBatch leaves it alone', async () => {
     const queue = h.queue<Jobs>();
+    // Data that JSON escapes, nested in the spec's JSON, comes back as given.
+    const ebookId = 'e3 é🐝 "quoted" \\ \u2028 \ud800';
     const batch = await queue.addBatch(pages(3), {
-      then: { name: 'assemble', data: { ebookId: 'e3' } },
+      then: { name: 'assemble', data: { ebookId } },
     });
     expect(await queue.cancelBatch(batch.id)).toBe(3);
     const progress = await queue.getBatch(batch.id);
@@ -132,7 +134,7 @@ describe('addBatch(items, { then }): a job added when the batch ends', () => {
     });
     await pool.start();
     expect(await queue.waitForResult(progress?.thenJobId ?? '', { timeout: 10_000 })).toBe(
-      'assembled e3',
+      `assembled ${ebookId}`,
     );
   });
 
