@@ -114,7 +114,7 @@ describe('adaptive concurrency', () => {
     expect(status.stdout).toMatch(/\s\d+ \(1-32\)\s/);
     const json = JSON.parse((await runCli(['status', '--json', ...args])).stdout);
     expect(json.pools[0]).toMatchObject({ minConcurrency: 1, maxConcurrency: 32 });
-  });
+  }, 180_000);
 
   it('does not grow without a backlog to use it', async () => {
     mock = await hiddenLimitServer(100, 20);
@@ -133,7 +133,7 @@ describe('adaptive concurrency', () => {
     expectConsistent(changes, 2, 16);
     expect(changes.length).toBeLessThanOrEqual(1);
     expect(pool.stats().concurrency).toBeLessThanOrEqual(3);
-  });
+  }, 120_000);
 
   it('cuts on timeouts, never under min', async () => {
     const queue = h.queue<Jobs>();
@@ -173,5 +173,5 @@ describe('adaptive concurrency', () => {
     expect(cuts.length).toBeGreaterThan(0);
     expect(changes.at(-1)?.to).toBe(2);
     expect(pool.stats().concurrency).toBe(2);
-  });
+  }, 120_000);
 });
