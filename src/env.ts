@@ -31,21 +31,20 @@ export interface EnvPoolOptions {
   attempts: number;
   /** `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway); absent when neither is set. */
   connection?: string;
+  /** `MAX_RATE_LIMIT_HOLD` (ms); absent when unset (the pool's default applies). */
+  maxRateLimitHold?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Variables read when set, with no default of the original deployment. */
-type OptionalVariable = 'MAX_WORKERS';
+function readInteger(env: Env, name: keyof typeof ENV_DEFAULTS, min: number, max: number): number {
+  return readOptionalInteger(env, name, min, max) ?? ENV_DEFAULTS[name];
+}
 
-function readInteger(
-  env: Env,
-  name: keyof typeof ENV_DEFAULTS | OptionalVariable,
-  min: number,
-  max: number,
-): number | undefined {
+/** A variable the original deployment did not have: `undefined` when unset. */
+function readOptionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined) return name === 'MAX_WORKERS' ? undefined : ENV_DEFAULTS[name];
+  if (raw === undefined) return undefined;
   const expected = `an integer from ${min} to ${max}`;
   const text = raw.trim();
   if (!/^[+-]?\d+$/.test(text)) {
@@ -115,9 +114,9 @@ export function redisUrlFromEnv(env: Env = process.env): string | undefined {
  */
 export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
   const int = (name: keyof typeof ENV_DEFAULTS, min: number, max: number): number =>
-    readInteger(env, name, min, max) as number;
+    readInteger(env, name, min, max);
   const fixed = int('CONCURRENT_WORKERS', 1, 10_000);
-  const maxWorkers = readInteger(env, 'MAX_WORKERS', 1, 10_000);
+  const maxWorkers = readOptionalInteger(env, 'MAX_WORKERS', 1, 10_000);
   const options: EnvPoolOptions = {
     // MAX_WORKERS wins: it is the newer setting, added next to an old CONCURRENT_WORKERS.
     concurrency: maxWorkers === undefined ? fixed : { min: 1, max: maxWorkers },
@@ -128,5 +127,7 @@ export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
   };
   const url = redisUrlFromEnv(env);
   if (url !== undefined) options.connection = url;
+  const hold = readOptionalInteger(env, 'MAX_RATE_LIMIT_HOLD', 1, MAX_TIMER_MS);
+  if (hold !== undefined) options.maxRateLimitHold = hold;
   return options;
 }
