@@ -36,10 +36,9 @@ export interface AttemptSample {
   /** When it ended (ms). */
   readonly now: number;
   /**
-   * Whether the limit was what held the pool back when the attempt ended:
-   * every slot busy, and the queue had not run dry since the attempt started.
-   * Without that, a higher limit would have nothing to run (no backlog), so
-   * it is not raised.
+   * Whether the limit was what held the pool back while the attempt ran: the
+   * queue did not run dry since it started. Without that, a higher limit
+   * would have nothing to run (no backlog), so it is not raised.
    */
   readonly saturated: boolean;
 }

@@ -60,11 +60,8 @@ export interface ExecutorHost<J> {
   tracer?(): AttemptTracer | undefined;
   /** Jobs the pool may run at once now (an adaptive pool's figure); else the `concurrency` option. */
   concurrency?(): number;
-  /**
-   * An attempt ended (its slot still taken, so `busy` counts it): what an
-   * adaptive pool learns from. Only set for an adaptive pool.
-   */
-  attemptEnded?(sample: Omit<AttemptSample, 'saturated'>, busy: number): void;
+  /** An attempt ended: what an adaptive pool learns from. Only set for an adaptive pool. */
+  attemptEnded?(sample: Omit<AttemptSample, 'saturated'>): void;
 }
 
 /** The lease of a running job: its id and its claim's token. */
@@ -200,7 +197,7 @@ export class JobExecutor<J> {
           : outcome.error instanceof JobTimeoutError
             ? 'timeout'
             : 'failed';
-      this.#host.attemptEnded({ outcome: kind, startedAt, now: Date.now() }, this.#busy);
+      this.#host.attemptEnded({ outcome: kind, startedAt, now: Date.now() });
     }
     const finished: Finished = {
       job,

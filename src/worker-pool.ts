@@ -107,7 +107,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       // A fixed pool leaves both out: its slots are its `concurrency`, and it learns nothing.
       ...(adaptive && {
         concurrency: () => adaptive.limit,
-        attemptEnded: (sample, busy) => this.#adapt(adaptive, sample, busy),
+        attemptEnded: (sample) => this.#adapt(adaptive, sample),
       }),
       emit: (event, ...args) => this.#emit(event, ...args),
       listens: (event) => this.listenerCount(event) > 0,
@@ -275,14 +275,12 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   }
 
   /** Feed an ended attempt to the controller; announce the change it makes. */
-  #adapt(
-    adaptive: AdaptiveConcurrency,
-    sample: Omit<AttemptSample, 'saturated'>,
-    busy: number,
-  ): void {
-    // Raise only when the limit is what holds the pool back: every slot busy,
-    // and no claim found the queue empty since this attempt started.
-    const saturated = busy >= adaptive.limit && this.#queueEmptyAt < sample.startedAt;
+  #adapt(adaptive: AdaptiveConcurrency, sample: Omit<AttemptSample, 'saturated'>): void {
+    // Raise only when the limit is what holds the pool back: no claim found the
+    // queue empty since this attempt started, so every slot that came free was
+    // filled again. (Not "every slot busy now": slots freed a moment ago wait
+    // for their claim's round trip, and would make a busy pool look idle.)
+    const saturated = this.#queueEmptyAt < sample.startedAt;
     const change = adaptive.observe({ ...sample, saturated });
     if (!change) return;
     const { from, to, reason } = change;
