@@ -15,6 +15,11 @@ export type { HandlerContext, JobHandler, JobHandlers } from './handlers.js';
 
 export type { WorkerPoolEvents } from './events.js';
 export type { PoolStats } from './stats.js';
+export type {
+  ConcurrencyChange,
+  ConcurrencyChangeReason,
+  ConcurrencyRange,
+} from './adaptive-concurrency.js';
 export { formatStatsLine } from './stats.js';
 
 export type {

@@ -83,6 +83,9 @@ export class WorkerPoolMetrics {
   readonly #lag: Gauge<'queue'>;
   readonly #paused: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
+  readonly #concurrencyChanges: Counter<'queue' | 'reason'>;
+  /** Pools observed in this process whose current concurrency the gauge reads on scrape. */
+  readonly #observedPools = new Set<{ queue: string; concurrency: () => number }>();
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -140,6 +143,24 @@ export class WorkerPoolMetrics {
       buckets: [...(options.waitTimeBuckets ?? DEFAULT_WAIT_TIME_BUCKETS)],
       registers,
     });
+    const observed = this.#observedPools;
+    // Read from the observed pools on each scrape: no field, nothing to set.
+    new Gauge({
+      name: `${p}pool_concurrency`,
+      help: "Jobs the pools of this process may run at once now: an adaptive pool's current figure, a fixed pool's concurrency.",
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of observed) this.inc({ queue: pool.queue }, pool.concurrency());
+      },
+    });
+    this.#concurrencyChanges = new Counter({
+      name: `${p}concurrency_changes_total`,
+      help: 'Changes of an adaptive pool\'s concurrency in this process, by reason: "rateLimited", "timeout", "latency" (cuts) or "healthy" (raises).',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
     const read = () => this.#read();
     this.#jobs = new Gauge({
       name: `${p}queue_jobs`,
@@ -189,8 +210,13 @@ export class WorkerPoolMetrics {
    * Count the jobs of a pool (in this process) from its events. Returns a
    * function that stops counting.
    */
-  observePool<J extends JobMap<J>>(pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'>): () => void {
+  observePool<J extends JobMap<J>>(
+    pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'> & Partial<Pick<WorkerPool<J>, 'stats'>>,
+  ): () => void {
     const queue = pool.name;
+    const stats = pool.stats?.bind(pool);
+    const gauged = stats && { queue, concurrency: () => stats().concurrency };
+    if (gauged) this.#observedPools.add(gauged);
     const labels = (job: { name: string }): LabelValues<JobLabels> => ({
       queue,
       job_name: job.name,
@@ -207,6 +233,8 @@ export class WorkerPoolMetrics {
       rateLimited: ({ job }: { job: { name: string } }) => this.#rateLimited.inc(labels(job)),
       stalled: ({ name, outcome }: { name: string; outcome: string }) =>
         this.#stalled.inc({ queue, job_name: name || 'unknown', outcome }),
+      concurrency: ({ reason }: { reason: string }) =>
+        this.#concurrencyChanges.inc({ queue, reason }),
     };
     // The listeners' payloads are a subset of the events' (pool.on is typed per job map).
     const on = pool.on.bind(pool) as (event: string, fn: (event: never) => unknown) => unknown;
@@ -214,6 +242,7 @@ export class WorkerPoolMetrics {
     for (const [event, fn] of Object.entries(listeners)) on(event, fn);
     return () => {
       for (const [event, fn] of Object.entries(listeners)) off(event, fn);
+      if (gauged) this.#observedPools.delete(gauged);
     };
   }
 

@@ -111,7 +111,10 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
         s.pools.map((pool) => [
           pool.hostname,
           String(pool.pid),
-          String(pool.concurrency),
+          // An adaptive pool: its figure now, and the bounds it moves within.
+          pool.maxConcurrency === undefined
+            ? String(pool.concurrency)
+            : `${pool.concurrency} (${pool.minConcurrency ?? 1}-${pool.maxConcurrency})`,
           String(pool.active) + (pool.paused ? ' (paused)' : ''),
           // startedAt is the pool's own clock; the difference is close enough for "up".
           pool.startedAt > 0 ? formatDuration(s.time - pool.startedAt) : '',
