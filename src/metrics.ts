@@ -15,7 +15,14 @@ import {
   type LabelValues,
   type Registry,
 } from 'prom-client';
-import type { ConnectedPool, JobCounts, JobMap, Queue, WorkerPool } from './index.js';
+import type {
+  ConnectedPool,
+  JobCounts,
+  JobMap,
+  Queue,
+  QueueMetrics,
+  WorkerPool,
+} from './index.js';
 import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */
@@ -45,8 +52,15 @@ export interface WorkerPoolMetricsOptions {
   collectTimeout?: number;
 }
 
-/** What the gauges need of a queue: a `Queue`, or anything with these methods. */
-export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'>;
+/**
+ * What the gauges need of a queue: a `Queue`, or anything with these methods
+ * (`getMetrics`, for the cache gauges, may be left out).
+ */
+export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
+  Partial<Pick<Queue, 'getMetrics'>>;
+
+/** Minutes the cache gauges sum up. */
+const CACHE_MINUTES = 15;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
@@ -76,6 +90,7 @@ export class WorkerPoolMetrics {
   readonly #pools: Gauge<'queue'>;
   readonly #workers: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
+  readonly #cache: Gauge<'queue' | 'result'>;
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -155,6 +170,13 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#cache = new Gauge({
+      name: `${p}queue_cache_lookups`,
+      help: `Adds with a \`cache\` key over the last ${CACHE_MINUTES} minutes, from every process, by result (hit: an existing job was reused; miss: a job was added), read from Redis on scrape.`,
+      labelNames: ['queue', 'result'],
+      registers,
+      collect: read,
+    });
     this.#redisUp = new Gauge({
       name: `${p}redis_up`,
       help: "1 when the last scrape read the queue's gauges from Redis, 0 when Redis did not answer in time.",
@@ -230,9 +252,10 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
+    let metrics: QueueMetrics | undefined;
     try {
-      [counts, pools] = await Promise.race([
-        Promise.all([queue.getCounts(), queue.getPools()]),
+      [counts, pools, metrics] = await Promise.race([
+        Promise.all([queue.getCounts(), queue.getPools(), queue.getMetrics?.(CACHE_MINUTES)]),
         timeout,
       ]);
     } catch {
@@ -250,6 +273,16 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
+    if (metrics) {
+      let hits = 0;
+      let misses = 0;
+      for (const minute of metrics.minutes) {
+        hits += minute.cacheHits;
+        misses += minute.cacheMisses;
+      }
+      this.#cache.set({ queue: queue.name, result: 'hit' }, hits);
+      this.#cache.set({ queue: queue.name, result: 'miss' }, misses);
+    }
     this.#redisUp.set({ queue: queue.name }, 1);
   }
 
@@ -257,6 +290,7 @@ export class WorkerPoolMetrics {
     for (const state of ['waiting', 'delayed', 'active']) this.#jobs.remove({ queue, state });
     this.#pools.remove({ queue });
     this.#workers.remove({ queue });
+    for (const result of ['hit', 'miss']) this.#cache.remove({ queue, result });
   }
 }
 
