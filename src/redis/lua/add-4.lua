@@ -87,7 +87,12 @@ local function cachedJob(e, payload, keepFailed)
   local id = e[1]
   if not id then return nil end
   local jobKey = base .. 'job:' .. id
-  if redis.call('EXISTS', jobKey) == 1 then return id end
+  local kf = redis.call('HMGET', jobKey, 'n', 'kf')
+  if kf[1] then
+    -- Whatever fails a cached job forgets its key; this guards against one that was not told.
+    if redis.call('ZSCORE', keptIn(base .. 'failed', 'failed', kf[2]), id) then return nil end
+    return id
+  end
   if not e[2] then return nil end
   local keep = e[6]
   if not keep or keep == '' or tonumber(string.match(keep, '^(-?%d+)')) == 0 then

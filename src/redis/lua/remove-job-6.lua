@@ -21,8 +21,9 @@ local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
-local group = redis.call('HGET', jobKey, 'g')
-local cache = redis.call('HMGET', jobKey, 'ck', 'ct')
+local read = redis.call('HMGET', jobKey, 'g', 'ck', 'ct')
+local group = read[1]
+local cache = { read[2], read[3] }
 if cache[1] then
   local err = cjson.encode({
     name = 'JobRemovedError', code = 'ERR_JOB_REMOVED', message = 'Job ' .. id .. ' was removed before it finished',
