@@ -15,14 +15,7 @@ import {
   type LabelValues,
   type Registry,
 } from 'prom-client';
-import type {
-  ConnectedPool,
-  JobCounts,
-  JobMap,
-  Queue,
-  QueueMetrics,
-  WorkerPool,
-} from './index.js';
+import type { ConnectedPool, JobCounts, JobMap, Queue, QueueMetrics, WorkerPool } from './index.js';
 import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */

@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JobFailedError, OptionRangeError, OptionTypeError, type Queue } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
-import { spawnChild, type ChildHandle, type ChildMessage } from '../support/pool-processes.js';
+import {
+  spawnChild,
+  startPoolProcess,
+  type ChildHandle,
+  type ChildMessage,
+} from '../support/pool-processes.js';
 import { rawClient, redisUrl, sleep, until } from '../support/redis.js';
 
 /** A promise and its resolve (Node 20 has no Promise.withResolvers). */
@@ -28,6 +33,16 @@ async function cacheCounts(queue: Queue): Promise<{ hits: number; misses: number
     (sum, m) => ({ hits: sum.hits + m.cacheHits, misses: sum.misses + m.cacheMisses }),
     { hits: 0, misses: 0 },
   );
+}
+
+/** Whether the cache entry of `key` exists in Redis. */
+async function entryExists(queue: Queue, key: string): Promise<boolean> {
+  const client = rawClient();
+  try {
+    return (await client.exists(queueKeysOf(queue).cache(key))) === 1;
+  } finally {
+    await client.quit();
+  }
 }
 
 describe('result cache and single flight', () => {
@@ -143,6 +158,7 @@ describe('result cache and single flight', () => {
     const cache = { key: 'fails', ttl: DAY };
     const first = await queue.add('page', {}, { cache });
     await expect(queue.waitForResult(first.id)).rejects.toBeInstanceOf(JobFailedError);
+    expect(await entryExists(queue, 'fails')).toBe(false);
     const second = await queue.add('page', {}, { cache });
     expect(second.cached).toBe(false);
     expect(second.id).not.toBe(first.id);
@@ -156,10 +172,12 @@ describe('result cache and single flight', () => {
     const first = await queue.add('page', {}, { cache, delay: 60_000 });
     expect((await queue.add('page', {}, { cache })).id).toBe(first.id);
     await queue.cancel(first.id);
+    expect(await entryExists(queue, 'cancelled')).toBe(false);
     const second = await queue.add('page', {}, { cache, delay: 60_000 });
     expect(second).toMatchObject({ cached: false });
     expect(second.id).not.toBe(first.id);
     await queue.removeJob(second.id);
+    expect(await entryExists(queue, 'cancelled')).toBe(false);
     const third = await queue.add('page', {}, { cache, delay: 60_000 });
     expect(third.cached).toBe(false);
     expect(third.id).not.toBe(second.id);
@@ -169,6 +187,32 @@ describe('result cache and single flight', () => {
     } finally {
       await client.quit();
     }
+  });
+
+  it('a job whose pool died and whose attempts are spent (stalled) is not reused', async () => {
+    const queue = h.queue();
+    const cache = { key: 'stalled', ttl: DAY };
+    const child = await startPoolProcess({
+      url: redisUrl(),
+      prefix: h.prefix,
+      leaseDuration: 1000,
+    });
+    children.push(child);
+    const first = await queue.add('page', { ms: 60_000 }, { cache, attempts: 1 });
+    await child.waitFor((m) => m.type === 'started' && m.jobId === first.id, 'started', 30_000);
+    await child.kill();
+    expect((await queue.add('page', {}, { cache })).id).toBe(first.id);
+    // A pool of this process takes the expired lease over: out of attempts, the job fails.
+    const pool = h.pool(async () => 'ran again');
+    await pool.start();
+    await expect(queue.waitForResult(first.id, { timeout: 20_000 })).rejects.toBeInstanceOf(
+      JobFailedError,
+    );
+    // Forgotten by the script that failed it, not only passed over by the next add.
+    expect(await entryExists(queue, 'stalled')).toBe(false);
+    const next = await queue.add('page', {}, { cache });
+    expect(next.cached).toBe(false);
+    expect(await queue.waitForResult(next.id, { timeout: 10_000 })).toBe('ran again');
   });
 
   it('ttl expiry gives a fresh run; the entry expires (memory stays bounded)', async () => {
