@@ -409,6 +409,12 @@ describe('result cache and single flight', () => {
       expect(() =>
         h.queue('q', { defaultJobOptions: { cache: { key: 'k', ttl: 1 } } as never }),
       ).toThrow(OptionTypeError);
+      // A then job is added by the script that ends its batch: it has no cache.
+      await expect(
+        queue.addBatch([{ name: 'page', data: {} }], {
+          then: { name: 'page', data: {}, opts: { cache: { key: 'k', ttl: 1 } } },
+        }),
+      ).rejects.toThrow('`then.opts.cache` cannot be set on a then job');
     });
   });
 });
