@@ -49,6 +49,8 @@ export interface AttemptReport {
   readonly group?: string | undefined;
   /** `rateLimited` by a `RateLimitError` of scope `group`: hold only the job's group. */
   readonly groupScope?: true;
+  /** The attempt's real cost units (`ctx.reportCost`), settled in the cost windows; undefined if none. */
+  readonly cost?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { OptionRangeError, OptionTypeError } from './errors.js';
-import { MAX_TIMER_MS } from './job-options.js';
+import { MAX_COST, MAX_TIMER_MS } from './job-options.js';
+import type { LimiterWindow } from './limiter.js';
 import { describeValue } from './validate.js';
 
 /**
@@ -30,13 +31,23 @@ export interface EnvPoolOptions {
   attempts: number;
   /** `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway); absent when neither is set. */
   connection?: string;
+  /**
+   * `RATE_LIMIT_RPM` (jobs started per minute) and `RATE_LIMIT_TPM` (cost
+   * units, such as tokens, per minute: a `by: 'cost'` window); absent when
+   * neither is set.
+   */
+  limiter?: LimiterWindow[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 function readInteger(env: Env, name: keyof typeof ENV_DEFAULTS, min: number, max: number): number {
+  return readOptionalInteger(env, name, min, max) ?? ENV_DEFAULTS[name];
+}
+
+function readOptionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined) return ENV_DEFAULTS[name];
+  if (raw === undefined) return undefined;
   const expected = `an integer from ${min} to ${max}`;
   const text = raw.trim();
   if (!/^[+-]?\d+$/.test(text)) {
@@ -111,5 +122,16 @@ export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
   };
   const url = redisUrlFromEnv(env);
   if (url !== undefined) options.connection = url;
+  const rpm = readOptionalInteger(env, 'RATE_LIMIT_RPM', 1, 1_000_000);
+  const tpm = readOptionalInteger(env, 'RATE_LIMIT_TPM', 1, MAX_COST);
+  if (rpm !== undefined || tpm !== undefined) options.limiter = perMinute(rpm, tpm);
   return options;
+}
+
+/** The `limiter` windows of a requests-per-minute and a cost-units-per-minute budget (either may be absent). */
+export function perMinute(rpm: number | undefined, tpm: number | undefined): LimiterWindow[] {
+  const windows: LimiterWindow[] = [];
+  if (rpm !== undefined) windows.push({ max: rpm, duration: 60_000 });
+  if (tpm !== undefined) windows.push({ max: tpm, duration: 60_000, by: 'cost' });
+  return windows;
 }

@@ -19,7 +19,10 @@
           delay in ms, index in the batch
   ARGV[9 + 9N], only when the caller was in a trace or a job has a group: its W3C
           traceparent ('' for none), stored on every job of the call as `tp`
-  ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has one
+  ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has a
+          group or a cost
+  ARGV[10 + 10N + i] the cost units of job i ('' for the default, 1), stored as `cu`; absent
+          when no job of the call has a cost
   Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
   or the error ERR_BATCH_EXISTS
 ]]
@@ -40,6 +43,9 @@ if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' ..
 end
 local now = nowMs()
 local grouped = ARGV[10 + n * 9] ~= nil
+local costed = ARGV[10 + n * 10] ~= nil
+-- Set when a job of the call names a group (the section above may hold only '' for a call with costs).
+local hasGroup = false
 -- Formatted once, not with sprintf for every job (see move-9.lua).
 local nowText = tostring(now)
 
@@ -61,6 +67,7 @@ for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
   local group = grouped and ARGV[10 + n * 9 + i] or ''
+  if group ~= '' then hasGroup = true end
   local fresh = 1
   if id == '' then
     nextId = nextId + 1
@@ -81,6 +88,9 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
     if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
+    if costed and ARGV[10 + n * 10 + i] ~= '' then
+      fields[#fields + 1] = 'cu'; fields[#fields + 1] = ARGV[10 + n * 10 + i]
+    end
     redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
     if delay > 0 then
@@ -106,7 +116,7 @@ if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+if hasGroup and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
 for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
 for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
 if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end

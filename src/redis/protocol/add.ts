@@ -24,6 +24,8 @@ export interface JobToAdd {
   readonly batchIndex: number | undefined;
   /** Its group, if it has one. */
   readonly group?: string | undefined;
+  /** Its cost units; undefined for the default (1). */
+  readonly cost?: number | undefined;
 }
 
 /** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
@@ -81,11 +83,14 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
-  // Last, and only when there is one (or a job has a group): an untraced add pays no argument for it.
+  // Last, and only when there is one (or a job has a group or a cost): an untraced add pays no argument for it.
   const grouped = jobs.some((job) => job.group !== undefined);
-  if (traceparent !== undefined || grouped) args.push(traceparent ?? '');
-  // Then, only when a job of the call has a group, each job's: a call with none sends nothing for them.
-  if (grouped) for (const job of jobs) args.push(job.group ?? '');
+  const costed = jobs.some((job) => job.cost !== undefined);
+  if (traceparent !== undefined || grouped || costed) args.push(traceparent ?? '');
+  // Then, only when a job of the call has a group (or a cost), each job's: a call with none sends nothing for them.
+  if (grouped || costed) for (const job of jobs) args.push(job.group ?? '');
+  // Then, only when a job of the call has a cost, each job's ('' for the default).
+  if (costed) for (const job of jobs) args.push(job.cost ?? '');
   return args;
 }
 

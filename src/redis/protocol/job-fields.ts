@@ -39,6 +39,14 @@ export const JOB_FIELDS = {
   progress: 'pg',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
+  /** Its cost units (`add(..., { cost })`); absent for the default, 1. */
+  cost: 'cu',
+  /**
+   * When its current attempt was charged to the claiming pool's cost windows
+   * (ms, Redis clock): the sub-bucket a settle (`ctx.reportCost`) goes to.
+   * Written only by a pool with a `by: 'cost'` window.
+   */
+  chargedAt: 'ct',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;
