@@ -1,3 +1,4 @@
+import type { ResolvedLimiter } from './limiter.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CancelListener } from './cancel-listener.js';
@@ -133,6 +134,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     log.info(
       `Config: { queue: '${this.name}', concurrency: ${o.concurrency}, processingDelay: ${o.processingDelay}, ` +
         `timeout: ${o.timeout}, pollInterval: ${o.pollInterval}, attempts: ${o.attempts}, leaseDuration: ${o.leaseDuration}, ` +
+        describeLimiter(o.limiter) +
         `redis: '${describeConnection(o.connection)}' }`,
       scope,
     );
@@ -406,4 +408,13 @@ async function waitUntilReadyOrFail(
       { cause: error },
     );
   }
+}
+
+/** The limiter windows for the Config line (`limiter: [50 jobs/60000 ms, 200000 cost/60000 ms], `), or '' for none. */
+function describeLimiter({ jobs, cost }: ResolvedLimiter): string {
+  const windows = [
+    ...jobs.map((w) => `${w.max} jobs/${w.duration} ms`),
+    ...cost.map((w) => `${w.max} cost/${w.duration} ms`),
+  ];
+  return windows.length === 0 ? '' : `limiter: [${windows.join(', ')}], `;
 }
