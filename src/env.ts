@@ -37,6 +37,8 @@ export interface EnvPoolOptions {
    * neither is set.
    */
   limiter?: LimiterWindow[];
+  /** `MAX_RATE_LIMIT_HOLD` (ms); absent when unset (the pool's default applies). */
+  maxRateLimitHold?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,6 +47,7 @@ function readInteger(env: Env, name: keyof typeof ENV_DEFAULTS, min: number, max
   return readOptionalInteger(env, name, min, max) ?? ENV_DEFAULTS[name];
 }
 
+/** A variable the original deployment did not have: `undefined` when unset. */
 function readOptionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
   if (raw === undefined) return undefined;
@@ -125,6 +128,8 @@ export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
   const rpm = readOptionalInteger(env, 'RATE_LIMIT_RPM', 1, 1_000_000);
   const tpm = readOptionalInteger(env, 'RATE_LIMIT_TPM', 1, MAX_COST);
   if (rpm !== undefined || tpm !== undefined) options.limiter = perMinute(rpm, tpm);
+  const hold = readOptionalInteger(env, 'MAX_RATE_LIMIT_HOLD', 1, MAX_TIMER_MS);
+  if (hold !== undefined) options.maxRateLimitHold = hold;
   return options;
 }
 

@@ -134,6 +134,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     log.info(
       `Config: { queue: '${this.name}', concurrency: ${o.concurrency}, processingDelay: ${o.processingDelay}, ` +
         `timeout: ${o.timeout}, pollInterval: ${o.pollInterval}, attempts: ${o.attempts}, leaseDuration: ${o.leaseDuration}, ` +
+        `maxRateLimitHold: ${o.maxRateLimitHold}, ` +
         describeLimiter(o.limiter) +
         `redis: '${describeConnection(o.connection)}' }`,
       scope,

@@ -71,4 +71,48 @@ describe('ioredis keyPrefix', () => {
     expect(keys.length).toBeGreaterThan(3);
     expect(keys.filter((key) => !key.startsWith(keyPrefix))).toEqual([]);
   });
+
+  it('puts the progress and cancel channels under the prefix too', async () => {
+    const keyPrefix = `app-${h.prefix.slice(-8)}:`;
+    const client = new Redis(redisUrl(), { keyPrefix, maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    h.track({ close: () => client.quit() });
+    const watcher = rawClient();
+    h.track({ close: () => watcher.quit() });
+    const channels = new Set<string>();
+    watcher.on('pmessage', (_pattern: string, channel: string) => channels.add(channel));
+    await watcher.psubscribe(`*${h.prefix}*`);
+    const queue = h.track(new Queue('q', { connection: client, prefix: h.prefix, logger: false }));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const pool = h.track(
+      new WorkerPool(
+        'q',
+        async (_job, ctx) => {
+          await ctx.progress({ step: 1 });
+          started();
+          await new Promise((_resolve, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+          );
+        },
+        { connection: client, prefix: h.prefix, logger: false, attempts: 1, statsInterval: 0 },
+      ),
+    );
+    const batch = await queue.addBatch([{ name: 'page', data: {} }]);
+    const item = batch.jobs[0]!.id;
+    const seen: unknown[] = [];
+    const failed = queue
+      .waitForResult(item, { timeout: 20_000, onProgress: (p) => seen.push(p) })
+      .then(
+        () => 'completed',
+        (error: Error & { cause?: { code?: string } }) => error.cause?.code,
+      );
+    await pool.start();
+    await running;
+    await queue.cancel(item, { reason: 'user left' });
+    expect(await failed).toBe('ERR_JOB_CANCELLED');
+    expect(seen).toEqual([{ step: 1 }]);
+    expect([...channels].length).toBeGreaterThanOrEqual(3); // progress, batch progress, cancel
+    expect([...channels].filter((channel) => !channel.startsWith(keyPrefix))).toEqual([]);
+  });
 });
