@@ -31,7 +31,8 @@ describe('ioredis keyPrefix', () => {
     );
     const batch = await queue.addBatch(
       [1, 2, 3].map((n) => ({ name: 'page', data: { n, fail: n === 2 } })),
-      { meta: { title: 'Bees' } },
+      // The then job's keys are built in the script from the prefixed base (see then-job.lua).
+      { meta: { title: 'Bees' }, then: { name: 'assemble', data: { n: 6 } } },
     );
     const single = await queue.add('page', { n: 4 });
     const removed = await queue.add('page', { n: 5 }, { removeOnComplete: true });
@@ -48,6 +49,8 @@ describe('ioredis keyPrefix', () => {
     expect(result).toEqual({ n: 4 });
     expect(removedResult).toEqual({ n: 5 });
     expect(await queue.getBatch(batch.id)).toMatchObject({ done: true, completed: 2 });
+    const thenJobId = (await queue.getBatch(batch.id))?.thenJobId ?? '';
+    expect(await queue.waitForResult(thenJobId, { timeout: 20_000 })).toEqual({ n: 6 });
     expect((await queue.getBatchResults(batch.id)).map((item) => item.state)).toEqual([
       'completed',
       'failed',
@@ -61,7 +64,7 @@ describe('ioredis keyPrefix', () => {
     const metrics = await queue.getMetrics(2);
     const sum = (state: 'completed' | 'failed') =>
       metrics.minutes.reduce((total, minute) => total + minute[state], 0);
-    expect(sum('completed')).toBe(4);
+    expect(sum('completed')).toBe(5);
     expect(sum('failed')).toBe(1);
 
     // Nothing outside the prefix.
