@@ -30,6 +30,12 @@ export interface WorkerPoolEvents<J> {
    * `retryAfter` ms, then the job runs again without spending an attempt.
    */
   rateLimited: [event: { job: AnyJob<J>; error: Error; retryAfter: number; workerId: number }];
+  /**
+   * The handler threw a `QuotaExceededError`: the job went back to the front
+   * of `waiting` without spending an attempt, and the whole queue is paused
+   * (every pool in every process) until `queue.resume()` or `worker-pool resume`.
+   */
+  quotaExceeded: [event: { job: AnyJob<J>; error: Error; workerId: number }];
   /** The job failed for good: attempts spent, or an `UnrecoverableError`. */
   failed: [event: { job: AnyJob<J>; error: Error; attempt: number; workerId: number }];
   /**

@@ -5,6 +5,7 @@ export type { WaitOptions, WaitForBatchOptions, WaitForResultOptions } from './w
 export type { ItemProgress } from './progress-follower.js';
 export type { CancelOptions } from './cancel.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
+export type { PauseReason } from './redis/protocol/queue-state.js';
 export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
@@ -69,6 +70,7 @@ export {
   PayloadTooLargeError,
   PoolClosedError,
   QueueClosedError,
+  QuotaExceededError,
   RateLimitError,
   RedisRefusedError,
   RedisUnavailableError,

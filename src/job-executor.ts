@@ -332,6 +332,12 @@ export class JobExecutor<J> {
         retryAfter: report.delay,
         workerId,
       });
+    } else if (report.kind === 'quotaExceeded') {
+      log.error(
+        `Quota exceeded: ${label}: ${outcome.error.message}. Queue paused: no pool claims another job until it is resumed (queue.resume() or worker-pool resume); the job will run again first, without spending an attempt`,
+        { ...jobFields(job, attempt, workerId), err: outcome.error },
+      );
+      this.#host.emit('quotaExceeded', { job, error: outcome.error, workerId });
     } else if (report.kind === 'retry') {
       this.#stats.recordFailure({ retried: true });
       log.warn(

@@ -45,8 +45,13 @@ export interface WorkerPoolMetricsOptions {
   collectTimeout?: number;
 }
 
-/** What the gauges need of a queue: a `Queue`, or anything with these methods. */
-export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'>;
+/**
+ * What the gauges need of a queue: a `Queue`, or anything with these methods
+ * (without `getMetrics`, no `<prefix>queue_lag_seconds`; without `isPaused`,
+ * no `<prefix>queue_paused`).
+ */
+export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
+  Partial<Pick<Queue, 'getMetrics' | 'isPaused'>>;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
@@ -75,6 +80,8 @@ export class WorkerPoolMetrics {
   readonly #jobs: Gauge<'queue' | 'state'>;
   readonly #pools: Gauge<'queue'>;
   readonly #workers: Gauge<'queue'>;
+  readonly #lag: Gauge<'queue'>;
+  readonly #paused: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
@@ -155,6 +162,20 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#lag = new Gauge({
+      name: `${p}queue_lag_seconds`,
+      help: 'Seconds since the longest-waiting job next in line became ready to run (added, or due after its delay or backoff); 0 when nothing waits. Read from Redis on scrape: scale worker processes on it.',
+      labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
+    this.#paused = new Gauge({
+      name: `${p}queue_paused`,
+      help: '1 while the queue is paused (queue.pause(), worker-pool pause, or a QuotaExceededError), else 0. Read from Redis on scrape.',
+      labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
     this.#redisUp = new Gauge({
       name: `${p}redis_up`,
       help: "1 when the last scrape read the queue's gauges from Redis, 0 when Redis did not answer in time.",
@@ -230,9 +251,17 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
+    let lag: number | undefined;
+    let paused: boolean | undefined;
     try {
-      [counts, pools] = await Promise.race([
-        Promise.all([queue.getCounts(), queue.getPools()]),
+      [counts, pools, lag, paused] = await Promise.race([
+        Promise.all([
+          queue.getCounts(),
+          queue.getPools(),
+          // One minute of counters: the lag is what is wanted here.
+          queue.getMetrics?.(1).then((m) => m.oldestWaitingAgeMs),
+          queue.isPaused?.(),
+        ]),
         timeout,
       ]);
     } catch {
@@ -250,6 +279,8 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
+    if (lag !== undefined) this.#lag.set({ queue: queue.name }, lag / 1000);
+    if (paused !== undefined) this.#paused.set({ queue: queue.name }, paused ? 1 : 0);
     this.#redisUp.set({ queue: queue.name }, 1);
   }
 
@@ -257,6 +288,8 @@ export class WorkerPoolMetrics {
     for (const state of ['waiting', 'delayed', 'active']) this.#jobs.remove({ queue, state });
     this.#pools.remove({ queue });
     this.#workers.remove({ queue });
+    this.#lag.remove({ queue });
+    this.#paused.remove({ queue });
   }
 }
 

@@ -94,8 +94,10 @@ for i = 0, n - 1 do
     if costed and ARGV[10 + n * 10 + i] ~= '' then
       fields[#fields + 1] = 'cu'; fields[#fields + 1] = ARGV[10 + n * 10 + i]
     end
-    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
+    -- `w`: when a delayed job becomes ready, for the queue lag (a job added ready has `t`).
+    if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = now + delay end
+    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     if delay > 0 then
       delayed[#delayed + 1] = now + delay
       delayed[#delayed + 1] = id
