@@ -12,9 +12,12 @@
  *   npm run bench -- --profile            # where the pool's CPU per job goes (node --cpu-prof)
  */
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Queue } from 'redis-worker-pool';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
 import { adaptiveConcurrencyBench } from './adaptive.js';
 import { runPeerSuite } from './peer-suite.js';
@@ -338,6 +341,91 @@ const cases: Record<string, () => Promise<void>> = {
           first ? '>= 85' : undefined,
         );
       });
+    }
+  },
+
+  /**
+   * 3 pool processes share a `by: 'cost'` window against a loopback mock of an
+   * OpenAI-compatible server; each job's estimate is off by up to ±50 % from the
+   * tokens the server reports (which settle it). The server records when each
+   * request arrived and its real tokens.
+   */
+  async 'token-budget'() {
+    const max = 3000;
+    const duration = 3000;
+    const jobs = 120;
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const prefix = nextPrefix();
+      const arrivals: { at: number; tokens: number }[] = [];
+      const mock = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          const real = Number((JSON.parse(body) as { real: number }).real);
+          arrivals.push({ at: performance.timeOrigin + performance.now(), tokens: real });
+          // A model's answer takes a while: the settle comes after the request counted.
+          setTimeout(() => {
+            res.setHeader('content-type', 'application/json');
+            res.end(
+              JSON.stringify({
+                choices: [{ message: { role: 'assistant', content: 'page' } }],
+                usage: { prompt_tokens: 0, completion_tokens: real, total_tokens: real },
+              }),
+            );
+          }, 150);
+        });
+      });
+      await new Promise<void>((resolve) => mock.listen(0, '127.0.0.1', resolve));
+      const port = (mock.address() as AddressInfo).port;
+      const pools = Array.from({ length: 3 }, () =>
+        spawnChild('token-pool.mjs', {
+          url: server.url,
+          prefix,
+          queue: 'q',
+          concurrency: 8,
+          limiter: { max, duration, by: 'cost' },
+          server: `http://127.0.0.1:${port}/v1/chat/completions`,
+        }),
+      );
+      await Promise.all(pools.map((p) => p.next('ready')));
+      const queue = new Queue('q', { connection: server.url, prefix, logger: false });
+      const reals = Array.from({ length: jobs }, () => 100 + Math.floor(Math.random() * 200));
+      await queue.addBulk(
+        reals.map((real) => ({
+          name: 'call',
+          data: { real },
+          opts: { cost: Math.max(1, Math.round(real * (0.5 + Math.random()))) },
+        })),
+      );
+      while (arrivals.length < jobs) await new Promise((r) => setTimeout(r, 50));
+      await Promise.all(pools.map(closeChild));
+      await queue.close();
+      mock.close();
+      // Highest real tokens in any rolling window (starting at an arrival), as % of max.
+      let worst = 0;
+      for (const first of arrivals) {
+        let sum = 0;
+        for (const a of arrivals)
+          if (a.at >= first.at && a.at < first.at + duration) sum += a.tokens;
+        worst = Math.max(worst, sum);
+      }
+      record('token-budget', 'max real tokens in a window', '%', (100 * worst) / max, '<= 105');
+      // Budget used while the backlog waits: the full windows from the first request
+      // to the last one (the backlog is gone once the last job is sent).
+      const t0 = arrivals[0]!.at;
+      const last = arrivals.at(-1)!.at;
+      const windows = Math.floor((last - t0) / duration);
+      let used = 0;
+      for (const a of arrivals) if (a.at < t0 + windows * duration) used += a.tokens;
+      if (windows > 0)
+        record(
+          'token-budget',
+          'budget used while backlog waits',
+          '%',
+          (100 * used) / (windows * max),
+          '>= 90',
+        );
     }
   },
 

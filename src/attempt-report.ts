@@ -57,6 +57,8 @@ export interface AttemptReport {
   readonly groupScope?: true;
   /** The job has a cache (`completed` and `failed` only): the script settles its cache entry. */
   readonly cached?: true;
+  /** The attempt's real cost units (`ctx.reportCost`), settled in the cost windows; undefined if none. */
+  readonly cost?: number;
 }
 
 /**

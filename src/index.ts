@@ -50,13 +50,17 @@ export type { Logger } from './logger.js';
 export type { LogFields, LogMethod, PinoLikeLogger } from './logger.js';
 export { formatLogLine, pinoLogger } from './logger.js';
 
-export { optionsFromEnv, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
+export type { LimiterWindow } from './limiter.js';
+
+export { optionsFromEnv, perMinute, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
 export type { EnvPoolOptions } from './env.js';
 
 export {
   AttemptAbortedError,
   BatchExistsError,
   BatchNotFoundError,
+  CostOverLimitError,
+  CostReportError,
   InvalidJobStateError,
   isWorkerPoolError,
   JobCancelledError,

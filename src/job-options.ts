@@ -22,6 +22,9 @@ import {
 /** Largest delay `setTimeout` accepts; larger values would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Largest cost (and `by: 'cost'` window max): summed in Redis, so kept well inside 2^53. */
+export const MAX_COST = 1e15;
+
 /** Options of one job, given to `add()`; `defaultJobOptions` of the queue fills what a job leaves out. */
 export interface JobOptions {
   /**
@@ -50,6 +53,14 @@ export interface JobOptions {
    * @default none: the jobs with no group take their turns as one group
    */
   group?: string;
+  /**
+   * The job's estimated cost units (tokens, say), charged to each `by: 'cost'`
+   * window of the claiming pool's `limiter` when the job is claimed; the
+   * handler settles it with `ctx.reportCost(n)`. A whole number, 0 and up. A
+   * job costing more than a window's `max` fails at once (`CostOverLimitError`).
+   * @default 1
+   */
+  cost?: number;
   /**
    * Share one run among every add with the same `key` (see docs/live-jobs.md):
    * while a job with this key is waiting, delayed or running, or completed less
@@ -83,6 +94,7 @@ const JOB_OPTION_KEYS = [
   'removeOnFail',
   'group',
   'cache',
+  'cost',
 ] as const;
 
 /** Validated job options, in the form they are stored. */
@@ -96,6 +108,7 @@ export interface ResolvedJobOptions {
   readonly removeOnFail: ResolvedRetention;
   readonly group?: string;
   readonly cache?: Readonly<JobCache>;
+  readonly cost?: number;
 }
 
 export const NO_JOB_DEFAULTS: ResolvedJobOptions = Object.freeze({
@@ -138,6 +151,8 @@ export function resolveJobOptions(
     resolved.removeOnFail = resolveRetention(`${where}.removeOnFail`, o.removeOnFail);
   if (o.group !== undefined) resolved.group = checkGroup(`${where}.group`, o.group);
   if (o.cache !== undefined) resolved.cache = checkCache(`${where}.cache`, o.cache);
+  if (o.cost !== undefined)
+    resolved.cost = checkInteger(`${where}.cost`, o.cost, { min: 0, max: MAX_COST });
   return Object.freeze(resolved);
 }
 
@@ -246,6 +261,8 @@ export function encodeJobs(
       batchIndex: batch ? index : undefined,
       group: options.group ?? group,
       ...(options.cache ? { cache: options.cache } : {}),
+      // The default (1) is stored as nothing: a job with no cost pays no field for it.
+      cost: options.cost === undefined || options.cost === 1 ? undefined : options.cost,
     };
   });
 }

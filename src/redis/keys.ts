@@ -37,6 +37,9 @@
  *   `gl:<group>`: the groups' ring, parked and set-aside groups, each group's state,
  *   waiting jobs and limiter; built in the scripts from `base` (see
  *   lua/includes/groups.lua), and here for reading
+ * - `rwp:{pages}:cost:<duration>` HASH  cost units charged per sub-bucket of a
+ *   `by: 'cost'` window; built in the scripts from `base` (a pool has any
+ *   number of windows; see lua/includes/cost-windows.lua), and here for reading
  *
  * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
  * every command and to a script's KEYS, `base` carries it for the keys a
@@ -73,6 +76,11 @@ export interface QueueKeys {
   progress(id: string): string;
   /** Pub/sub channel hinting that the progress of an item of batch `id` changed. */
   batchProgress(id: string): string;
+  /**
+   * The cost units charged per sub-bucket of a `by: 'cost'` window of `duration`
+   * ms (see lua/includes/cost-windows.lua, which builds it from `base`).
+   */
+  costWindow(duration: number): string;
   /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
   group(name: string): string;
   groupWait(name: string): string;
@@ -124,5 +132,6 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     groupsAside: `${local}groups:aside`,
     metrics: (state: MetricsCounter, minute: number) => `${local}metrics:${state}:${minute}`,
     cache: (key: string) => `${local}cache:${key}`,
+    costWindow: (duration: number) => `${local}cost:${duration}`,
   });
 }

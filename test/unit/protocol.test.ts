@@ -7,6 +7,7 @@ import * as move from '../../src/redis/protocol/move.js';
 import * as removeJob from '../../src/redis/protocol/remove-job.js';
 import * as retryJob from '../../src/redis/protocol/retry-job.js';
 import { scriptError } from '../../src/redis/protocol/script-errors.js';
+import { NO_LIMITER } from '../../src/limiter.js';
 
 const keys = queueKeys('rwp', 'q');
 
@@ -16,7 +17,7 @@ const request = (overrides: Partial<move.MoveRequest> = {}): move.MoveRequest =>
   tokenPrefix: 'pool.1',
   reclaim: true,
   defaultAttempts: 4,
-  limiter: { max: 0, duration: 0 },
+  limiter: NO_LIMITER,
   reports: [],
   ...overrides,
 });

@@ -23,11 +23,13 @@
   ARGV[9 + 9N], only when the caller was in a trace or a job has a group: its W3C
           traceparent ('' for none), stored on every job of the call as `tp`
   ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has
-          one or a cache
+          a group, a cost or a cache
+  ARGV[10 + 10N + i] the cost units of job i ('' for the default, 1), stored as `cu`;
+          absent when no job of the call has a cost or a cache
   Only when a job of the call has a cache (`{ cache: { key, ttl } }`, see includes/cache.lua),
-  after the groups (then always sent, '' for none):
-  ARGV[10 + 10N] about how many entries the events stream keeps
-  ARGV[11 + 10N + i] job i's cache, `ttl|key` ('' for none)
+  after the costs (then always sent, '' for none):
+  ARGV[10 + 11N] about how many entries the events stream keeps
+  ARGV[11 + 11N + i] job i's cache, `ttl|key` ('' for none)
   Returns: a flat list { id, created (1; 0 when a job with that id exists; 2 when the
   cache gave an existing job) ... }, or the error ERR_BATCH_EXISTS
 ]]
@@ -52,16 +54,13 @@ if batchId ~= '' and ARGV[6] ~= '0' and redis.call('EXISTS', base .. 'batch:' ..
 end
 local now = nowMs()
 -- The cache section comes last (see above): a call without one pays nothing for it.
-local cacheAt = 10 + n * 10
+local cacheAt = 10 + n * 11
 local cached = ARGV[cacheAt + 1] ~= nil
 local grouped = ARGV[10 + n * 9] ~= nil
-if cached then
-  -- Group slots are sent with a cache even when empty: grouped only if one is set.
-  grouped = false
-  for i = 0, n - 1 do
-    if ARGV[10 + n * 9 + i] ~= '' then grouped = true end
-  end
-end
+local costed = ARGV[10 + n * 10] ~= nil
+-- Set when a job of the call names a group (the section above may hold only '' for a
+-- call with costs or caches).
+local hasGroup = false
 -- Formatted once, not with sprintf for every job (see move-9.lua).
 local nowText = tostring(now)
 
@@ -119,6 +118,7 @@ for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
   local group = grouped and ARGV[10 + n * 9 + i] or ''
+  if group ~= '' then hasGroup = true end
   local fresh = 1
   local ttl, cacheKey
   if cached then ttl, cacheKey = string.match(ARGV[cacheAt + 1 + i], '^(%d+)|(.+)$') end
@@ -175,6 +175,9 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
     if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
+    if costed and ARGV[10 + n * 10 + i] ~= '' then
+      fields[#fields + 1] = 'cu'; fields[#fields + 1] = ARGV[10 + n * 10 + i]
+    end
     local delay = tonumber(ARGV[a + 7])
     -- `w`: when a delayed job becomes ready, for the queue lag (a job added ready has `t`).
     if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = now + delay end
@@ -198,7 +201,7 @@ for i = 0, n - 1 do
 end
 
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+if hasGroup and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
 for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
 for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
 if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end

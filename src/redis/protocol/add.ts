@@ -27,6 +27,8 @@ export interface JobToAdd {
   readonly group?: string | undefined;
   /** Its cache key and ttl (ms), if it has one (see includes/cache.lua). */
   readonly cache?: { readonly key: string; readonly ttl: number } | undefined;
+  /** Its cost units; undefined for the default (1). */
+  readonly cost?: number | undefined;
 }
 
 /** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
@@ -89,12 +91,15 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
-  // Last, and only when there is one (or a job has a group): an untraced add pays no argument for it.
+  // Last, and only when there is one (or a job has a group, a cost or a cache): an untraced add pays no argument for it.
   const grouped = jobs.some((job) => job.group !== undefined);
+  const costed = jobs.some((job) => job.cost !== undefined);
   const cached = jobs.some((job) => job.cache !== undefined);
-  if (traceparent !== undefined || grouped || cached) args.push(traceparent ?? '');
-  // Then, only when a job of the call has a group (or a cache), each job's: a call with none sends nothing for them.
-  if (grouped || cached) for (const job of jobs) args.push(job.group ?? '');
+  if (traceparent !== undefined || grouped || costed || cached) args.push(traceparent ?? '');
+  // Then, only when a job of the call has a group (or a cost, or a cache), each job's: a call with none sends nothing for them.
+  if (grouped || costed || cached) for (const job of jobs) args.push(job.group ?? '');
+  // Then, only when a job of the call has a cost (or a cache), each job's ('' for the default).
+  if (costed || cached) for (const job of jobs) args.push(job.cost ?? '');
   // Then, only when a job of the call has a cache, the events' length and each job's `ttl|key`.
   if (cached) {
     args.push(EVENTS_MAXLEN);

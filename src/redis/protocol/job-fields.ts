@@ -42,6 +42,14 @@ export const JOB_FIELDS = {
   progress: 'pg',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
+  /** Its cost units (`add(..., { cost })`); absent for the default, 1. */
+  cost: 'cu',
+  /**
+   * When its current attempt was charged to the claiming pool's cost windows
+   * (ms, Redis clock): the sub-bucket a settle (`ctx.reportCost`) goes to.
+   * Written only by a pool with a `by: 'cost'` window.
+   */
+  chargedAt: 'ct',
   /**
    * When it last became ready to run, if not when it was added (ms, Redis
    * clock): the due time of a delayed job or a retry, or when it was handed
