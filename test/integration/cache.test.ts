@@ -417,4 +417,46 @@ describe('result cache and single flight', () => {
       ).rejects.toThrow('`then.opts.cache` cannot be set on a then job');
     });
   });
+  it('one add call with caches, costs and groups together keeps each job its own', async () => {
+    const queue = h.queue();
+    const seen: { data: unknown; group: string | undefined }[] = [];
+    await h
+      .pool(
+        async (job) => {
+          seen.push({ data: job.data, group: job.group });
+          return { n: (job.data as { n: number }).n };
+        },
+        { limiter: { max: 1000, duration: 60_000, by: 'cost' } },
+      )
+      .start();
+    const added = await queue.addBulk([
+      {
+        name: 'page',
+        data: { n: 1 },
+        opts: { cache: { key: 'a', ttl: DAY }, cost: 30, group: 'g1' },
+      },
+      { name: 'page', data: { n: 2 }, opts: { cost: 50 } },
+      { name: 'page', data: { n: 3 }, opts: { cache: { key: 'b', ttl: DAY } } },
+    ]);
+    expect(added.map((a) => a.cached)).toEqual([false, false, false]);
+    expect(await Promise.all(added.map((a) => queue.waitForResult(a.id)))).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+    ]);
+    expect(seen.find((s) => (s.data as { n: number }).n === 1)?.group).toBe('g1');
+    // 30 + 50 + 1 (the default cost) charged to the window.
+    const client = rawClient();
+    try {
+      const buckets = await client.hgetall(queueKeysOf(queue).costWindow(60_000));
+      const charged = Object.entries(buckets)
+        .filter(([field]) => /^\d+$/.test(field))
+        .reduce((sum, [, value]) => sum + Number(value), 0);
+      expect(charged).toBe(81);
+    } finally {
+      await client.quit();
+    }
+    const again = await queue.add('page', { n: 1 }, { cache: { key: 'a', ttl: DAY }, cost: 30 });
+    expect(again).toMatchObject({ id: added[0]!.id, cached: true });
+  });
 });

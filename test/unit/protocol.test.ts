@@ -224,15 +224,15 @@ describe('move and add protocols: the result cache', () => {
     batchIndex: undefined,
   };
 
-  it('sends the group slots, the events length and one `ttl|key` per job once any job has a cache', () => {
+  it('sends the group and cost slots, the events length and one `ttl|key` per job once any job has a cache', () => {
     const args = add.encode(keys, {
       batch: undefined,
       jobs: [job, { ...job, cache: { key: 'page:v1:a|b', ttl: 5000 } }],
       callToken: 't',
     });
-    // Traceparent slot, 2 group slots, the events' length, 2 caches.
-    expect(args).toHaveLength(12 + 18 + 1 + 2 + 1 + 2);
-    expect(args.slice(-5)).toEqual(['', '', 1000, '', '5000|page:v1:a|b']);
+    // Traceparent slot, 2 group slots, 2 cost slots, the events' length, 2 caches.
+    expect(args).toHaveLength(12 + 18 + 1 + 2 + 2 + 1 + 2);
+    expect(args.slice(-7)).toEqual(['', '', '', '', 1000, '', '5000|page:v1:a|b']);
   });
 
   it('decodes a cache hit (2) apart from a duplicate (0) and a new job (1)', () => {
