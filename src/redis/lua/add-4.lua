@@ -57,6 +57,7 @@ end
 local ready, delayed, out, payloads = {}, {}, {}, {}
 -- Grouped jobs: the ready ones of each group in order, and delayed ones counted per group.
 local readyIn, groupOrder, delayedIn = {}, {}, {}
+local freshGrouped = 0
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
@@ -80,7 +81,10 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
-    if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
+    if group ~= '' then
+      fields[#fields + 1] = 'g'; fields[#fields + 1] = group
+      freshGrouped = freshGrouped + 1
+    end
     redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
     if delay > 0 then
@@ -106,7 +110,10 @@ if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
 end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+if freshGrouped > 0 then
+  redis.call('HSET', KEYS[4], 'gj', '1')
+  redis.call('HINCRBY', KEYS[4], 'gn', freshGrouped)
+end
 for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
 for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
 if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end

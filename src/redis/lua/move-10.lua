@@ -38,7 +38,7 @@
           batch id or '';
           result or error JSON
   ARGV[10 + 4R] per-group limits, `concurrency|max|window` (0: none); absent for none
-  Returns: { statuses, claimed, stalled, next due, now, held until, paused }
+  Returns: { statuses, claimed, stalled, next due, now, held until, paused, groups }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
               'dup' (this lease's report was already applied: a resend) or
               'invalid' (its packed values do not parse: refused, nothing changed)
@@ -48,6 +48,8 @@
               due time or the earliest lease deadline), or -1
     held until: when claiming may resume, if the queue is rate limited; else -1
     paused: 1 if the queue is paused (`queue.pause()`), else 0
+    groups: for the claimed jobs that have a group, { position among the claimed
+            jobs (1-based), group, ... }; absent when none has one
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
@@ -89,17 +91,18 @@ if replay then
       held[#held + 1] = token
     end
   end
-  local claimed = {}
-  describe(claimed, base, held)
-  return { statuses, claimed, {}, -1, now, -1, 0 }
+  local claimed, claimedGroups = {}, {}
+  local meta = redis.call('HMGET', KEYS[8], 'gj', 'gn')
+  describe(claimed, base, held, groupedJobsExist(meta[1], meta[2]), claimedGroups)
+  return { statuses, claimed, {}, -1, now, -1, 0, claimedGroups[1] and claimedGroups or nil }
 end
 
 -- The meta hash's flags, read once, when first needed (see includes/groups.lua for g, gj).
 local metaFlags
 local function flags()
   if not metaFlags then
-    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj')
-    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = m[4] }
+    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj', 'gn')
+    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = groupedJobsExist(m[4], m[5]) }
   end
   return metaFlags
 end
@@ -111,6 +114,8 @@ local done = { completed = 0, failed = 0 }
 local finishedIn = {}
 -- Jobs finished in this call with nothing kept (retention count 0): deleted in one go.
 local removedKeys, removedIds = {}, {}
+-- Jobs with a group deleted in this call: counted down from meta `gn` at the end.
+local groupedGone = 0
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
@@ -134,6 +139,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     removedIds[#removedIds + 1] = id
     -- The job is gone: a waiter can only learn its outcome from the event.
     jobEvent(id, state, batchId, index, payload)
+    if group then groupedGone = groupedGone + 1 end
   else
     if inBatch then
       redis.call('HSET', jobKey, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
@@ -279,12 +285,19 @@ local function forget(set, ids, stateKey)
   local jobKeys = {}
   for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
   if flags().grouped then
-    -- A retained job counts in its group until it is forgotten.
+    -- A retained job counts in its group until it is forgotten: counted down
+    -- once per group, in the order the groups were met.
     local field = stateKey == KEYS[5] and 'c' or 'f'
+    local gone, order = {}, {}
     for i = 1, #ids do
       local g = redis.call('HGET', jobKeys[i], 'g')
-      if g then groupCount(base, g, field, -1, now) end
+      if g then
+        if not gone[g] then order[#order + 1] = g end
+        gone[g] = (gone[g] or 0) + 1
+        groupedGone = groupedGone + 1
+      end
     end
+    for _, g in ipairs(order) do groupCount(base, g, field, -gone[g], now) end
   end
   redis.call('DEL', unpack(jobKeys))
   redis.call('HDEL', dataKey, unpack(ids))
@@ -323,6 +336,8 @@ end
 -- 4. Claim. Each claimed job gets a lease: a token only this claim knows, and
 -- a deadline the holder must keep pushing back.
 local claimed = {}
+-- The groups of the claimed jobs that have one: { position (1-based), group, ... }.
+local claimedGroups = {}
 local requested = tonumber(ARGV[4])
 local count = requested
 local nextDue = -1
@@ -392,6 +407,10 @@ if count > 0 then
         tokens[#tokens + 1] = id
         tokens[#tokens + 1] = token
         appendClaimed(claimed, id, token, fields[i], data[i])
+        if groups and groups[i] then
+          claimedGroups[#claimedGroups + 1] = #tokens / 2
+          claimedGroups[#claimedGroups + 1] = groups[i]
+        end
       end
     end
     if #scores > 0 then
@@ -442,6 +461,8 @@ if #statuses > 0 or #claimed > 0 then
   redis.call('SET', callKey, cjson.encode(record), 'PX', math.max(tonumber(ARGV[3]), 5000))
 end
 
+if groupedGone > 0 then redis.call('HINCRBY', KEYS[8], 'gn', -groupedGone) end
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
 emitEvents(KEYS[10], ARGV[2])
-return { statuses, claimed, stalled, nextDue, now, heldUntil, paused }
+-- The groups last, and only when a claimed job has one: nothing for jobs with no group.
+return { statuses, claimed, stalled, nextDue, now, heldUntil, paused, claimedGroups[1] and claimedGroups or nil }

@@ -24,7 +24,8 @@ if #released > 0 then
   redis.call('ZREM', KEYS[2], unpack(released))
   redis.call('HDEL', KEYS[3], unpack(released))
   -- Front of the line: these jobs were already started once.
-  if redis.call('HGET', base .. 'meta', 'gj') then
+  local meta = redis.call('HMGET', base .. 'meta', 'gj', 'gn')
+  if groupedJobsExist(meta[1], meta[2]) then
     local now = nowMs()
     for _, id in ipairs(released) do
       local g = redis.call('HGET', base .. 'job:' .. id, 'g')

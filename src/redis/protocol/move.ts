@@ -120,15 +120,24 @@ export function wireInt(value: number): number {
   return Math.min(Math.max(Math.round(value), 0), Number.MAX_SAFE_INTEGER);
 }
 
-type RawReply = [ReportStatus[], (string | null)[], string[], number, number, number, number];
+type RawReply = [
+  ReportStatus[],
+  (string | null)[],
+  string[],
+  number,
+  number,
+  number,
+  number,
+  (string | number)[] | undefined,
+];
 
 export function decode(reply: unknown): MoveReply {
-  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused] = reply as RawReply;
+  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused, groups] = reply as RawReply;
   const due = Number(nextDue);
   const held = Number(heldUntil);
   return {
     statuses,
-    claimed: decodeClaimedJobs(claimed),
+    claimed: decodeClaimedJobs(claimed, groups),
     stalled: decodeStalled(stalled),
     nextDue: due >= 0 ? due : undefined,
     now: Number(now),
