@@ -15,7 +15,7 @@ import {
   type LabelValues,
   type Registry,
 } from 'prom-client';
-import type { ConnectedPool, JobCounts, JobMap, Queue, WorkerPool } from './index.js';
+import type { ConnectedPool, GroupTotals, JobCounts, JobMap, Queue, WorkerPool } from './index.js';
 import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */
@@ -45,11 +45,17 @@ export interface WorkerPoolMetricsOptions {
   collectTimeout?: number;
 }
 
-/** What the gauges need of a queue: a `Queue`, or anything with these methods. */
-export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'>;
+/**
+ * What the gauges need of a queue: a `Queue`, or anything with these methods
+ * (`getGroupTotals` is optional: without it, no group gauge).
+ */
+export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
+  Partial<Pick<Queue, 'getGroupTotals'>>;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
+/** The `state` label of `<prefix>queue_groups`: three values, never a group's name. */
+const GROUP_STATES = { ready: 'ready', limited: 'limited', setAside: 'set_aside' } as const;
 
 /**
  * The metrics of any number of pools and queues, registered once in one
@@ -76,6 +82,7 @@ export class WorkerPoolMetrics {
   readonly #pools: Gauge<'queue'>;
   readonly #workers: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
+  readonly #groups: Gauge<'queue' | 'state'>;
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -155,6 +162,13 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#groups = new Gauge({
+      name: `${p}queue_groups`,
+      help: 'Groups of the queue by scheduling state: ready (taking turns), limited (held by a group-scoped 429 or over group.limiter), set_aside (paused, or at group.concurrency); read from Redis on scrape.',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect: read,
+    });
     this.#redisUp = new Gauge({
       name: `${p}redis_up`,
       help: "1 when the last scrape read the queue's gauges from Redis, 0 when Redis did not answer in time.",
@@ -230,9 +244,10 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
+    let groups: GroupTotals | undefined;
     try {
-      [counts, pools] = await Promise.race([
-        Promise.all([queue.getCounts(), queue.getPools()]),
+      [counts, pools, groups] = await Promise.race([
+        Promise.all([queue.getCounts(), queue.getPools(), queue.getGroupTotals?.()]),
         timeout,
       ]);
     } catch {
@@ -250,6 +265,10 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
+    if (groups) {
+      for (const [field, state] of Object.entries(GROUP_STATES))
+        this.#groups.set({ queue: queue.name, state }, groups[field as keyof GroupTotals]);
+    }
     this.#redisUp.set({ queue: queue.name }, 1);
   }
 
@@ -257,6 +276,7 @@ export class WorkerPoolMetrics {
     for (const state of ['waiting', 'delayed', 'active']) this.#jobs.remove({ queue, state });
     this.#pools.remove({ queue });
     this.#workers.remove({ queue });
+    for (const state of Object.values(GROUP_STATES)) this.#groups.remove({ queue, state });
   }
 }
 
