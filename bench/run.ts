@@ -349,6 +349,8 @@ const cases: Record<string, () => Promise<void>> = {
       await closeChild(pool);
       const closed = await pool.next('closed');
       const lastStart = Math.max(...(watched.startedAt as number[]));
+      const firstStart = Math.min(...(watched.startedAt as number[]));
+      record('groups-fairness', "first of B's jobs started", 'ms', firstStart - b.startedAt);
       const aDone = closed.othersDoneAt as number[];
       // A's jobs finished per second in the second before B's add, and in the second after it.
       const aRate = (from: number) => aDone.filter((t) => t >= from && t < from + 1000).length;
