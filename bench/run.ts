@@ -361,7 +361,7 @@ const cases: Record<string, () => Promise<void>> = {
         lastStart - b.startedAt,
         '< 500',
       );
-      // The same, counted in jobs: load-proof (round-robin: about 20, plus the 10 running).
+      // A's jobs finished in the same window (with every slot busy, it grows with the window).
       record(
         'groups-fairness',
         "A jobs finished meanwhile (before B's last start)",

@@ -30,13 +30,20 @@ export interface EnvPoolOptions {
   attempts: number;
   /** `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway); absent when neither is set. */
   connection?: string;
+  /** `MAX_RATE_LIMIT_HOLD` (ms); absent when unset (the pool's default applies). */
+  maxRateLimitHold?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 function readInteger(env: Env, name: keyof typeof ENV_DEFAULTS, min: number, max: number): number {
+  return readOptionalInteger(env, name, min, max) ?? ENV_DEFAULTS[name];
+}
+
+/** A variable the original deployment did not have: `undefined` when unset. */
+function readOptionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined) return ENV_DEFAULTS[name];
+  if (raw === undefined) return undefined;
   const expected = `an integer from ${min} to ${max}`;
   const text = raw.trim();
   if (!/^[+-]?\d+$/.test(text)) {
@@ -111,5 +118,7 @@ export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
   };
   const url = redisUrlFromEnv(env);
   if (url !== undefined) options.connection = url;
+  const hold = readOptionalInteger(env, 'MAX_RATE_LIMIT_HOLD', 1, MAX_TIMER_MS);
+  if (hold !== undefined) options.maxRateLimitHold = hold;
   return options;
 }

@@ -183,9 +183,10 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     options?: BatchOptions,
   ): Promise<AddedBatch<AddedJob<JobData<J, JobName<J>>, JobName<J>>>> {
-    const { batchId, ttl, meta, group } = resolveBatchOptions(
+    const { batchId, ttl, meta, group, then } = resolveBatchOptions(
       options,
       this.#options.maxPayloadSize,
+      this.#options.defaultJobOptions,
     );
     if (!Array.isArray(jobs) || jobs.length === 0) {
       throw new OptionTypeError(
@@ -195,7 +196,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     }
     const added = await this.#addMany(
       jobs,
-      { id: batchId, total: jobs.length, ttl, meta },
+      { id: batchId, total: jobs.length, ttl, meta, then },
       false,
       group,
     );

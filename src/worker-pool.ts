@@ -133,7 +133,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     log.info(
       `Config: { queue: '${this.name}', concurrency: ${o.concurrency}, processingDelay: ${o.processingDelay}, ` +
         `timeout: ${o.timeout}, pollInterval: ${o.pollInterval}, attempts: ${o.attempts}, leaseDuration: ${o.leaseDuration}, ` +
-        `redis: '${describeConnection(o.connection)}' }`,
+        `maxRateLimitHold: ${o.maxRateLimitHold}, redis: '${describeConnection(o.connection)}' }`,
       scope,
     );
     // Both connections wait out Redis restarts instead of failing commands (maxRetriesPerRequest: null).

@@ -14,6 +14,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   leaseDuration: '--lease-duration',
   gracePeriod: '--grace-period',
   statsInterval: '--stats-interval',
+  maxRateLimitHold: '--max-rate-limit-hold',
   'limiter.max': '--rate-limit',
   'limiter.duration': '--rate-limit',
 };

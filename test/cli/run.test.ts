@@ -87,20 +87,26 @@ describe('worker-pool run', () => {
       GENERATION_TIMEOUT: '45000',
       MAX_RETRIES: '1',
       POLL_INTERVAL: '500',
+      MAX_RATE_LIMIT_HOLD: '60000',
     };
     const fromEnv = await startPool(prefix, [], { env });
     expect(fromEnv.stdout()).toContain(
       "Config: { queue: 'pages', concurrency: 2, processingDelay: 0, timeout: 45000, pollInterval: 500, attempts: 2,",
     );
+    expect(fromEnv.stdout()).toContain('maxRateLimitHold: 60000,');
     expect((await fromEnv.stop()).code).toBe(0);
     const overridden = await startPool(
       prefix,
-      ['--concurrency', '4', '--timeout', '1000', '--max-retries', '0', '--queue', 'covers'],
+      [
+        ...['--concurrency', '4', '--timeout', '1000', '--max-retries', '0', '--queue', 'covers'],
+        ...['--max-rate-limit-hold', '2500'],
+      ],
       { env },
     );
     expect(overridden.stdout()).toContain(
       "Config: { queue: 'covers', concurrency: 4, processingDelay: 0, timeout: 1000, pollInterval: 500, attempts: 1,",
     );
+    expect(overridden.stdout()).toContain('maxRateLimitHold: 2500,');
     expect((await overridden.stop()).code).toBe(0);
   });
 

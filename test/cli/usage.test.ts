@@ -131,6 +131,22 @@ describe('bad command lines exit with 2 and say what is wrong', () => {
     expect(stderr).toContain('Bad --concurrency: Expected `concurrency` to be an integer from 1');
   });
 
+  it('a bad --max-rate-limit-hold, reported under its flag', async () => {
+    const { code, stderr } = await runCli([
+      'run',
+      '--handler',
+      fixture('handlers.mjs'),
+      '--max-rate-limit-hold',
+      '0',
+      '--redis-url',
+      redisUrl(),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'Bad --max-rate-limit-hold: Expected `maxRateLimitHold` to be an integer from 1',
+    );
+  });
+
   it('a bad --rate-limit', async () => {
     const { code, stderr } = await runCli([
       'run',

@@ -60,6 +60,14 @@ describe('optionsFromEnv reads each variable', () => {
     });
   });
 
+  it('reads MAX_RATE_LIMIT_HOLD only when it is set', () => {
+    expect(optionsFromEnv({ MAX_RATE_LIMIT_HOLD: '60000' }).maxRateLimitHold).toBe(60_000);
+    expect(optionsFromEnv({})).not.toHaveProperty('maxRateLimitHold');
+    expect(() => optionsFromEnv({ MAX_RATE_LIMIT_HOLD: '0' })).toThrow(
+      'Expected `MAX_RATE_LIMIT_HOLD` to be an integer from 1 to 2147483647, got `0` (string)',
+    );
+  });
+
   it('turns MAX_RETRIES into attempts, the first included', () => {
     expect(optionsFromEnv({ MAX_RETRIES: '3' }).attempts).toBe(4);
     expect(optionsFromEnv({ MAX_RETRIES: '0' }).attempts).toBe(1);

@@ -71,6 +71,13 @@ const flags = {
       'On SIGINT/SIGTERM, how long running jobs get to finish before they are handed back to the queue. Keep it below the kill timeout of your platform.',
     default: '10000',
   },
+  'max-rate-limit-hold': {
+    type: 'string',
+    value: '<ms>',
+    description:
+      "Longest hold a handler's RateLimitError puts on the queue (a longer retry-after is cut to it). Env: MAX_RATE_LIMIT_HOLD.",
+    default: '300000',
+  },
   'stats-interval': {
     type: 'string',
     value: '<ms>',
@@ -236,6 +243,7 @@ function poolOptions(args: ParsedArgs, io: Io): WorkerPoolOptions {
     pollInterval: env.pollInterval,
     attempts: env.attempts,
   };
+  if (env.maxRateLimitHold !== undefined) options.maxRateLimitHold = env.maxRateLimitHold;
   const set = (flag: string, option: keyof WorkerPoolOptions, map = (n: number) => n) => {
     const value = integerFlag(args, flag);
     if (value !== undefined) (options as Record<string, unknown>)[option] = map(value);
@@ -247,6 +255,7 @@ function poolOptions(args: ParsedArgs, io: Io): WorkerPoolOptions {
   set('lease-duration', 'leaseDuration');
   set('grace-period', 'gracePeriod');
   set('stats-interval', 'statsInterval');
+  set('max-rate-limit-hold', 'maxRateLimitHold');
   const retries = integerFlag(args, 'max-retries', { min: 0, max: 999_999 });
   if (retries !== undefined) options.attempts = retries + 1;
   const limit = stringFlag(args, 'rate-limit');

@@ -11,7 +11,10 @@
 export const JOB_FIELDS = {
   /** The job's name. */
   name: 'n',
-  /** Its own run options, JSON `{ backoff, timeout }`; absent when it set none. */
+  /**
+   * Its own run options, JSON `{ backoff, timeout }`; absent when it set none.
+   * A batch's then job has `pb` there too, the batch's id (see then-job.ts).
+   */
   options: 'o',
   /** Attempts finished (or started, then lost) so far. */
   attemptsMade: 'a',
@@ -82,6 +85,7 @@ export const INFO_FIELDS = [
   'keepFailed',
   'progress',
   'group',
+  'options',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */
