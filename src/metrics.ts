@@ -47,10 +47,11 @@ export interface WorkerPoolMetricsOptions {
 
 /**
  * What the gauges need of a queue: a `Queue`, or anything with these methods
- * (`getGroupTotals` is optional: without it, no group gauge).
+ * (without `getMetrics`, no `<prefix>queue_lag_seconds`; without `isPaused`,
+ * no `<prefix>queue_paused`; without `getGroupTotals`, no `<prefix>queue_groups`).
  */
 export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
-  Partial<Pick<Queue, 'getGroupTotals'>>;
+  Partial<Pick<Queue, 'getMetrics' | 'isPaused' | 'getGroupTotals'>>;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
@@ -81,8 +82,13 @@ export class WorkerPoolMetrics {
   readonly #jobs: Gauge<'queue' | 'state'>;
   readonly #pools: Gauge<'queue'>;
   readonly #workers: Gauge<'queue'>;
+  readonly #lag: Gauge<'queue'>;
+  readonly #paused: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
   readonly #groups: Gauge<'queue' | 'state'>;
+  readonly #concurrencyChanges: Counter<'queue' | 'reason'>;
+  /** Pools observed in this process whose current concurrency the gauge reads on scrape. */
+  readonly #observedPools = new Set<{ queue: string; concurrency: () => number }>();
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -140,6 +146,24 @@ export class WorkerPoolMetrics {
       buckets: [...(options.waitTimeBuckets ?? DEFAULT_WAIT_TIME_BUCKETS)],
       registers,
     });
+    const observed = this.#observedPools;
+    // Read from the observed pools on each scrape: no field, nothing to set.
+    new Gauge({
+      name: `${p}pool_concurrency`,
+      help: "Jobs the pools of this process may run at once now: an adaptive pool's current figure, a fixed pool's concurrency.",
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of observed) this.inc({ queue: pool.queue }, pool.concurrency());
+      },
+    });
+    this.#concurrencyChanges = new Counter({
+      name: `${p}concurrency_changes_total`,
+      help: 'Changes of an adaptive pool\'s concurrency in this process, by reason: "rateLimited", "timeout", "latency" (cuts) or "healthy" (raises).',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
     const read = () => this.#read();
     this.#jobs = new Gauge({
       name: `${p}queue_jobs`,
@@ -169,6 +193,20 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#lag = new Gauge({
+      name: `${p}queue_lag_seconds`,
+      help: 'Seconds since the longest-waiting job next in line became ready to run (added, or due after its delay or backoff); 0 when nothing waits. Read from Redis on scrape: scale worker processes on it.',
+      labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
+    this.#paused = new Gauge({
+      name: `${p}queue_paused`,
+      help: '1 while the queue is paused (queue.pause(), worker-pool pause, or a QuotaExceededError), else 0. Read from Redis on scrape.',
+      labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
     this.#redisUp = new Gauge({
       name: `${p}redis_up`,
       help: "1 when the last scrape read the queue's gauges from Redis, 0 when Redis did not answer in time.",
@@ -182,8 +220,13 @@ export class WorkerPoolMetrics {
    * Count the jobs of a pool (in this process) from its events. Returns a
    * function that stops counting.
    */
-  observePool<J extends JobMap<J>>(pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'>): () => void {
+  observePool<J extends JobMap<J>>(
+    pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'> & Partial<Pick<WorkerPool<J>, 'stats'>>,
+  ): () => void {
     const queue = pool.name;
+    const stats = pool.stats?.bind(pool);
+    const gauged = stats && { queue, concurrency: () => stats().concurrency };
+    if (gauged) this.#observedPools.add(gauged);
     const labels = (job: { name: string }): LabelValues<JobLabels> => ({
       queue,
       job_name: job.name,
@@ -200,6 +243,8 @@ export class WorkerPoolMetrics {
       rateLimited: ({ job }: { job: { name: string } }) => this.#rateLimited.inc(labels(job)),
       stalled: ({ name, outcome }: { name: string; outcome: string }) =>
         this.#stalled.inc({ queue, job_name: name || 'unknown', outcome }),
+      concurrency: ({ reason }: { reason: string }) =>
+        this.#concurrencyChanges.inc({ queue, reason }),
     };
     // The listeners' payloads are a subset of the events' (pool.on is typed per job map).
     const on = pool.on.bind(pool) as (event: string, fn: (event: never) => unknown) => unknown;
@@ -207,6 +252,7 @@ export class WorkerPoolMetrics {
     for (const [event, fn] of Object.entries(listeners)) on(event, fn);
     return () => {
       for (const [event, fn] of Object.entries(listeners)) off(event, fn);
+      if (gauged) this.#observedPools.delete(gauged);
     };
   }
 
@@ -244,10 +290,19 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
+    let lag: number | undefined;
+    let paused: boolean | undefined;
     let groups: GroupTotals | undefined;
     try {
-      [counts, pools, groups] = await Promise.race([
-        Promise.all([queue.getCounts(), queue.getPools(), queue.getGroupTotals?.()]),
+      [counts, pools, lag, paused, groups] = await Promise.race([
+        Promise.all([
+          queue.getCounts(),
+          queue.getPools(),
+          // One minute of counters: the lag is what is wanted here.
+          queue.getMetrics?.(1).then((m) => m.oldestWaitingAgeMs),
+          queue.isPaused?.(),
+          queue.getGroupTotals?.(),
+        ]),
         timeout,
       ]);
     } catch {
@@ -265,6 +320,8 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
+    if (lag !== undefined) this.#lag.set({ queue: queue.name }, lag / 1000);
+    if (paused !== undefined) this.#paused.set({ queue: queue.name }, paused ? 1 : 0);
     if (groups) {
       for (const [field, state] of Object.entries(GROUP_STATES))
         this.#groups.set({ queue: queue.name, state }, groups[field as keyof GroupTotals]);
@@ -276,6 +333,8 @@ export class WorkerPoolMetrics {
     for (const state of ['waiting', 'delayed', 'active']) this.#jobs.remove({ queue, state });
     this.#pools.remove({ queue });
     this.#workers.remove({ queue });
+    this.#lag.remove({ queue });
+    this.#paused.remove({ queue });
     for (const state of Object.values(GROUP_STATES)) this.#groups.remove({ queue, state });
   }
 }

@@ -7,6 +7,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   prefix: '--prefix',
   connection: '--redis-url',
   concurrency: '--concurrency',
+  'concurrency.max': '--max-workers',
   processingDelay: '--processing-delay',
   timeout: '--timeout',
   pollInterval: '--poll-interval',

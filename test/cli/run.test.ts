@@ -110,6 +110,17 @@ describe('worker-pool run', () => {
     expect((await overridden.stop()).code).toBe(0);
   });
 
+  it('runs an adaptive pool with --max-workers or MAX_WORKERS', async () => {
+    const prefix = uniquePrefix('cli-adaptive');
+    const fromFlag = await startPool(prefix, ['--max-workers', '12']);
+    expect(fromFlag.stdout()).toContain('Initializing with 1-12 (adaptive) workers...');
+    expect(fromFlag.stdout()).toContain('concurrency: { min: 1, max: 12 }');
+    expect((await fromFlag.stop()).code).toBe(0);
+    const fromEnv = await startPool(prefix, [], { env: { MAX_WORKERS: '6' } });
+    expect(fromEnv.stdout()).toContain('concurrency: { min: 1, max: 6 }');
+    expect((await fromEnv.stop()).code).toBe(0);
+  });
+
   it('on SIGTERM lets running jobs finish, exits 0, and leaves no job active or failed', async () => {
     const prefix = uniquePrefix('cli-term');
     const queue = queueFor(prefix);

@@ -78,6 +78,15 @@ describe('optionsFromEnv reads each variable', () => {
     expect(optionsFromEnv({ CONCURRENT_WORKERS: '+2' }).concurrency).toBe(2);
   });
 
+  it('makes the pool adaptive with MAX_WORKERS, in place of CONCURRENT_WORKERS', () => {
+    expect(optionsFromEnv({ MAX_WORKERS: '32' }).concurrency).toEqual({ min: 1, max: 32 });
+    expect(optionsFromEnv({ MAX_WORKERS: '8', CONCURRENT_WORKERS: '3' }).concurrency).toEqual({
+      min: 1,
+      max: 8,
+    });
+    expect(optionsFromEnv({ CONCURRENT_WORKERS: '3' }).concurrency).toBe(3);
+  });
+
   it('accepts the bounds', () => {
     expect(optionsFromEnv({ CONCURRENT_WORKERS: '10000' }).concurrency).toBe(10_000);
     expect(optionsFromEnv({ POLL_INTERVAL: '10' }).pollInterval).toBe(10);
@@ -93,6 +102,7 @@ const vars = [
   ['GENERATION_TIMEOUT', 1, MAX],
   ['POLL_INTERVAL', 10, MAX],
   ['MAX_RETRIES', 0, 999_999],
+  ['MAX_WORKERS', 1, 10_000],
 ] as const;
 const badValues = [
   ['abc', type, '`abc` (string)'],

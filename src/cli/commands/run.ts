@@ -24,6 +24,12 @@ const flags = {
     description: 'Jobs run at the same time by this process. Env: CONCURRENT_WORKERS.',
     default: '5',
   },
+  'max-workers': {
+    type: 'string',
+    value: '<n>',
+    description:
+      'Adaptive concurrency, in place of --concurrency: start at 1 job at a time and find how many the API takes, up to <n>; cut on 429s, timeouts and slowing answers. Env: MAX_WORKERS.',
+  },
   timeout: {
     type: 'string',
     value: '<ms>',
@@ -107,8 +113,8 @@ export const runCommand: Command = {
   usage: 'worker-pool run --handler <path> [options]',
   description:
     'Start a pool of workers on a queue, configured by the environment variables of the original\n' +
-    'deployment (CONCURRENT_WORKERS, PROCESSING_DELAY, GENERATION_TIMEOUT, POLL_INTERVAL,\n' +
-    'MAX_RETRIES, REDIS_URL or REDIS_PUBLIC_URL) and by flags, which win over them. It logs\n' +
+    'deployment (CONCURRENT_WORKERS or MAX_WORKERS, PROCESSING_DELAY, GENERATION_TIMEOUT,\n' +
+    'POLL_INTERVAL, MAX_RETRIES, REDIS_URL or REDIS_PUBLIC_URL) and by flags, which win over them. It logs\n' +
     'each job, a [Stats] line every minute, and runs until SIGINT (Ctrl+C) or SIGTERM: then it\n' +
     'stops claiming, lets running jobs finish for --grace-period, hands the rest back to the\n' +
     'queue without spending an attempt, and exits with 0. A second signal exits at once (the\n' +
@@ -125,6 +131,7 @@ export const runCommand: Command = {
     'worker-pool run --handler ./handlers.js',
     'CONCURRENT_WORKERS=3 worker-pool run --handler ./dist/handlers.js --queue pages',
     'worker-pool run --handler ./handlers.cjs --concurrency 10 --rate-limit 50/60s --metrics-port 9464',
+    'worker-pool run --handler ./handlers.js --max-workers 32',
   ],
   run: (args, io) => runPool(args, io),
 };
@@ -249,6 +256,15 @@ function poolOptions(args: ParsedArgs, io: Io): WorkerPoolOptions {
     if (value !== undefined) (options as Record<string, unknown>)[option] = map(value);
   };
   set('concurrency', 'concurrency');
+  const maxWorkers = integerFlag(args, 'max-workers', { min: 1, max: 10_000 });
+  if (maxWorkers !== undefined) {
+    if (integerFlag(args, 'concurrency') !== undefined) {
+      throw new UsageError(
+        'Pass either --concurrency (a fixed number of workers) or --max-workers (adaptive), not both',
+      );
+    }
+    options.concurrency = { min: 1, max: maxWorkers };
+  }
   set('timeout', 'timeout');
   set('processing-delay', 'processingDelay');
   set('poll-interval', 'pollInterval');

@@ -88,8 +88,10 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'g'; fields[#fields + 1] = group
       freshGrouped = freshGrouped + 1
     end
-    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
+    -- `w`: when a delayed job becomes ready, for the queue lag (a job added ready has `t`).
+    if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = now + delay end
+    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     if delay > 0 then
       delayed[#delayed + 1] = now + delay
       delayed[#delayed + 1] = id

@@ -42,6 +42,12 @@ export const JOB_FIELDS = {
   progress: 'pg',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
+  /**
+   * When it last became ready to run, if not when it was added (ms, Redis
+   * clock): the due time of a delayed job or a retry, or when it was handed
+   * back. Read only for the queue lag (see queue-lag-2.lua).
+   */
+  readyAt: 'w',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;

@@ -29,6 +29,9 @@ local function addThenJob(base, batchKey, now)
   local fields = { 'n', s.n, 't', tostring(now), 'kc', s.kc, 'kf', s.kf, 'o', s.o }
   if s.ma then fields[#fields + 1] = 'ma'; fields[#fields + 1] = tostring(s.ma) end
   if s.g then fields[#fields + 1] = 'g'; fields[#fields + 1] = s.g end
+  local delay = tonumber(s.dl) or 0
+  -- `w`: when a delayed job becomes ready, for the queue lag (as add-4.lua does).
+  if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = tostring(now + delay) end
   redis.call('HSET', jobKey, unpack(fields))
   redis.call('HSET', base .. 'data', id, s.d)
   if s.g then
@@ -36,7 +39,6 @@ local function addThenJob(base, batchKey, now)
     redis.call('HSET', base .. 'meta', 'gj', '1')
     redis.call('HINCRBY', base .. 'meta', 'gn', 1)
   end
-  local delay = tonumber(s.dl) or 0
   if delay > 0 then
     redis.call('ZADD', base .. 'delayed', now + delay, id)
     if s.g then redis.call('HINCRBY', groupHash(base, s.g), 'd', 1) end
