@@ -40,7 +40,7 @@ export type { AddedBatch, BatchItem, BatchOptions, BatchProgress, BatchResult } 
 export type { ConnectionOptions, GroupLimits, QueueOptions, WorkerPoolOptions } from './options.js';
 export { MAX_GROUP_BYTES } from './groups.js';
 export { DEFAULT_POOL_OPTIONS, DEFAULT_QUEUE_OPTIONS } from './options.js';
-export type { DefaultJobOptions, JobOptions } from './job-options.js';
+export type { DefaultJobOptions, JobCache, JobOptions } from './job-options.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
 export { DEFAULT_BACKOFF } from './backoff.js';
 export type { KeepJobs } from './retention.js';

@@ -50,10 +50,28 @@ export interface JobOptions {
    * @default none: the jobs with no group take their turns as one group
    */
   group?: string;
+  /**
+   * Share one run among every add with the same `key` (see docs/live-jobs.md):
+   * while a job with this key is waiting, delayed or running, or completed less
+   * than `ttl` ms ago, `add()` returns that job (`cached: true`) instead of
+   * adding one. A failed or cancelled job is not reused. `key` is at most
+   * 512 bytes; `ttl` is in milliseconds.
+   * @default none: every add runs
+   */
+  cache?: JobCache;
 }
 
-/** Queue-wide job defaults: every `JobOptions` field but `jobId`. */
-export type DefaultJobOptions = Omit<JobOptions, 'jobId'>;
+/** A job's `cache` option: its key and how long (ms) its result is reused once completed. */
+export interface JobCache {
+  key: string;
+  ttl: number;
+}
+
+/** Longest cache key, in bytes (UTF-8). */
+export const MAX_CACHE_KEY_BYTES = 512;
+
+/** Queue-wide job defaults: every `JobOptions` field but `jobId` and `cache`. */
+export type DefaultJobOptions = Omit<JobOptions, 'jobId' | 'cache'>;
 
 const JOB_OPTION_KEYS = [
   'jobId',
@@ -64,6 +82,7 @@ const JOB_OPTION_KEYS = [
   'removeOnComplete',
   'removeOnFail',
   'group',
+  'cache',
 ] as const;
 
 /** Validated job options, in the form they are stored. */
@@ -76,6 +95,7 @@ export interface ResolvedJobOptions {
   readonly removeOnComplete: ResolvedRetention;
   readonly removeOnFail: ResolvedRetention;
   readonly group?: string;
+  readonly cache?: Readonly<JobCache>;
 }
 
 export const NO_JOB_DEFAULTS: ResolvedJobOptions = Object.freeze({
@@ -99,7 +119,7 @@ export function resolveJobOptions(
   checkKnownKeys(
     `\`${where}\``,
     o,
-    allowJobId ? JOB_OPTION_KEYS : JOB_OPTION_KEYS.filter((k) => k !== 'jobId'),
+    allowJobId ? JOB_OPTION_KEYS : JOB_OPTION_KEYS.filter((k) => k !== 'jobId' && k !== 'cache'),
   );
   const resolved: { -readonly [K in keyof ResolvedJobOptions]: ResolvedJobOptions[K] } = {
     ...defaults,
@@ -117,7 +137,25 @@ export function resolveJobOptions(
   if (o.removeOnFail !== undefined)
     resolved.removeOnFail = resolveRetention(`${where}.removeOnFail`, o.removeOnFail);
   if (o.group !== undefined) resolved.group = checkGroup(`${where}.group`, o.group);
+  if (o.cache !== undefined) resolved.cache = checkCache(`${where}.cache`, o.cache);
   return Object.freeze(resolved);
+}
+
+/** Validate a job's `cache` option, named `name` in messages. */
+export function checkCache(name: string, value: unknown): Readonly<JobCache> {
+  const cache = checkObject(name, value);
+  checkKnownKeys(`\`${name}\``, cache, ['key', 'ttl']);
+  const key = checkString(`${name}.key`, cache.key);
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_CACHE_KEY_BYTES) {
+    throw new OptionRangeError(
+      `Expected \`${name}.key\` to be at most ${MAX_CACHE_KEY_BYTES} bytes long, got ${bytes} bytes`,
+      `${name}.key`,
+    );
+  }
+  // Redis' PEXPIRE takes up to 2^53 - 1 comfortably; a ttl beyond that is a mistake.
+  const ttl = checkInteger(`${name}.ttl`, cache.ttl, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  return Object.freeze({ key, ttl });
 }
 
 export function checkJobId(name: string, value: unknown): string {
@@ -139,8 +177,14 @@ export function checkJobId(name: string, value: unknown): string {
 
 /** What the pool needs to know of a job's own options, stored as the job's `o` field. */
 export function encodeRunOptions(options: ResolvedJobOptions): string {
-  if (options.backoff === undefined && options.timeout === undefined) return '';
-  return JSON.stringify({ backoff: options.backoff, timeout: options.timeout });
+  if (options.backoff === undefined && options.timeout === undefined && !options.cache) return '';
+  // `cache: 1` tells the pool to mark the job's report (see attempt-report.ts): only a job
+  // with a cache has its cache entry settled when it ends.
+  return JSON.stringify({
+    backoff: options.backoff,
+    timeout: options.timeout,
+    ...(options.cache ? { cache: 1 } : {}),
+  });
 }
 
 /** The option-derived part of a job as the add script stores it. */
@@ -201,6 +245,7 @@ export function encodeJobs(
       ...encodeForAdd(options),
       batchIndex: batch ? index : undefined,
       group: options.group ?? group,
+      ...(options.cache ? { cache: options.cache } : {}),
     };
   });
 }

@@ -15,7 +15,15 @@ import {
   type LabelValues,
   type Registry,
 } from 'prom-client';
-import type { ConnectedPool, GroupTotals, JobCounts, JobMap, Queue, WorkerPool } from './index.js';
+import type {
+  ConnectedPool,
+  GroupTotals,
+  JobCounts,
+  JobMap,
+  Queue,
+  QueueMetrics,
+  WorkerPool,
+} from './index.js';
 import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */
@@ -47,11 +55,15 @@ export interface WorkerPoolMetricsOptions {
 
 /**
  * What the gauges need of a queue: a `Queue`, or anything with these methods
- * (without `getMetrics`, no `<prefix>queue_lag_seconds`; without `isPaused`,
- * no `<prefix>queue_paused`; without `getGroupTotals`, no `<prefix>queue_groups`).
+ * (without `getMetrics`, no `<prefix>queue_lag_seconds` and no cache gauges;
+ * without `isPaused`, no `<prefix>queue_paused`; without `getGroupTotals`, no
+ * `<prefix>queue_groups`).
  */
 export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
   Partial<Pick<Queue, 'getMetrics' | 'isPaused' | 'getGroupTotals'>>;
+
+/** Minutes the cache gauges sum up. */
+const CACHE_MINUTES = 15;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
@@ -89,6 +101,7 @@ export class WorkerPoolMetrics {
   readonly #concurrencyChanges: Counter<'queue' | 'reason'>;
   /** Pools observed in this process whose current concurrency the gauge reads on scrape. */
   readonly #observedPools = new Set<{ queue: string; concurrency: () => number }>();
+  readonly #cache: Gauge<'queue' | 'result'>;
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -207,6 +220,13 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#cache = new Gauge({
+      name: `${p}queue_cache_lookups`,
+      help: `Adds with a \`cache\` key over the last ${CACHE_MINUTES} minutes, from every process, by result (hit: an existing job was reused; miss: a job was added), read from Redis on scrape.`,
+      labelNames: ['queue', 'result'],
+      registers,
+      collect: read,
+    });
     this.#redisUp = new Gauge({
       name: `${p}redis_up`,
       help: "1 when the last scrape read the queue's gauges from Redis, 0 when Redis did not answer in time.",
@@ -290,16 +310,16 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
-    let lag: number | undefined;
+    let metrics: QueueMetrics | undefined;
     let paused: boolean | undefined;
     let groups: GroupTotals | undefined;
     try {
-      [counts, pools, lag, paused, groups] = await Promise.race([
+      [counts, pools, metrics, paused, groups] = await Promise.race([
         Promise.all([
           queue.getCounts(),
           queue.getPools(),
-          // One minute of counters: the lag is what is wanted here.
-          queue.getMetrics?.(1).then((m) => m.oldestWaitingAgeMs),
+          // The lag, and the cache lookups of the last minutes.
+          queue.getMetrics?.(CACHE_MINUTES),
           queue.isPaused?.(),
           queue.getGroupTotals?.(),
         ]),
@@ -320,8 +340,18 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
-    if (lag !== undefined) this.#lag.set({ queue: queue.name }, lag / 1000);
     if (paused !== undefined) this.#paused.set({ queue: queue.name }, paused ? 1 : 0);
+    if (metrics) {
+      this.#lag.set({ queue: queue.name }, metrics.oldestWaitingAgeMs / 1000);
+      let hits = 0;
+      let misses = 0;
+      for (const minute of metrics.minutes) {
+        hits += minute.cacheHits;
+        misses += minute.cacheMisses;
+      }
+      this.#cache.set({ queue: queue.name, result: 'hit' }, hits);
+      this.#cache.set({ queue: queue.name, result: 'miss' }, misses);
+    }
     if (groups) {
       for (const [field, state] of Object.entries(GROUP_STATES))
         this.#groups.set({ queue: queue.name, state }, groups[field as keyof GroupTotals]);
@@ -335,6 +365,7 @@ export class WorkerPoolMetrics {
     this.#workers.remove({ queue });
     this.#lag.remove({ queue });
     this.#paused.remove({ queue });
+    for (const result of ['hit', 'miss']) this.#cache.remove({ queue, result });
     for (const state of Object.values(GROUP_STATES)) this.#groups.remove({ queue, state });
   }
 }

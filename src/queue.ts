@@ -244,6 +244,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       name: job.name,
       data: job.data,
       duplicate: replies[index]?.duplicate ?? false,
+      cached: replies[index]?.cached ?? false,
       ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
       ...(encoded[index]?.group === undefined ? {} : { group: encoded[index].group }),
     }));

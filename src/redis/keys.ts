@@ -20,6 +20,9 @@
  * - `rwp:{pages}:pools`     HASH  pool id -> JSON info of each running pool
  * - `rwp:{pages}:pools:seen` ZSET pool id -> last heartbeat (ms)
  * - `rwp:{pages}:metrics:<completed|failed>:<minute>` counters of finished jobs, kept an hour
+ * - `rwp:{pages}:metrics:<cache-hits|cache-misses>:<minute>` counters of adds with a `cache`
+ * - `rwp:{pages}:cache:<key>` HASH the job that runs or ran for a cache key, and its result once
+ *                                 completed (expires `ttl` ms after; see lua/includes/cache.lua)
  * - `rwp:{pages}:job:<id>`  HASH  one job (small fields: a listpack; legend in protocol/job-fields.ts)
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
@@ -40,6 +43,9 @@
  * script builds itself, and the channels carry it here (ioredis never
  * prefixes a channel), so everything lands in the same name space.
  */
+/** The per-minute counters a queue keeps. */
+export type MetricsCounter = 'completed' | 'failed' | 'cache-hits' | 'cache-misses';
+
 export interface QueueKeys {
   /**
    * Prefix of per-job and per-batch keys, handed to scripts that build them:
@@ -76,8 +82,10 @@ export interface QueueKeys {
   readonly groupsAside: string;
   /** The replay record of one script call (see add-4.lua and move-10.lua). */
   call(token: string): string;
-  /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
-  metrics(state: 'completed' | 'failed', minute: number): string;
+  /** Counter of jobs that reached `state` (or of cache hits, misses) during `minute` (ms since the epoch / 60000). */
+  metrics(state: MetricsCounter, minute: number): string;
+  /** The entry of a cache key (see lua/includes/cache.lua); the scripts build it from `base` alike. */
+  cache(key: string): string;
 }
 
 /**
@@ -114,7 +122,7 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     groupRing: `${local}groups`,
     groupsParked: `${local}groups:parked`,
     groupsAside: `${local}groups:aside`,
-    metrics: (state: 'completed' | 'failed', minute: number) =>
-      `${local}metrics:${state}:${minute}`,
+    metrics: (state: MetricsCounter, minute: number) => `${local}metrics:${state}:${minute}`,
+    cache: (key: string) => `${local}cache:${key}`,
   });
 }

@@ -347,6 +347,24 @@ const ROWS = (): Row[] => [
   ],
   ...jobOptionRows('opts', (o) => queue.add('page', {}, o as never)),
   ['add', 'opts.jobId', badStrings(), (v) => queue.add('page', {}, { jobId: v as string })],
+  [
+    'add',
+    'opts.cache',
+    badOfType('a plain object', NOT_OBJECTS),
+    (v) => queue.add('page', {}, { cache: v as never }),
+  ],
+  [
+    'add',
+    'opts.cache.key',
+    badStrings(),
+    (v) => queue.add('page', {}, { cache: { key: v as string, ttl: 1000 } }),
+  ],
+  [
+    'add',
+    'opts.cache.ttl',
+    badIntegers(1, Number.MAX_SAFE_INTEGER),
+    (v) => queue.add('page', {}, { cache: { key: 'k', ttl: v as number } }),
+  ],
   ['add', 'name', badStrings(), (v) => queue.add(v as string, {})],
   [
     'addBulk',

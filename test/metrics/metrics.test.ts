@@ -119,6 +119,16 @@ describe('WorkerPoolMetrics scraped over HTTP', () => {
     expect(jobs('active')).toBe(0);
     expect(sampleValue(samples, 'worker_pool_queue_concurrency', { queue: 'pages' })).toBe(4);
     expect(sampleValue(samples, 'worker_pool_redis_up', { queue: 'pages' })).toBe(1);
+    const lookups = (result: string) =>
+      sampleValue(samples, 'worker_pool_queue_cache_lookups', { queue: 'pages', result });
+    expect([lookups('hit'), lookups('miss')]).toEqual([0, 0]);
+    // Adds with a cache key, from this process or any other: counted in Redis.
+    const cache = { key: 'cover:v1', ttl: 60_000 };
+    await queue.add('cover', {}, { cache });
+    await queue.add('cover', {}, { cache });
+    await queue.add('cover', {}, { cache });
+    samples = await scrape();
+    expect([lookups('hit'), lookups('miss')]).toEqual([2, 1]);
 
     await queue.resume();
     await until(async () => {

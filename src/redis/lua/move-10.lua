@@ -31,7 +31,8 @@
           `token|kind|attempt|started at (ms)|retry delay (ms)|retention|batch index`,
             then `|group` for a job in a group
             (packed: fewer arguments is less work on both sides), where kind is
-            'c' completed, 'f' failed, 'r' retry, or 'l' rate limited: retry
+            'c' completed, 'f' failed ('C', 'F': the same, for a job with a cache, see
+            includes/cache.lua), 'r' retry, or 'l' rate limited: retry
             without spending the attempt, and hold every pool of the queue off
             until the delay passes ('g': the same, holding only the job's group),
             or 'q' quota exceeded: back to the front of the line without
@@ -62,6 +63,7 @@
 --- @include "includes/retention.lua"
 --- @include "includes/events.lua"
 --- @include "includes/groups.lua"
+--- @include "includes/cache.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -153,7 +155,12 @@ local groupedGone = 0
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
-local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index, group)
+local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index, group, cached)
+  if cached then
+    -- Read before the job's hash may go (retention count 0), and only for a job with a cache.
+    local c = redis.call('HMGET', jobKey, 'ck', 'ct', 'n')
+    if c[1] then settleCache(base, c[1], c[2], id, completed, payload, c[3], attempt, keep, now) end
+  end
   local set = completed and KEYS[5] or KEYS[6]
   local state = completed and 'completed' or 'failed'
   done[state] = done[state] + 1
@@ -210,6 +217,8 @@ if reportCount > 0 then
     local token, kind, attempt, startedAt, delay, keep, batchIndex, group =
       string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
     if group == '' then group = nil end
+    local cached = kind == 'C' or kind == 'F'
+    if cached then kind = string.lower(kind) end
     local jobKey = base .. 'job:' .. id
     if not token then
       -- Never "stale": that would tell the pool another pool took the job over.
@@ -255,7 +264,7 @@ if reportCount > 0 then
         if group then groupJobDone(base, group, now) end
         wake = true
       else
-        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group)
+        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group, cached)
       end
     end
   end
@@ -274,7 +283,7 @@ if ARGV[6] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', no
 -- of the queue's slot), leave them all active for a later call, with nothing written.
 local expiredFields = {}
 for i, id in ipairs(expired) do
-  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g')
+  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g', 'ck')
   if f.err then
     expired = {}
     break
@@ -297,7 +306,7 @@ if #expired > 0 then
         message = 'Job ' .. id .. ' stalled: its lease expired before attempt ' .. attempt .. ' finished',
       })
       if attempt >= max then
-        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6], f[7])
+        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6], f[7], f[8])
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'failed'
         stalled[#stalled + 1] = f[1]

@@ -100,7 +100,7 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     // Packed: fewer arguments is less work on both sides.
     args.push(
       r.id,
-      `${r.token}|${r.groupScope ? 'g' : KIND[r.kind]}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
+      `${r.token}|${kindLetter(r)}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
       r.batchId ?? '',
       r.payload,
     );
@@ -109,6 +109,12 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
   // Last, and only when set: a pool without group limits sends nothing for them.
   if (group) args.push(`${group.concurrency}|${group.limiter.max}|${group.limiter.duration}`);
   return args;
+}
+
+/** A report's kind letter: upper case for a job with a cache, whose entry the script settles. */
+function kindLetter(r: AttemptReport): string {
+  if (r.groupScope) return 'g';
+  return r.cached ? KIND[r.kind].toUpperCase() : KIND[r.kind];
 }
 
 /**
