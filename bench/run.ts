@@ -61,6 +61,9 @@ const NOOP_JOBS = count('jobs', args.jobs, 1);
 /** Jobs run before measuring a drain, so the JIT has compiled the hot path. */
 const WARMUP = 2000;
 const children = join(import.meta.dirname, 'children');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The clock the children stamp their messages with. */
+const wallClock = () => performance.timeOrigin + performance.now();
 const spawnChild = (script: string, config: object) => spawnScript(join(children, script), config);
 
 interface Figure {
@@ -89,12 +92,16 @@ let probe: RedisProbe;
 let prefixCounter = 0;
 const nextPrefix = () => `bench${++prefixCounter}`;
 
-/** Bulk-add `jobs` in a producer process; returns jobs/s of the add. */
+/**
+ * Bulk-add `jobs` in a producer process; returns jobs/s of the add and when it
+ * started. `grouping`: every job in `group`, or spread over `groups` groups in turn.
+ */
 async function produce(
   prefix: string,
   jobs: number,
   payloadBytes = 200,
-): Promise<{ rate: number; bytes: number }> {
+  grouping: { group?: string; groups?: number } = {},
+): Promise<{ rate: number; bytes: number; startedAt: number }> {
   const producer = spawnChild('producer.mjs', {
     url: server.url,
     prefix,
@@ -102,10 +109,15 @@ async function produce(
     jobs,
     mode: 'bulk',
     payloadBytes,
+    ...grouping,
   });
   const added = await producer.next('added');
   await producer.exited;
-  return { rate: jobs / ((added.ms as number) / 1000), bytes: added.bytes as number };
+  return {
+    rate: jobs / ((added.ms as number) / 1000),
+    bytes: added.bytes as number,
+    startedAt: added.startedAt as number,
+  };
 }
 
 /**
@@ -309,6 +321,145 @@ const cases: Record<string, () => Promise<void>> = {
       );
       record('scale', `${label} pool RSS start`, 'MB', r.rssStart / 2 ** 20);
       record('scale', `${label} pool RSS end`, 'MB', r.rssEnd / 2 ** 20);
+    }
+  },
+
+  /**
+   * Fairness: group A's 5,000 jobs of 50 ms are running (concurrency 10) when
+   * group B adds 20. Without groups B would wait for A's backlog (about 25 s).
+   */
+  async 'groups-fairness'() {
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const prefix = nextPrefix();
+      await produce(prefix, 5000, 200, { group: 'A' });
+      const pool = spawnChild('pool.mjs', {
+        url: server.url,
+        prefix,
+        queue: 'q',
+        concurrency: 10,
+        expect: -1,
+        handler: 'sleep',
+        sleepMs: 50,
+        watchGroup: 'B',
+        watchCount: 20,
+      });
+      await pool.next('ready');
+      await sleep(1500); // A runs at full speed
+      const b = await produce(prefix, 20, 200, { group: 'B' });
+      const watched = await pool.next('watched');
+      await sleep(Math.max(0, b.startedAt + 1100 - wallClock()));
+      await closeChild(pool);
+      const closed = await pool.next('closed');
+      const lastStart = Math.max(...(watched.startedAt as number[]));
+      const firstStart = Math.min(...(watched.startedAt as number[]));
+      record('groups-fairness', "first of B's jobs started", 'ms', firstStart - b.startedAt);
+      const aDone = closed.othersDoneAt as number[];
+      // A's jobs finished per second in the second before B's add, and in the second after it.
+      const aRate = (from: number) => aDone.filter((t) => t >= from && t < from + 1000).length;
+      record(
+        'groups-fairness',
+        "all of B's 20 jobs started",
+        'ms',
+        lastStart - b.startedAt,
+        '< 500',
+      );
+      // A's jobs finished in the same window (with every slot busy, it grows with the window).
+      record(
+        'groups-fairness',
+        "A jobs finished meanwhile (before B's last start)",
+        'jobs',
+        aDone.filter((t) => t >= b.startedAt && t <= lastStart).length,
+      );
+      record(
+        'groups-fairness',
+        'A jobs/s, the second before B',
+        'jobs/s',
+        aRate(b.startedAt - 1000),
+      );
+      record('groups-fairness', 'A jobs/s, the second after B', 'jobs/s', aRate(b.startedAt));
+      record('groups-fairness', 'A + B ideal (10 / 50 ms)', 'jobs/s', 200);
+    }
+  },
+
+  /** Cost of grouping: no-op jobs spread over 1, 100 and 10,000 groups against no group. */
+  async 'groups-cost'() {
+    for (let run = 0; run < RUNS; run++) {
+      let plain = NaN;
+      for (const groups of [0, 1, 100, 10_000]) {
+        await flush();
+        const prefix = nextPrefix();
+        await produce(prefix, WARMUP + NOOP_JOBS, 200, groups ? { groups } : {});
+        const r = await drain(prefix, NOOP_JOBS, 1, 50, { handler: 'noop' }, WARMUP);
+        const label = groups ? `${groups.toLocaleString('en-US')} groups` : 'no group';
+        if (!groups) plain = r.rate;
+        record('groups-cost', `${label} c=50`, 'jobs/s', r.rate);
+        record('groups-cost', `${label} redis commands/job`, 'cmds', r.commandsPerJob);
+        if (groups) {
+          record(
+            'groups-cost',
+            `${label} ÷ no group`,
+            'ratio',
+            r.rate / plain,
+            groups === 10_000 ? '>= 0.80' : undefined,
+          );
+        }
+      }
+    }
+  },
+
+  /**
+   * Per-group concurrency holds across processes: 3 pools (concurrency 10
+   * each) run 600 jobs of 20 ms in 4 groups; each handler counts its group's
+   * running jobs in Redis. Without `group.concurrency`, the same count for contrast.
+   */
+  async 'groups-concurrency'() {
+    for (let run = 0; run < RUNS; run++) {
+      for (const groupConcurrency of [2, undefined]) {
+        await flush();
+        const prefix = nextPrefix();
+        await produce(prefix, 600, 200, { groups: 4 });
+        const queue = new Queue('q', { connection: server.url, prefix, logger: false });
+        const pools = Array.from({ length: 3 }, () =>
+          spawnChild('pool.mjs', {
+            url: server.url,
+            prefix,
+            queue: 'q',
+            concurrency: 10,
+            expect: -1,
+            handler: 'sleep',
+            sleepMs: 20,
+            groupConcurrency,
+            countActive: true,
+          }),
+        );
+        await Promise.all(pools.map((p) => p.next('ready')));
+        for (;;) {
+          const c = await queue.getCounts();
+          if (c.waiting + c.active + c.delayed === 0) break;
+          await sleep(20);
+        }
+        await Promise.all(pools.map(closeChild));
+        await queue.close();
+        const seen = await Promise.all(pools.map(async (p) => (await p.next('closed')).maxActive));
+        const max = Math.max(...(seen as number[]));
+        if (groupConcurrency) {
+          record(
+            'groups-concurrency',
+            'most of one group active (group.concurrency 2)',
+            'jobs',
+            max,
+            '= 2',
+          );
+        } else {
+          record(
+            'groups-concurrency',
+            'most of one group active (no group.concurrency)',
+            'jobs',
+            max,
+          );
+        }
+      }
     }
   },
 

@@ -6,7 +6,7 @@ export type { ItemProgress } from './progress-follower.js';
 export type { CancelOptions } from './cancel.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
 export type { PauseReason } from './redis/protocol/queue-state.js';
-export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
+export type { GroupCounts, GroupSummary, GroupTotals } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
 export type { CloseOptions, PoolState } from './worker-pool.js';

@@ -15,7 +15,15 @@ import {
   type LabelValues,
   type Registry,
 } from 'prom-client';
-import type { ConnectedPool, JobCounts, JobMap, Queue, QueueMetrics, WorkerPool } from './index.js';
+import type {
+  ConnectedPool,
+  GroupTotals,
+  JobCounts,
+  JobMap,
+  Queue,
+  QueueMetrics,
+  WorkerPool,
+} from './index.js';
 import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */
@@ -48,16 +56,19 @@ export interface WorkerPoolMetricsOptions {
 /**
  * What the gauges need of a queue: a `Queue`, or anything with these methods
  * (without `getMetrics`, no `<prefix>queue_lag_seconds` and no cache gauges;
- * without `isPaused`, no `<prefix>queue_paused`).
+ * without `isPaused`, no `<prefix>queue_paused`; without `getGroupTotals`, no
+ * `<prefix>queue_groups`).
  */
 export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
-  Partial<Pick<Queue, 'getMetrics' | 'isPaused'>>;
+  Partial<Pick<Queue, 'getMetrics' | 'isPaused' | 'getGroupTotals'>>;
 
 /** Minutes the cache gauges sum up. */
 const CACHE_MINUTES = 15;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
+/** The `state` label of `<prefix>queue_groups`: three values, never a group's name. */
+const GROUP_STATES = { ready: 'ready', limited: 'limited', setAside: 'set_aside' } as const;
 
 /**
  * The metrics of any number of pools and queues, registered once in one
@@ -86,6 +97,7 @@ export class WorkerPoolMetrics {
   readonly #lag: Gauge<'queue'>;
   readonly #paused: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
+  readonly #groups: Gauge<'queue' | 'state'>;
   readonly #concurrencyChanges: Counter<'queue' | 'reason'>;
   /** Pools observed in this process whose current concurrency the gauge reads on scrape. */
   readonly #observedPools = new Set<{ queue: string; concurrency: () => number }>();
@@ -184,6 +196,13 @@ export class WorkerPoolMetrics {
       name: `${p}queue_concurrency`,
       help: "Worker slots of the queue's pools (the sum of their concurrency), read from Redis on scrape.",
       labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
+    this.#groups = new Gauge({
+      name: `${p}queue_groups`,
+      help: 'Groups of the queue by scheduling state: ready (taking turns), limited (held by a group-scoped 429 or over group.limiter), set_aside (paused, or at group.concurrency); read from Redis on scrape.',
+      labelNames: ['queue', 'state'],
       registers,
       collect: read,
     });
@@ -293,14 +312,16 @@ export class WorkerPoolMetrics {
     let pools: ConnectedPool[];
     let metrics: QueueMetrics | undefined;
     let paused: boolean | undefined;
+    let groups: GroupTotals | undefined;
     try {
-      [counts, pools, metrics, paused] = await Promise.race([
+      [counts, pools, metrics, paused, groups] = await Promise.race([
         Promise.all([
           queue.getCounts(),
           queue.getPools(),
           // The lag, and the cache lookups of the last minutes.
           queue.getMetrics?.(CACHE_MINUTES),
           queue.isPaused?.(),
+          queue.getGroupTotals?.(),
         ]),
         timeout,
       ]);
@@ -331,6 +352,10 @@ export class WorkerPoolMetrics {
       this.#cache.set({ queue: queue.name, result: 'hit' }, hits);
       this.#cache.set({ queue: queue.name, result: 'miss' }, misses);
     }
+    if (groups) {
+      for (const [field, state] of Object.entries(GROUP_STATES))
+        this.#groups.set({ queue: queue.name, state }, groups[field as keyof GroupTotals]);
+    }
     this.#redisUp.set({ queue: queue.name }, 1);
   }
 
@@ -341,6 +366,7 @@ export class WorkerPoolMetrics {
     this.#lag.remove({ queue });
     this.#paused.remove({ queue });
     for (const result of ['hit', 'miss']) this.#cache.remove({ queue, result });
+    for (const state of Object.values(GROUP_STATES)) this.#groups.remove({ queue, state });
   }
 }
 

@@ -58,9 +58,6 @@ local cacheAt = 10 + n * 11
 local cached = ARGV[cacheAt + 1] ~= nil
 local grouped = ARGV[10 + n * 9] ~= nil
 local costed = ARGV[10 + n * 10] ~= nil
--- Set when a job of the call names a group (the section above may hold only '' for a
--- call with costs or caches).
-local hasGroup = false
 -- Formatted once, not with sprintf for every job (see move-9.lua).
 local nowText = tostring(now)
 
@@ -114,11 +111,11 @@ local hits, misses = 0, 0
 local ready, delayed, out, payloads = {}, {}, {}, {}
 -- Grouped jobs: the ready ones of each group in order, and delayed ones counted per group.
 local readyIn, groupOrder, delayedIn = {}, {}, {}
+local freshGrouped = 0
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
   local group = grouped and ARGV[10 + n * 9 + i] or ''
-  if group ~= '' then hasGroup = true end
   local fresh = 1
   local ttl, cacheKey
   if cached then ttl, cacheKey = string.match(ARGV[cacheAt + 1 + i], '^(%d+)|(.+)$') end
@@ -174,7 +171,10 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
-    if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
+    if group ~= '' then
+      fields[#fields + 1] = 'g'; fields[#fields + 1] = group
+      freshGrouped = freshGrouped + 1
+    end
     if costed and ARGV[10 + n * 10 + i] ~= '' then
       fields[#fields + 1] = 'cu'; fields[#fields + 1] = ARGV[10 + n * 10 + i]
     end
@@ -201,7 +201,10 @@ for i = 0, n - 1 do
 end
 
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if hasGroup and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+if freshGrouped > 0 then
+  redis.call('HSET', KEYS[4], 'gj', '1')
+  redis.call('HINCRBY', KEYS[4], 'gn', freshGrouped)
+end
 for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
 for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
 if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end

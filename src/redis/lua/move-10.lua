@@ -46,7 +46,7 @@
           batch id or '';
           result or error JSON
   ARGV[10 + 4R] per-group limits, `concurrency|max|window` (0: none); absent for none
-  Returns: { statuses, claimed, stalled, next due, now, held until, paused, over cost }
+  Returns: { statuses, claimed, stalled, next due, now, held until, paused, over cost, groups }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
               'dup' (this lease's report was already applied: a resend) or
               'invalid' (its packed values do not parse: refused, nothing changed)
@@ -58,6 +58,8 @@
     paused: 1 if the queue is paused (`queue.pause()`), else 0
     over cost: 2 values per claimed job whose cost is over a cost window's max (the
               pool fails it at once): id, cost; only in calls with cost windows
+    groups: for the claimed jobs that have a group, { position among the claimed
+            jobs (1-based), group, ... }; absent when none has one
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
@@ -104,8 +106,10 @@ if replay then
       held[#held + 1] = token
     end
   end
-  local claimed = {}
-  describe(claimed, base, held)
+  local claimed, claimedGroups = {}, {}
+  local meta = redis.call('HMGET', KEYS[8], 'gj', 'gn')
+  describe(claimed, base, held, groupedJobsExist(meta[1], meta[2]), claimedGroups)
+  if claimedGroups[1] then return { statuses, claimed, {}, -1, now, -1, 0, {}, claimedGroups } end
   return { statuses, claimed, {}, -1, now, -1, 0 }
 end
 
@@ -113,8 +117,8 @@ end
 local metaFlags
 local function flags()
   if not metaFlags then
-    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj')
-    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = m[4] }
+    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj', 'gn')
+    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = groupedJobsExist(m[4], m[5]) }
   end
   return metaFlags
 end
@@ -155,6 +159,8 @@ local done = { completed = 0, failed = 0 }
 local finishedIn = {}
 -- Jobs finished in this call with nothing kept (retention count 0): deleted in one go.
 local removedKeys, removedIds = {}, {}
+-- Jobs with a group deleted in this call: counted down from meta `gn` at the end.
+local groupedGone = 0
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
@@ -183,6 +189,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     removedIds[#removedIds + 1] = id
     -- The job is gone: a waiter can only learn its outcome from the event.
     jobEvent(id, state, batchId, index, payload)
+    if group then groupedGone = groupedGone + 1 end
   else
     if inBatch then
       redis.call('HSET', jobKey, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
@@ -340,12 +347,19 @@ local function forget(set, ids, stateKey)
   local jobKeys = {}
   for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
   if flags().grouped then
-    -- A retained job counts in its group until it is forgotten.
+    -- A retained job counts in its group until it is forgotten: counted down
+    -- once per group, in the order the groups were met.
     local field = stateKey == KEYS[5] and 'c' or 'f'
+    local gone, order = {}, {}
     for i = 1, #ids do
       local g = redis.call('HGET', jobKeys[i], 'g')
-      if g then groupCount(base, g, field, -1, now) end
+      if g then
+        if not gone[g] then order[#order + 1] = g end
+        gone[g] = (gone[g] or 0) + 1
+        groupedGone = groupedGone + 1
+      end
     end
+    for _, g in ipairs(order) do groupCount(base, g, field, -gone[g], now) end
   end
   redis.call('DEL', unpack(jobKeys))
   redis.call('HDEL', dataKey, unpack(ids))
@@ -384,6 +398,8 @@ end
 -- 4. Claim. Each claimed job gets a lease: a token only this claim knows, and
 -- a deadline the holder must keep pushing back.
 local claimed = {}
+-- The groups of the claimed jobs that have one: { position (1-based), group, ... }.
+local claimedGroups = {}
 local requested = tonumber(ARGV[4])
 local count = requested
 local nextDue = -1
@@ -507,6 +523,10 @@ if count > 0 then
         appendClaimed(claimed, id, token, fields[i], data[i])
         -- The sub-bucket a settle of this attempt goes to.
         if fields[i].charged then redis.call('HSET', base .. 'job:' .. id, 'ct', nowText) end
+        if groups and groups[i] then
+          claimedGroups[#claimedGroups + 1] = #tokens / 2
+          claimedGroups[#claimedGroups + 1] = groups[i]
+        end
       end
     end
     if #scores > 0 then
@@ -558,6 +578,13 @@ if #statuses > 0 or #claimed > 0 then
   redis.call('SET', callKey, cjson.encode(record), 'PX', math.max(tonumber(ARGV[3]), 5000))
 end
 
+if groupedGone > 0 then redis.call('HINCRBY', KEYS[8], 'gn', -groupedGone) end
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
 emitEvents(KEYS[10], ARGV[2])
-return { statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost }
+-- The last two only when needed: over cost (cost windows) and the groups (a
+-- claimed job has one); nothing for jobs that use neither.
+local claimedGroupsOrNil = claimedGroups[1] and claimedGroups or nil
+if overCost[1] or claimedGroupsOrNil then
+  return { statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost, claimedGroupsOrNil }
+end
+return { statuses, claimed, stalled, nextDue, now, heldUntil, paused }

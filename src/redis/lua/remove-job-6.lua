@@ -65,5 +65,6 @@ else
 end
 redis.call('DEL', jobKey)
 redis.call('HDEL', ARGV[1] .. 'data', id)
+if group then redis.call('HINCRBY', ARGV[1] .. 'meta', 'gn', -1) end
 emitEvents(KEYS[6], ARGV[3])
 return 1

@@ -63,7 +63,8 @@ export type JobField = keyof typeof JOB_FIELDS;
 /**
  * The fields the move script returns per claimed job, after its id and lease
  * token, in order (`name` then the payload, then the rest): see
- * ../lua/includes/claimed-job.lua, which lists the same letters.
+ * ../lua/includes/claimed-job.lua, which lists the same letters. A job's
+ * group comes apart (see move.ts), so a job with no group pays no value for it.
  */
 export const CLAIMED_FIELDS = [
   'name',
@@ -77,7 +78,6 @@ export const CLAIMED_FIELDS = [
   'batchId',
   'batchIndex',
   'traceparent',
-  'group',
 ] as const satisfies readonly (JobField | 'data')[];
 
 /** Values per claimed job in the move script's reply: id, token, then CLAIMED_FIELDS. */

@@ -145,13 +145,15 @@ type RawReply = [
   number,
   number,
   (string | number)[] | undefined,
+  (string | number)[] | undefined,
 ];
 
 export function decode(reply: unknown, limiter?: ResolvedLimiter): MoveReply {
-  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost] = reply as RawReply;
+  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost, groups] =
+    reply as RawReply;
   const due = Number(nextDue);
   const held = Number(heldUntil);
-  const jobs = decodeClaimedJobs(claimed);
+  const jobs = decodeClaimedJobs(claimed, groups);
   if (overCost && overCost.length > 0) markOverCost(jobs, overCost, limiter);
   return {
     statuses,
