@@ -200,7 +200,8 @@ describe('the ebook page in a browser', () => {
   });
 
   it('cancels an ebook after confirmation, and its pages stop', async () => {
-    delay = 2000;
+    // Long enough that page 1 is still being written when the cancel lands, on a busy machine too.
+    delay = 6000;
     const id = await addEbook('Moths', 6);
     const page = await open(`/ebook/${id}`);
     await poll(() => stateOf(page, 1)).toBe('writing');
