@@ -283,9 +283,7 @@ describe('adaptive concurrency', () => {
   it('refuses an unknown key in the range', () => {
     const error = catchError(() => resolvePoolOptions({ concurrency: { min: 1, mx: 4 } }));
     expect(error).toBeInstanceOf(T);
-    expect(error.message).toMatch(
-      /^Unknown option `mx` in `concurrency`; did you mean `max`\?/,
-    );
+    expect(error.message).toMatch(/^Unknown option `mx` in `concurrency`; did you mean `max`\?/);
   });
 });
 
