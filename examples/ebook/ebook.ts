@@ -62,6 +62,16 @@ export interface PageResult {
   usage: TokenUsage;
 }
 
+/**
+ * What a page handler reports while it writes (`ctx.progress()`): the text so
+ * far. `done` on the last report, sent just before the page is returned.
+ */
+export interface PageProgress {
+  chars: number;
+  text: string;
+  done?: boolean;
+}
+
 /** The job map of the example's queue: one job name, `page`. */
 export type EbookJobs = { page: { data: PageJobData; result: PageResult } };
 

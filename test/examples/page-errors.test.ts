@@ -48,6 +48,29 @@ describe('classifying OpenAI SDK errors', () => {
       apiError(429, 'You exceeded your current quota', {}, 'insufficient_quota'),
     );
     expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toBe(
+      'OpenAI API 429 (insufficient_quota): You exceeded your current quota',
+    );
+  });
+
+  it.each([
+    [429, 'billing_not_active'],
+    [400, 'billing_hard_limit_reached'],
+    [402, undefined],
+  ])('treats a %i %s as out of credit, not as a rate limit or a bad request', (status, code) => {
+    const error = classifyOpenAIError(apiError(status, 'Check your billing details', {}, code));
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toBe(
+      `OpenAI API ${status}${code ? ` (${code})` : ''}: Check your billing details`,
+    );
+  });
+
+  it('retries a stream that broke off with an error event (an APIError with no status)', () => {
+    const thrown = new OpenAI.APIError(undefined, { message: 'Overloaded' }, undefined, undefined);
+    const error = classifyOpenAIError(thrown);
+    expect(error).not.toBeInstanceOf(UnrecoverableError);
+    expect(error).not.toBeInstanceOf(RateLimitError);
+    expect(error.message).toBe('The model API broke off the stream: Overloaded');
   });
 
   it.each([500, 502, 503, 408, 409])('retries a %i with the queue backoff', (status) => {
