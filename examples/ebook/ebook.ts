@@ -4,7 +4,7 @@
  * it back (progress, or the finished pages in order) from any process.
  */
 import { randomBytes } from 'node:crypto';
-import type { BatchItem, BatchProgress, Queue } from 'redis-worker-pool';
+import type { BatchItem, BatchProgress, ItemProgress, Queue } from 'redis-worker-pool';
 
 /** One line of the outline: a page's title and what it covers. */
 export interface OutlineEntry {
@@ -168,6 +168,8 @@ export async function waitForEbook(
   id: string,
   options: {
     onProgress?: (progress: BatchProgress) => void;
+    /** A page's text so far as its handler reports it (`PageProgress`), as it comes. */
+    onItemProgress?: (item: ItemProgress) => void;
     timeout?: number;
     signal?: AbortSignal;
   } = {},

@@ -161,6 +161,7 @@ let display: ProgressDisplay | undefined;
 /** What a signal handler needs to know to close and say what is left. */
 const state: {
   mode?: Mode;
+  queue?: Queue<EbookJobs>;
   pool?: WorkerPool<EbookJobs>;
   ebookId?: string;
   temporaryRedis?: boolean;
@@ -195,6 +196,7 @@ async function main(): Promise<number> {
 
   const queue = new Queue<EbookJobs>(args.queue, connection);
   closers.push(() => queue.close());
+  state.queue = queue;
 
   switch (args.mode) {
     case 'worker':
@@ -285,6 +287,7 @@ async function assemble(args: Args, queue: Queue<EbookJobs>, id: string): Promis
     log(
       '[Ebook] No worker is running on this queue yet: start one with `npm run ebook -- --worker`.',
     );
+  state.ebookId = id;
   display = createProgressDisplay();
   return collect(args, queue, id);
 }
@@ -299,11 +302,16 @@ async function collect(
   log(`[Ebook] Waiting for ebook ${id}...`);
   let ebook: Ebook;
   try {
-    ebook = await waitForEbook(queue, id, { onProgress: (p) => progress.update(p) });
+    ebook = await waitForEbook(queue, id, {
+      onProgress: (p) => progress.update(p),
+      onItemProgress: ({ index, progress: page }) => progress.writing(index, page),
+    });
   } finally {
     progress.stop();
     display = undefined;
   }
+  // Ctrl+C cancelled it (which finished the batch): the user wants no files.
+  if (signals > 0) return 130;
   const files = await writeEbookFiles(ebook, args.out);
   const p = ebook.progress;
   const seconds = ((p.finishedAt ?? Date.now()) - p.createdAt) / 1000;
@@ -327,20 +335,38 @@ async function collect(
 }
 
 let signals = 0;
-/** Ctrl+C / SIGTERM: close the pool gracefully (running pages get their grace period, the rest go back to the queue). */
+/**
+ * Ctrl+C in the all-in-one runner cancels the ebook it added (its pages are this
+ * run's, no one else waits for them): queued pages never run, pages being written
+ * stop (their requests are aborted), so nothing more is paid for. Then, as on
+ * SIGTERM and in the other modes, the pool closes gracefully (running pages get
+ * their grace period, the rest go back to the queue).
+ */
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (++signals > 1) process.exit(130); // a second Ctrl+C: leave now
   display?.stop();
   display = undefined;
-  console.log(`\n[Ebook] ${signal}: closing gracefully...`);
   const pool = state.pool;
+  const cancelling = signal === 'SIGINT' && state.mode === 'all' && state.ebookId && state.queue;
+  if (cancelling) {
+    console.log(`\n[Ebook] ${signal}: cancelling ebook ${state.ebookId}...`);
+    const cancelled = await state.queue!.cancelBatch(state.ebookId!, {
+      reason: 'cancelled with Ctrl+C',
+    });
+    console.log(
+      `[Ebook] Cancelled ebook ${state.ebookId}: ${cancelled} unfinished pages will not be written.`,
+    );
+  } else {
+    console.log(`\n[Ebook] ${signal}: closing gracefully...`);
+  }
   await closeAll();
   if (pool) console.log(formatStatsLine(pool.stats()));
   if (state.mode === 'worker') process.exit(0); // the normal way to stop a worker
-  if (state.ebookId && !state.temporaryRedis)
+  if (!cancelling && state.ebookId && !state.temporaryRedis)
     console.log(
       `[Ebook] Ebook ${state.ebookId} stays in Redis: finish it with \`npm run ebook -- --worker\` ` +
-        `and \`npm run ebook -- --assemble ${state.ebookId}\`.`,
+        `and \`npm run ebook -- --assemble ${state.ebookId}\`, or cancel it with ` +
+        `\`npx worker-pool cancel --queue ${state.queue?.name ?? DEFAULT_QUEUE} --batch ${state.ebookId}\`.`,
     );
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
-import { redisUrl, uniquePrefix } from '../support/redis.js';
+import { Queue } from 'redis-worker-pool';
+import { DEFAULT_QUEUE, type EbookJobs } from '../../examples/ebook/ebook.js';
+import { redisUrl, uniquePrefix, until } from '../support/redis.js';
 import { runExample, type ExampleProcess } from '../support/run-example.js';
 
 const RUNNER = 'examples/ebook/run.ts';
 
+// Each test starts tsx child processes: slow to start on a loaded machine, hence 120 s each.
 describe('the ebook runner (npm run ebook), offline, as a child process', () => {
   let out: string;
   let mock: MockOpenAI;
@@ -79,7 +82,7 @@ describe('the ebook runner (npm run ebook), offline, as a child process', () => 
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=/i);
     // Offline means offline: the model API was never called.
     expect(mock.requests).toHaveLength(0);
-  });
+  }, 120_000);
 
   it('splits the work: --produce-only adds the ebook, --worker processes write it, --assemble collects it', async () => {
     const producer = run(['--produce-only', '--topic', 'Sourdough bread', '--pages', '6']);
@@ -108,5 +111,47 @@ describe('the ebook runner (npm run ebook), offline, as a child process', () => 
     );
     expect(processed.reduce((a, b) => a + b, 0)).toBe(6);
     expect(mock.requests).toHaveLength(0);
-  });
+  }, 120_000);
+
+  it('Ctrl+C cancels the ebook: its unfinished pages, waiting or being written, are cancelled and the runner exits', async () => {
+    // Pages take 10-30 s offline: none can finish before the Ctrl+C.
+    const runner = runExample(
+      RUNNER,
+      ['--topic', 'Tides', '--pages', '6', '--prefix', prefix, '--out', out],
+      { ...env(), OFFLINE_LATENCY_MS: '20000', CONCURRENT_WORKERS: '2' },
+    );
+    started.push(runner);
+    await runner.waitForOutput(/Added ebook \S+:/);
+    const id = /Added ebook (\S+):/.exec(runner.output())![1]!;
+    const queue = new Queue<EbookJobs>(DEFAULT_QUEUE, { connection: redisUrl(), prefix });
+    try {
+      // Two pages are being written when Ctrl+C comes, four are waiting.
+      await until(async () => (await queue.getCounts()).active === 2, 'two pages being written');
+      runner.child.kill('SIGINT');
+      expect(await runner.exited).toBe(130);
+      expect(runner.output()).toMatch(
+        new RegExp(`Cancelled ebook ${id}: 6 unfinished pages will not be written`),
+      );
+      expect(await queue.getBatch(id)).toMatchObject({
+        total: 6,
+        completed: 0,
+        failed: 6,
+        done: true,
+      });
+      const items = await queue.getBatchResults(id);
+      expect(items).toHaveLength(6);
+      for (const item of items) {
+        expect(item.state).toBe('failed');
+        if (item.state === 'failed') {
+          expect(item.error.code).toBe('ERR_JOB_CANCELLED');
+          expect(item.error.message).toMatch(/cancelled with Ctrl\+C/);
+        }
+      }
+      // Nothing is left running or queued, and no ebook file was written.
+      expect(await queue.getCounts()).toMatchObject({ waiting: 0, active: 0, delayed: 0 });
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await queue.close();
+    }
+  }, 120_000);
 });
