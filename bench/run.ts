@@ -16,6 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+import { adaptiveConcurrencyBench } from './adaptive.js';
 import { runPeerSuite } from './peer-suite.js';
 import { runProfile } from './profile.js';
 import {
@@ -305,6 +306,38 @@ const cases: Record<string, () => Promise<void>> = {
       );
       record('scale', `${label} pool RSS start`, 'MB', r.rssStart / 2 ** 20);
       record('scale', `${label} pool RSS end`, 'MB', r.rssEnd / 2 ** 20);
+    }
+  },
+
+  async 'adaptive-concurrency'() {
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const f = await adaptiveConcurrencyBench(server.url, nextPrefix());
+      const phases = ['hidden 8', 'hidden 8 -> 16', 'hidden 16 -> 8'];
+      phases.forEach((phase, i) => {
+        const first = i === 0;
+        record(
+          'adaptive-concurrency',
+          `${phase}: settle within ±25%`,
+          's',
+          f.settle[i]!,
+          first ? '< 30' : undefined,
+        );
+        record(
+          'adaptive-concurrency',
+          `${phase}: 429 share`,
+          '%',
+          f.limitedShare[i]! * 100,
+          first ? '< 2' : undefined,
+        );
+        record(
+          'adaptive-concurrency',
+          `${phase}: throughput / ideal, settled`,
+          '%',
+          f.throughputRatio[i]! * 100,
+          first ? '>= 85' : undefined,
+        );
+      });
     }
   },
 

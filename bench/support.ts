@@ -61,7 +61,7 @@ export function format(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (unit === 'ratio') return value.toFixed(3);
   if (unit === 'ms' || unit === 'cmds' || unit === 's') return value.toFixed(2);
-  if (unit === 'MB') return value.toFixed(1);
+  if (unit === 'MB' || unit === '%') return value.toFixed(1);
   return Math.round(value).toLocaleString('en-US');
 }
 

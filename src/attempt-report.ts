@@ -1,5 +1,6 @@
 import { backoffDelay, DEFAULT_BACKOFF, type ResolvedBackoff } from './backoff.js';
 import {
+  QuotaExceededError,
   RateLimitError,
   UnrecoverableError,
   toStoredError,
@@ -11,8 +12,11 @@ import type { ClaimedJob } from './job.js';
 export type AttemptOutcome =
   { ok: true; result: string; value: unknown } | { ok: false; error: Error };
 
-/** What became of an attempt: done, failed for good, to be retried, or rate limited by the service it called. */
-export type ReportKind = 'completed' | 'failed' | 'retry' | 'rateLimited';
+/**
+ * What became of an attempt: done, failed for good, to be retried, rate
+ * limited by the service it called, or out of that service's quota.
+ */
+export type ReportKind = 'completed' | 'failed' | 'retry' | 'rateLimited' | 'quotaExceeded';
 
 /**
  * Redis's verdict on a report: applied (`ok`), refused (`stale`: its lease is
@@ -31,7 +35,9 @@ export interface AttemptReport {
   readonly token: string;
   /**
    * `retry`: back to the queue after `delay`; `rateLimited`: the same without
-   * spending the attempt, and every pool of the queue holds off for `delay`.
+   * spending the attempt, and every pool of the queue holds off for `delay`;
+   * `quotaExceeded`: back to the front of `waiting` without spending the
+   * attempt, and the queue is paused until someone resumes it.
    */
   readonly kind: ReportKind;
   /** The result JSON (`completed`), else the error JSON. */
@@ -95,6 +101,8 @@ export function reportFor(
   });
   if (outcome.ok) return report('completed', outcome.result, 0, claimed.keepCompleted);
   const payload = JSON.stringify(toStoredError(outcome.error));
+  if (isQuotaExceeded(outcome.error))
+    return report('quotaExceeded', payload, 0, claimed.keepFailed);
   const retryAfter = rateLimitDelay(outcome.error);
   if (retryAfter !== undefined) {
     const limited = report(
@@ -113,6 +121,14 @@ export function reportFor(
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
   const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);
   return report('retry', payload, delay, claimed.keepFailed);
+}
+
+/** A `QuotaExceededError`, from this copy of the library or another (by its code). */
+function isQuotaExceeded(error: Error): boolean {
+  return (
+    error instanceof QuotaExceededError ||
+    (error as { code?: unknown }).code === 'ERR_QUOTA_EXCEEDED'
+  );
 }
 
 /** Whether a rate-limit error holds the whole queue (the default) or the job's group. */

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { OptionRangeError, type StoredError } from './errors.js';
 import { checkGroup } from './groups.js';
+import {
+  encodeForAdd,
+  resolveJobOptions,
+  type JobOptions,
+  type ResolvedJobOptions,
+} from './job-options.js';
+import { encodeThenJob } from './redis/protocol/then-job.js';
 import { serialize } from './serialize.js';
 import {
   checkInteger,
@@ -28,6 +35,31 @@ export interface BatchOptions {
   meta?: unknown;
   /** The group of every job of the batch (a job's own `opts.group` wins). @default none */
   group?: string;
+  /**
+   * A job to add when the batch ends (every job completed, failed or was
+   * cancelled): an ebook's assembly. It is added by the same Redis script
+   * that finishes the batch's last job, exactly once, even if the process
+   * that called `addBatch()` is gone. Its handler gets the batch's id as
+   * `job.parentBatchId`, to read it with `getBatch()` and `getBatchResults()`.
+   * The job is not part of the batch (it is not counted in `total`).
+   * @default none
+   */
+  then?: ThenJobSpec;
+}
+
+/** The job `addBatch(items, { then })` adds when the batch ends. */
+export interface ThenJobSpec {
+  /** Its job name: a pool with a handler for it runs it. */
+  name: string;
+  /** Its payload (JSON). The batch's id is not merged in: read `job.parentBatchId`. @default null */
+  data?: unknown;
+  /**
+   * Its options, as `add()` takes them (the queue's `defaultJobOptions` fill
+   * the rest). `delay` counts from when the batch ends; a `jobId` already in
+   * use then means no job is added, as with `add()`.
+   * @default none
+   */
+  opts?: JobOptions;
 }
 
 export const DEFAULT_BATCH_TTL = 7 * 24 * 3600;
@@ -47,6 +79,8 @@ export interface BatchProgress {
   readonly finishedAt?: number;
   /** The `meta` given to `addBatch()`. */
   readonly meta?: unknown;
+  /** The id of its `then` job, once the batch ended and added it. */
+  readonly thenJobId?: string;
 }
 
 /** One job of a batch, at its position: narrow on `state` to read `result` or `error`. */
@@ -73,11 +107,26 @@ export function newBatchId(): string {
 export function resolveBatchOptions(
   options: unknown,
   maxBytes: number,
-): { batchId: string; ttl: number; meta: string; group: string | undefined } {
+  /** The queue's `defaultJobOptions`, for the then job. */
+  defaults: ResolvedJobOptions,
+): {
+  batchId: string;
+  ttl: number;
+  meta: string;
+  group: string | undefined;
+  /** The then job's spec, encoded (see redis/protocol/then-job.ts). */
+  then: string | undefined;
+} {
   if (options === undefined)
-    return { batchId: newBatchId(), ttl: DEFAULT_BATCH_TTL, meta: '', group: undefined };
+    return {
+      batchId: newBatchId(),
+      ttl: DEFAULT_BATCH_TTL,
+      meta: '',
+      group: undefined,
+      then: undefined,
+    };
   const o = checkObject('batch options', options);
-  checkKnownKeys('batch options', o, ['batchId', 'ttl', 'meta', 'group']);
+  checkKnownKeys('batch options', o, ['batchId', 'ttl', 'meta', 'group', 'then']);
   let batchId = newBatchId();
   if (o.batchId !== undefined) {
     batchId = checkString('batchId', o.batchId);
@@ -96,5 +145,27 @@ export function resolveBatchOptions(
   const meta =
     o.meta === undefined ? '' : serialize(o.meta, 'Batch meta', { maxBytes, path: 'meta' });
   const group = o.group === undefined ? undefined : checkGroup('group', o.group);
-  return { batchId, ttl, meta, group };
+  const then = o.then === undefined ? undefined : resolveThen(batchId, o.then, maxBytes, defaults);
+  return { batchId, ttl, meta, group, then };
+}
+
+/** Validate `then` and encode it as the batch hash stores it. */
+function resolveThen(
+  batchId: string,
+  value: unknown,
+  maxBytes: number,
+  defaults: ResolvedJobOptions,
+): string {
+  const o = checkObject('then', value);
+  checkKnownKeys('`then`', o, ['name', 'data', 'opts']);
+  const name = checkString('then.name', o.name);
+  const data = serialize(o.data, 'Then job data', { maxBytes, path: 'then.data' });
+  const options = resolveJobOptions('then.opts', o.opts, defaults);
+  return encodeThenJob(batchId, {
+    id: options.jobId,
+    name,
+    data,
+    ...encodeForAdd(options),
+    group: options.group,
+  });
 }

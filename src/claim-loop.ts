@@ -21,6 +21,8 @@ export type WaitForWork = (ms: number) => Promise<unknown>;
 export interface ClaimLoopHost {
   /** Worker slots free to take a job now; 0 while paused or closing. */
   freeSlots(): number;
+  /** Jobs the pool may run at once now, when it changes (adaptive); else `concurrency`. */
+  concurrency?(): number;
   /** Jobs claimed at `now` (Redis time, ms). */
   onClaimed(jobs: ClaimedJob[], now: number): void;
   onStalled(job: StalledJob): void;
@@ -178,10 +180,13 @@ export class ClaimLoop {
         break;
       }
       const free = this.#host.freeSlots() - this.#claiming;
+      const perCall = this.#host.concurrency
+        ? Math.max(1, Math.ceil(this.#host.concurrency() / MAX_IN_FLIGHT))
+        : this.#claimPerCall;
       const claim =
         this.#stopped || !this.#mayHaveWork || free <= 0
           ? 0
-          : Math.min(free, this.#claimPerCall, MAX_JOBS_PER_CALL);
+          : Math.min(free, perCall, MAX_JOBS_PER_CALL);
       if (this.#reports.length === 0 && claim === 0) break;
       const pending = this.#reports.splice(0, MAX_JOBS_PER_CALL);
       this.#inFlight++;

@@ -1,3 +1,4 @@
+import type { ConcurrencyRange } from './adaptive-concurrency.js';
 import { OptionRangeError, OptionTypeError } from './errors.js';
 import { MAX_TIMER_MS } from './job-options.js';
 import { describeValue } from './validate.js';
@@ -18,8 +19,8 @@ export const ENV_DEFAULTS = Object.freeze({
 
 /** What `optionsFromEnv()` returns: spread it into `WorkerPoolOptions`. */
 export interface EnvPoolOptions {
-  /** `CONCURRENT_WORKERS` */
-  concurrency: number;
+  /** `CONCURRENT_WORKERS`, or `{ min: 1, max: MAX_WORKERS }` (adaptive) when `MAX_WORKERS` is set. */
+  concurrency: number | ConcurrencyRange;
   /** `PROCESSING_DELAY` (ms) */
   processingDelay: number;
   /** `GENERATION_TIMEOUT` (ms) */
@@ -30,13 +31,20 @@ export interface EnvPoolOptions {
   attempts: number;
   /** `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway); absent when neither is set. */
   connection?: string;
+  /** `MAX_RATE_LIMIT_HOLD` (ms); absent when unset (the pool's default applies). */
+  maxRateLimitHold?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 function readInteger(env: Env, name: keyof typeof ENV_DEFAULTS, min: number, max: number): number {
+  return readOptionalInteger(env, name, min, max) ?? ENV_DEFAULTS[name];
+}
+
+/** A variable the original deployment did not have: `undefined` when unset. */
+function readOptionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
-  if (raw === undefined) return ENV_DEFAULTS[name];
+  if (raw === undefined) return undefined;
   const expected = `an integer from ${min} to ${max}`;
   const text = raw.trim();
   if (!/^[+-]?\d+$/.test(text)) {
@@ -98,18 +106,28 @@ export function redisUrlFromEnv(env: Env = process.env): string | undefined {
  * const pool = new WorkerPool('pages', handlers, { ...optionsFromEnv(), logger });
  * ```
  *
+ * `MAX_WORKERS=N` makes the pool adaptive (`concurrency: { min: 1, max: N }`),
+ * in place of `CONCURRENT_WORKERS`.
+ *
  * Throws an `OptionTypeError` / `OptionRangeError` naming the variable for a
  * bad value (`CONCURRENT_WORKERS=abc`, `-1`, `0`, an empty string).
  */
 export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
+  const int = (name: keyof typeof ENV_DEFAULTS, min: number, max: number): number =>
+    readInteger(env, name, min, max);
+  const fixed = int('CONCURRENT_WORKERS', 1, 10_000);
+  const maxWorkers = readOptionalInteger(env, 'MAX_WORKERS', 1, 10_000);
   const options: EnvPoolOptions = {
-    concurrency: readInteger(env, 'CONCURRENT_WORKERS', 1, 10_000),
-    processingDelay: readInteger(env, 'PROCESSING_DELAY', 0, MAX_TIMER_MS),
-    timeout: readInteger(env, 'GENERATION_TIMEOUT', 1, MAX_TIMER_MS),
-    pollInterval: readInteger(env, 'POLL_INTERVAL', 10, MAX_TIMER_MS),
-    attempts: readInteger(env, 'MAX_RETRIES', 0, 999_999) + 1,
+    // MAX_WORKERS wins: it is the newer setting, added next to an old CONCURRENT_WORKERS.
+    concurrency: maxWorkers === undefined ? fixed : { min: 1, max: maxWorkers },
+    processingDelay: int('PROCESSING_DELAY', 0, MAX_TIMER_MS),
+    timeout: int('GENERATION_TIMEOUT', 1, MAX_TIMER_MS),
+    pollInterval: int('POLL_INTERVAL', 10, MAX_TIMER_MS),
+    attempts: int('MAX_RETRIES', 0, 999_999) + 1,
   };
   const url = redisUrlFromEnv(env);
   if (url !== undefined) options.connection = url;
+  const hold = readOptionalInteger(env, 'MAX_RATE_LIMIT_HOLD', 1, MAX_TIMER_MS);
+  if (hold !== undefined) options.maxRateLimitHold = hold;
   return options;
 }

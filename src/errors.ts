@@ -190,6 +190,29 @@ export class RateLimitError extends WorkerPoolError {
   }
 }
 
+/**
+ * Throw this from a handler when the service it calls says the account is out
+ * of quota or credit (OpenAI's 429 `insufficient_quota`, a billing error):
+ * retrying cannot help until someone acts. The job goes back to the front of
+ * `waiting` without spending an attempt, and the whole queue is paused (the
+ * pause of `queue.pause()`, in the same Redis script, so no pool of any
+ * process claims another job), with this error's message recorded as the
+ * reason (`queue.getPauseReason()`, `worker-pool status`). Nothing more runs
+ * until `queue.resume()` or `worker-pool resume`.
+ */
+export class QuotaExceededError extends WorkerPoolError {
+  static override readonly code = 'ERR_QUOTA_EXCEEDED';
+  static {
+    brand(this, this.code);
+  }
+  constructor(message = 'Quota exceeded', options?: ErrorOptions) {
+    super(message, undefined, options);
+  }
+  static override is(value: unknown): value is QuotaExceededError {
+    return hasBrand(value, 'ERR_QUOTA_EXCEEDED');
+  }
+}
+
 /** The job ran past its `timeout`; its signal was aborted with this reason. Retryable. */
 export class JobTimeoutError extends WorkerPoolError {
   static override readonly code = 'ERR_JOB_TIMEOUT';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { ConcurrencyChange } from './adaptive-concurrency.js';
 import type { LeaseLostError } from './errors.js';
 import type { AnyJob } from './job.js';
 import type { Logger } from './logger.js';
@@ -30,6 +31,12 @@ export interface WorkerPoolEvents<J> {
    * `retryAfter` ms, then the job runs again without spending an attempt.
    */
   rateLimited: [event: { job: AnyJob<J>; error: Error; retryAfter: number; workerId: number }];
+  /**
+   * The handler threw a `QuotaExceededError`: the job went back to the front
+   * of `waiting` without spending an attempt, and the whole queue is paused
+   * (every pool in every process) until `queue.resume()` or `worker-pool resume`.
+   */
+  quotaExceeded: [event: { job: AnyJob<J>; error: Error; workerId: number }];
   /** The job failed for good: attempts spent, or an `UnrecoverableError`. */
   failed: [event: { job: AnyJob<J>; error: Error; attempt: number; workerId: number }];
   /**
@@ -44,6 +51,12 @@ export interface WorkerPoolEvents<J> {
   leaseLost: [event: { job: AnyJob<J>; attempt: number; workerId: number; error: LeaseLostError }];
   /** Nothing is running and the queue has no job ready. Emitted once each time it happens. */
   drained: [];
+  /**
+   * An adaptive pool (`concurrency: { min, max }`) changed how many jobs it
+   * runs at once, from `from` to `to`, for `reason`: `rateLimited`,
+   * `timeout` or `latency` (cuts) or `healthy` (a raise).
+   */
+  concurrency: [event: ConcurrencyChange];
   /** Every `statsInterval` ms. */
   stats: [stats: PoolStats];
   /** Something went wrong outside a job: Redis unreachable, a listener threw. The pool carries on. */

@@ -5,6 +5,7 @@ export type { WaitOptions, WaitForBatchOptions, WaitForResultOptions } from './w
 export type { ItemProgress } from './progress-follower.js';
 export type { CancelOptions } from './cancel.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
+export type { PauseReason } from './redis/protocol/queue-state.js';
 export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
@@ -14,6 +15,11 @@ export type { HandlerContext, JobHandler, JobHandlers } from './handlers.js';
 
 export type { WorkerPoolEvents } from './events.js';
 export type { PoolStats } from './stats.js';
+export type {
+  ConcurrencyChange,
+  ConcurrencyChangeReason,
+  ConcurrencyRange,
+} from './adaptive-concurrency.js';
 export { formatStatsLine } from './stats.js';
 
 export type {
@@ -65,6 +71,7 @@ export {
   PayloadTooLargeError,
   PoolClosedError,
   QueueClosedError,
+  QuotaExceededError,
   RateLimitError,
   RedisRefusedError,
   RedisUnavailableError,

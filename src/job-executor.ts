@@ -4,8 +4,10 @@ import {
   type AttemptReport,
   type ReportOutcome,
 } from './attempt-report.js';
+import type { AttemptSample } from './adaptive-concurrency.js';
 import {
   JobCancelledError,
+  JobTimeoutError,
   LeaseLostError,
   MissingHandlerError,
   UnrecoverableError,
@@ -56,6 +58,10 @@ export interface ExecutorHost<J> {
   writeProgress(write: ProgressWrite): Promise<boolean>;
   /** Starts each attempt's span, once OpenTelemetry is loaded (see tracing.ts); else undefined. */
   tracer?(): AttemptTracer | undefined;
+  /** Jobs the pool may run at once now (an adaptive pool's figure); else the `concurrency` option. */
+  concurrency?(): number;
+  /** An attempt ended: what an adaptive pool learns from. Only set for an adaptive pool. */
+  attemptEnded?(sample: Omit<AttemptSample, 'saturated'>): void;
 }
 
 /** The lease of a running job: its id and its claim's token. */
@@ -117,7 +123,7 @@ export class JobExecutor<J> {
   }
 
   get freeSlots(): number {
-    return this.#options.concurrency - this.#busy;
+    return (this.#host.concurrency?.() ?? this.#options.concurrency) - this.#busy;
   }
 
   /** Run a job claimed at `claimedAt` (Redis time) in a free slot. */
@@ -183,6 +189,16 @@ export class JobExecutor<J> {
       backoff: this.#options.backoff,
       maxRateLimitHold: this.#options.maxRateLimitHold,
     });
+    if (this.#host.attemptEnded) {
+      const kind = outcome.ok
+        ? 'ok'
+        : report.kind === 'rateLimited'
+          ? 'rateLimited'
+          : outcome.error instanceof JobTimeoutError
+            ? 'timeout'
+            : 'failed';
+      this.#host.attemptEnded({ outcome: kind, startedAt, now: Date.now() });
+    }
     const finished: Finished = {
       job,
       attempt,
@@ -319,6 +335,12 @@ export class JobExecutor<J> {
         retryAfter: report.delay,
         workerId,
       });
+    } else if (report.kind === 'quotaExceeded') {
+      log.error(
+        `Quota exceeded: ${label}: ${outcome.error.message}. Queue paused: no pool claims another job until it is resumed (queue.resume() or worker-pool resume); the job will run again first, without spending an attempt`,
+        { ...jobFields(job, attempt, workerId), err: outcome.error },
+      );
+      this.#host.emit('quotaExceeded', { job, error: outcome.error, workerId });
     } else if (report.kind === 'retry') {
       this.#stats.recordFailure({ retried: true });
       log.warn(

@@ -40,6 +40,11 @@ export interface Job<Data = unknown, Name extends string = string> {
   readonly batchIndex?: number;
   /** Its group (`add(..., { group })`), if it has one. */
   readonly group?: string;
+  /**
+   * The batch whose `then` job this is (`addBatch(items, { then })`): read
+   * it with `queue.getBatch(id)` and `queue.getBatchResults(id)`.
+   */
+  readonly parentBatchId?: string;
 }
 
 /** A job of any name of the map, narrowed by `job.name`. */
@@ -73,6 +78,8 @@ export interface JobInfo<Data = unknown, Result = unknown, Name extends string =
   /** The latest value its handler reported with `ctx.progress()`, if it reported any. */
   readonly progress?: unknown;
   readonly group?: string;
+  /** The batch whose `then` job this is, if it is one. */
+  readonly parentBatchId?: string;
 }
 
 /** What `add()` returns. */

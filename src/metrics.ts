@@ -45,8 +45,13 @@ export interface WorkerPoolMetricsOptions {
   collectTimeout?: number;
 }
 
-/** What the gauges need of a queue: a `Queue`, or anything with these methods. */
-export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'>;
+/**
+ * What the gauges need of a queue: a `Queue`, or anything with these methods
+ * (without `getMetrics`, no `<prefix>queue_lag_seconds`; without `isPaused`,
+ * no `<prefix>queue_paused`).
+ */
+export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
+  Partial<Pick<Queue, 'getMetrics' | 'isPaused'>>;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
@@ -75,7 +80,12 @@ export class WorkerPoolMetrics {
   readonly #jobs: Gauge<'queue' | 'state'>;
   readonly #pools: Gauge<'queue'>;
   readonly #workers: Gauge<'queue'>;
+  readonly #lag: Gauge<'queue'>;
+  readonly #paused: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
+  readonly #concurrencyChanges: Counter<'queue' | 'reason'>;
+  /** Pools observed in this process whose current concurrency the gauge reads on scrape. */
+  readonly #observedPools = new Set<{ queue: string; concurrency: () => number }>();
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -133,6 +143,24 @@ export class WorkerPoolMetrics {
       buckets: [...(options.waitTimeBuckets ?? DEFAULT_WAIT_TIME_BUCKETS)],
       registers,
     });
+    const observed = this.#observedPools;
+    // Read from the observed pools on each scrape: no field, nothing to set.
+    new Gauge({
+      name: `${p}pool_concurrency`,
+      help: "Jobs the pools of this process may run at once now: an adaptive pool's current figure, a fixed pool's concurrency.",
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of observed) this.inc({ queue: pool.queue }, pool.concurrency());
+      },
+    });
+    this.#concurrencyChanges = new Counter({
+      name: `${p}concurrency_changes_total`,
+      help: 'Changes of an adaptive pool\'s concurrency in this process, by reason: "rateLimited", "timeout", "latency" (cuts) or "healthy" (raises).',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
     const read = () => this.#read();
     this.#jobs = new Gauge({
       name: `${p}queue_jobs`,
@@ -155,6 +183,20 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#lag = new Gauge({
+      name: `${p}queue_lag_seconds`,
+      help: 'Seconds since the longest-waiting job next in line became ready to run (added, or due after its delay or backoff); 0 when nothing waits. Read from Redis on scrape: scale worker processes on it.',
+      labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
+    this.#paused = new Gauge({
+      name: `${p}queue_paused`,
+      help: '1 while the queue is paused (queue.pause(), worker-pool pause, or a QuotaExceededError), else 0. Read from Redis on scrape.',
+      labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
     this.#redisUp = new Gauge({
       name: `${p}redis_up`,
       help: "1 when the last scrape read the queue's gauges from Redis, 0 when Redis did not answer in time.",
@@ -168,8 +210,13 @@ export class WorkerPoolMetrics {
    * Count the jobs of a pool (in this process) from its events. Returns a
    * function that stops counting.
    */
-  observePool<J extends JobMap<J>>(pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'>): () => void {
+  observePool<J extends JobMap<J>>(
+    pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'> & Partial<Pick<WorkerPool<J>, 'stats'>>,
+  ): () => void {
     const queue = pool.name;
+    const stats = pool.stats?.bind(pool);
+    const gauged = stats && { queue, concurrency: () => stats().concurrency };
+    if (gauged) this.#observedPools.add(gauged);
     const labels = (job: { name: string }): LabelValues<JobLabels> => ({
       queue,
       job_name: job.name,
@@ -186,6 +233,8 @@ export class WorkerPoolMetrics {
       rateLimited: ({ job }: { job: { name: string } }) => this.#rateLimited.inc(labels(job)),
       stalled: ({ name, outcome }: { name: string; outcome: string }) =>
         this.#stalled.inc({ queue, job_name: name || 'unknown', outcome }),
+      concurrency: ({ reason }: { reason: string }) =>
+        this.#concurrencyChanges.inc({ queue, reason }),
     };
     // The listeners' payloads are a subset of the events' (pool.on is typed per job map).
     const on = pool.on.bind(pool) as (event: string, fn: (event: never) => unknown) => unknown;
@@ -193,6 +242,7 @@ export class WorkerPoolMetrics {
     for (const [event, fn] of Object.entries(listeners)) on(event, fn);
     return () => {
       for (const [event, fn] of Object.entries(listeners)) off(event, fn);
+      if (gauged) this.#observedPools.delete(gauged);
     };
   }
 
@@ -230,9 +280,17 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
+    let lag: number | undefined;
+    let paused: boolean | undefined;
     try {
-      [counts, pools] = await Promise.race([
-        Promise.all([queue.getCounts(), queue.getPools()]),
+      [counts, pools, lag, paused] = await Promise.race([
+        Promise.all([
+          queue.getCounts(),
+          queue.getPools(),
+          // One minute of counters: the lag is what is wanted here.
+          queue.getMetrics?.(1).then((m) => m.oldestWaitingAgeMs),
+          queue.isPaused?.(),
+        ]),
         timeout,
       ]);
     } catch {
@@ -250,6 +308,8 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
+    if (lag !== undefined) this.#lag.set({ queue: queue.name }, lag / 1000);
+    if (paused !== undefined) this.#paused.set({ queue: queue.name }, paused ? 1 : 0);
     this.#redisUp.set({ queue: queue.name }, 1);
   }
 
@@ -257,6 +317,8 @@ export class WorkerPoolMetrics {
     for (const state of ['waiting', 'delayed', 'active']) this.#jobs.remove({ queue, state });
     this.#pools.remove({ queue });
     this.#workers.remove({ queue });
+    this.#lag.remove({ queue });
+    this.#paused.remove({ queue });
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type DefaultJobOptions,
   type ResolvedJobOptions,
 } from './job-options.js';
+import type { ConcurrencyRange } from './adaptive-concurrency.js';
 import type { AnyJob, DefaultJobMap, Job } from './job.js';
 import type { GroupPolicy } from './redis/protocol/move.js';
 import { consoleLogger, safeLogger, silentLogger, type Logger } from './logger.js';
@@ -55,8 +56,16 @@ export interface QueueOptions extends ConnectionOptions {
 }
 
 export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions {
-  /** Jobs run at the same time by this pool (its worker slots). Env: `CONCURRENT_WORKERS`. @default 5 */
-  concurrency?: number;
+  /**
+   * Jobs run at the same time by this pool (its worker slots). A number is
+   * fixed. `{ min, max }` is adaptive: the pool starts at `min`, raises the
+   * figure while answers come at their usual latency and jobs wait, and cuts
+   * it on a `RateLimitError`, a timeout or answers slowing down, never beyond
+   * `max` nor below `min` (see docs/concepts.md). Env: `CONCURRENT_WORKERS`
+   * (fixed) or `MAX_WORKERS` (adaptive, `{ min: 1, max }`).
+   * @default 5
+   */
+  concurrency?: number | ConcurrencyRange;
   /**
    * Milliseconds each worker slot rests after a job before taking the next,
    * to spread calls to a rate-limited API. Env: `PROCESSING_DELAY`.
@@ -155,7 +164,10 @@ export interface ResolvedQueueOptions extends ResolvedConnectionOptions {
 }
 
 export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
+  /** Worker slots: the fixed figure, or `max` of an adaptive range. */
   readonly concurrency: number;
+  /** `concurrency: { min, max }`; undefined for a fixed figure. */
+  readonly adaptiveConcurrency: ConcurrencyRange | undefined;
   readonly processingDelay: number;
   readonly timeout: number;
   readonly pollInterval: number;
@@ -296,9 +308,11 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   const d = DEFAULT_POOL_OPTIONS;
   const int = (name: keyof typeof d & keyof typeof o, min: number, max = MAX_TIMER_MS): number =>
     o[name] === undefined ? (d[name] as number) : checkInteger(name, o[name], { min, max });
+  const adaptiveConcurrency = resolveConcurrencyRange(o.concurrency);
   const resolved: ResolvedPoolOptions = {
     ...resolveConnectionOptions(o),
-    concurrency: int('concurrency', 1, 10_000),
+    concurrency: adaptiveConcurrency ? adaptiveConcurrency.max : int('concurrency', 1, 10_000),
+    adaptiveConcurrency,
     processingDelay: int('processingDelay', 0),
     timeout: int('timeout', 1),
     pollInterval: int('pollInterval', 10),
@@ -320,6 +334,25 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
 }
 
 const NO_LIMIT = Object.freeze({ max: 0, duration: 0 });
+
+const MAX_CONCURRENCY = 10_000;
+
+/** `concurrency: { min, max }`, checked; undefined for anything else, checked by the caller. */
+function resolveConcurrencyRange(value: unknown): ConcurrencyRange | undefined {
+  // Anything but a plain object goes to the integer check, and its message.
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const o = value as Record<string, unknown>;
+  checkKnownKeys('`concurrency`', o, ['min', 'max']);
+  const bounds = { min: 1, max: MAX_CONCURRENCY };
+  const min = o.min === undefined ? 1 : checkInteger('concurrency.min', o.min, bounds);
+  const max = checkInteger('concurrency.max', o.max, bounds);
+  if (max < min) {
+    invalid('concurrency.max', `an integer >= \`concurrency.min\` (${min})`, max, {
+      range: true,
+    });
+  }
+  return Object.freeze({ min, max });
+}
 
 function resolveLimiter(value: unknown, name = 'limiter'): { max: number; duration: number } {
   const o = checkObject(name, value);

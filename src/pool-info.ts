@@ -7,7 +7,11 @@ export interface PoolInfo {
   readonly id: string;
   readonly hostname: string;
   readonly pid: number;
+  /** Jobs it may run at once: fixed, or an adaptive pool's figure at its last heartbeat. */
   readonly concurrency: number;
+  /** An adaptive pool's bounds (`concurrency: { min, max }`); absent for a fixed pool. */
+  readonly minConcurrency?: number;
+  readonly maxConcurrency?: number;
   /** Jobs it was running at its last heartbeat. */
   readonly active: number;
   readonly paused: boolean;

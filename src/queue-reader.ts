@@ -48,8 +48,23 @@ export interface ConnectedPool extends PoolInfo {
   readonly lastSeenAgo: number;
 }
 
-/** Jobs finished per minute, oldest minute first; the last entry is the minute under way. */
+/**
+ * Jobs finished per minute, and the backlog now: what to scale worker
+ * processes on (see docs/deployment.md).
+ */
 export interface QueueMetrics {
+  /** Jobs in `waiting` now (with or without a group). */
+  readonly waiting: number;
+  /**
+   * The queue lag: milliseconds since the longest-waiting job next in line
+   * became ready to run, 0 when nothing waits. Counted from when the job was
+   * added, or, for a delayed job or a retry, from when it became due (not from
+   * when it was added), or from when it was handed back or reclaimed. Looks at
+   * the next 20 jobs of the line (and the next job of each of the next 20
+   * groups), so it costs the same with a million jobs waiting.
+   */
+  readonly oldestWaitingAgeMs: number;
+  /** Per minute, oldest first; the last entry is the minute under way. */
   readonly minutes: readonly {
     readonly at: number;
     readonly completed: number;
@@ -205,10 +220,13 @@ export class QueueReader {
     return pools;
   }
 
-  /** Jobs completed and failed in each of the last `minutes` minutes (at most 60). */
+  /**
+   * Jobs completed and failed in each of the last `minutes` minutes (at most
+   * 60), the jobs waiting and the queue lag.
+   */
   async getMetrics(minutes = 15): Promise<QueueMetrics> {
     const count = checkInteger('minutes', minutes, { min: 1, max: 60 });
-    const [seconds] = await this.#client.time();
+    const [[seconds], lag] = await Promise.all([this.#client.time(), this.#scripts.queueLag()]);
     const current = Math.floor((Number(seconds) * 1000) / 60_000);
     const range = Array.from({ length: count }, (_, i) => current - count + 1 + i);
     const k = this.#keys;
@@ -217,6 +235,8 @@ export class QueueReader {
       ...range.map((m) => k.metrics('failed', m)),
     );
     return Object.freeze({
+      waiting: lag.waiting,
+      oldestWaitingAgeMs: lag.oldestWaitingAgeMs,
       minutes: range.map((minute, i) => ({
         at: minute * 60_000,
         completed: Number(values[i] ?? 0),

@@ -66,7 +66,13 @@ import {
   type GroupSummary,
 } from './redis/protocol/group-state.js';
 import { checkGroup } from './groups.js';
-import { isQueuePaused, pauseQueue, resumeQueue } from './redis/protocol/queue-state.js';
+import {
+  isQueuePaused,
+  pauseQueue,
+  readPauseReason,
+  resumeQueue,
+  type PauseReason,
+} from './redis/protocol/queue-state.js';
 import { MAX_JOBS_PER_CALL } from './redis/protocol/move.js';
 import { Scripts } from './redis/scripts.js';
 import { addBatchChunks } from './batch-add.js';
@@ -181,9 +187,10 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     jobs: readonly BulkJob<J>[],
     options?: BatchOptions,
   ): Promise<AddedBatch<AddedJob<JobData<J, JobName<J>>, JobName<J>>>> {
-    const { batchId, ttl, meta, group } = resolveBatchOptions(
+    const { batchId, ttl, meta, group, then } = resolveBatchOptions(
       options,
       this.#options.maxPayloadSize,
+      this.#options.defaultJobOptions,
     );
     if (!Array.isArray(jobs) || jobs.length === 0) {
       throw new OptionTypeError(
@@ -193,7 +200,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     }
     const added = await this.#addMany(
       jobs,
-      { id: batchId, total: jobs.length, ttl, meta },
+      { id: batchId, total: jobs.length, ttl, meta, then },
       false,
       group,
     );
@@ -276,7 +283,11 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     return this.#reader.getPools();
   }
 
-  /** Jobs completed and failed per minute, over the last `minutes` (at most 60). */
+  /**
+   * Jobs completed and failed per minute, over the last `minutes` (at most
+   * 60); the jobs waiting and the queue lag (`oldestWaitingAgeMs`), to scale
+   * worker processes on.
+   */
   getMetrics(minutes?: number): Promise<QueueMetrics> {
     this.#assertOpen();
     return this.#reader.getMetrics(minutes);
@@ -401,7 +412,10 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     await pauseQueue(this.#handle.client, this.#keys);
   }
 
-  /** Undo `pause()`: pools claim again at once. */
+  /**
+   * Undo `pause()` (or the pause of a handler's `QuotaExceededError`, and its
+   * reason), and lift a rate-limit hold: pools claim again at once.
+   */
   async resume(): Promise<void> {
     this.#assertOpen();
     await resumeQueue(this.#handle.client, this.#keys);
@@ -442,9 +456,21 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
     );
   }
 
+  /** Whether the queue is paused: by `pause()`, `worker-pool pause`, or a `QuotaExceededError`. */
   async isPaused(): Promise<boolean> {
     this.#assertOpen();
     return isQueuePaused(this.#handle.client, this.#keys);
+  }
+
+  /**
+   * Why the queue is paused, when a handler's `QuotaExceededError` paused it:
+   * the error's message (at most 500 bytes), when, and the job that threw it
+   * (the first such error since the last resume). Null when the queue is not
+   * paused, or was paused by `pause()` alone. `resume()` clears it.
+   */
+  async getPauseReason(): Promise<PauseReason | null> {
+    this.#assertOpen();
+    return readPauseReason(this.#handle.client, this.#keys);
   }
 
   /** Close the connections this queue opened; pending waits reject. Safe to call twice. */

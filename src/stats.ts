@@ -22,7 +22,11 @@ export interface PoolStats {
   readonly successRate: number;
   /** Jobs running now. */
   readonly active: number;
+  /** Jobs this pool may run at once now: fixed, or the current figure of an adaptive pool. */
   readonly concurrency: number;
+  /** The bounds of an adaptive pool's concurrency; both equal `concurrency` for a fixed pool. */
+  readonly minConcurrency: number;
+  readonly maxConcurrency: number;
   /** Attempts finished per minute, over the last minute (or the uptime, if shorter). */
   readonly throughput: number;
 }
@@ -85,7 +89,12 @@ export class StatsCollector {
     this.#buckets[i] = (this.#buckets[i] ?? 0) + 1;
   }
 
-  snapshot(active: number, concurrency: number): PoolStats {
+  /** `range`: an adaptive pool's bounds; a fixed pool's are its `concurrency`. */
+  snapshot(
+    active: number,
+    concurrency: number,
+    range: { min: number; max: number } = { min: concurrency, max: concurrency },
+  ): PoolStats {
     const now = this.#now();
     const second = Math.floor(now / 1000);
     let recent = 0;
@@ -108,6 +117,8 @@ export class StatsCollector {
       successRate: processed === 0 ? 0 : this.#succeeded / processed,
       active,
       concurrency,
+      minConcurrency: range.min,
+      maxConcurrency: range.max,
       throughput: (recent * 60) / windowSeconds,
     });
   }
@@ -124,7 +135,11 @@ function statsMessage(stats: PoolStats): string {
   return (
     `Uptime: ${Math.round(stats.uptime / 1000)}s | Processed: ${stats.processed} | ` +
     `Success: ${stats.succeeded} | Failed: ${stats.failed} | Success Rate: ${rate} | ` +
-    `Active: ${stats.active} | Throughput: ${stats.throughput.toFixed(1)}/min`
+    `Active: ${stats.active} | Throughput: ${stats.throughput.toFixed(1)}/min` +
+    // Only an adaptive pool's line says it: a fixed pool's line stays the original's.
+    (stats.minConcurrency === stats.maxConcurrency
+      ? ''
+      : ` | Concurrency: ${stats.concurrency} (${stats.minConcurrency}-${stats.maxConcurrency})`)
   );
 }
 
@@ -147,6 +162,8 @@ export function logStats(logger: Logger, stats: PoolStats, fields: LogFields = {
     successRate: stats.successRate,
     active: stats.active,
     concurrency: stats.concurrency,
+    minConcurrency: stats.minConcurrency,
+    maxConcurrency: stats.maxConcurrency,
     throughput: stats.throughput,
   });
 }

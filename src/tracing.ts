@@ -82,13 +82,21 @@ export function parseTraceparent(value: string): OtelApi.SpanContext | undefined
 
 /** What became of an attempt, as the span's `messaging.redis_worker_pool.outcome`. */
 export type TracedOutcome =
-  'completed' | 'retry' | 'rate_limited' | 'failed' | 'lease_lost' | 'unsent' | 'handed_back';
+  | 'completed'
+  | 'retry'
+  | 'rate_limited'
+  | 'quota_exceeded'
+  | 'failed'
+  | 'lease_lost'
+  | 'unsent'
+  | 'handed_back';
 
 /** The outcome of an attempt whose report Redis ruled on (or that was never sent). */
 export function tracedOutcome(status: ReportOutcome, kind: ReportKind): TracedOutcome {
   if (status === 'stale') return 'lease_lost';
   if (status === 'unsent') return 'unsent';
-  return kind === 'rateLimited' ? 'rate_limited' : kind;
+  if (kind === 'rateLimited') return 'rate_limited';
+  return kind === 'quotaExceeded' ? 'quota_exceeded' : kind;
 }
 
 /** The span of one attempt, as the executor sees it. */

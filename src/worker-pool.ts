@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { AdaptiveConcurrency, type AttemptSample } from './adaptive-concurrency.js';
 import { CancelListener } from './cancel-listener.js';
 import { ClaimLoop } from './claim-loop.js';
 import {
@@ -48,7 +49,7 @@ export type PoolState = 'created' | 'starting' | 'running' | 'closing' | 'closed
 export const HEARTBEAT_INTERVAL = 5000;
 
 /**
- * A pool of `concurrency` workers running the jobs of one queue. Start any
+ * A pool of `concurrency` workers (fixed, or adaptive within `{ min, max }`) running the jobs of one queue. Start any
  * number of pools, in any number of processes, on one queue: each job runs on
  * one of them at a time, and a job whose pool dies is taken over by another.
  *
@@ -87,6 +88,10 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
   #drained = false;
   /** Set at start() when `@opentelemetry/api` is installed (see tracing.ts). */
   #tracer: AttemptTracer | undefined;
+  /** The controller of `concurrency: { min, max }`; undefined for a fixed concurrency. */
+  readonly #adaptive: AdaptiveConcurrency | undefined;
+  /** When a claim last found the queue empty (this machine's clock): no backlog since. */
+  #queueEmptyAt = 0;
 
   constructor(name: string, handlers: JobHandlers<J>, options?: WorkerPoolOptions<J>) {
     const resolved = resolvePoolOptions(options);
@@ -94,7 +99,16 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     this.name = checkQueueName(name);
     this.#options = resolved;
     this.#keys = queueKeys(resolved.prefix, this.name);
+    const adaptive = resolved.adaptiveConcurrency
+      ? new AdaptiveConcurrency(resolved.adaptiveConcurrency)
+      : undefined;
+    this.#adaptive = adaptive;
     this.#executor = new JobExecutor<J>(resolved, new HandlerRegistry(handlers), this.#stats, {
+      // A fixed pool leaves both out: its slots are its `concurrency`, and it learns nothing.
+      ...(adaptive && {
+        concurrency: () => adaptive.limit,
+        attemptEnded: (sample) => this.#adapt(adaptive, sample),
+      }),
       emit: (event, ...args) => this.#emit(event, ...args),
       listens: (event) => this.listenerCount(event) > 0,
       onError: (error, context) => this.#reportError(error, context),
@@ -129,11 +143,13 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     const log = o.logger;
     this.#state = 'starting';
     const scope = { scope: 'Worker Pool', queue: this.name };
-    log.info(`Initializing with ${o.concurrency} workers...`, scope);
+    const range = o.adaptiveConcurrency;
+    const workers = range ? `${range.min}-${range.max} (adaptive)` : String(o.concurrency);
+    log.info(`Initializing with ${workers} workers...`, scope);
     log.info(
-      `Config: { queue: '${this.name}', concurrency: ${o.concurrency}, processingDelay: ${o.processingDelay}, ` +
+      `Config: { queue: '${this.name}', concurrency: ${range ? `{ min: ${range.min}, max: ${range.max} }` : o.concurrency}, processingDelay: ${o.processingDelay}, ` +
         `timeout: ${o.timeout}, pollInterval: ${o.pollInterval}, attempts: ${o.attempts}, leaseDuration: ${o.leaseDuration}, ` +
-        `redis: '${describeConnection(o.connection)}' }`,
+        `maxRateLimitHold: ${o.maxRateLimitHold}, redis: '${describeConnection(o.connection)}' }`,
       scope,
     );
     // Both connections wait out Redis restarts instead of failing commands (maxRetriesPerRequest: null).
@@ -173,9 +189,13 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       },
       {
         freeSlots: () => this.#freeSlots(),
+        ...(this.#adaptive && { concurrency: () => this.#concurrency() }),
         onClaimed: (jobs, now) => jobs.forEach((claimed) => this.#startJob(claimed, now)),
         onStalled: (job) => this.#onStalled(job),
-        onQueueEmpty: () => this.#checkDrained(),
+        onQueueEmpty: () => {
+          this.#queueEmptyAt = Date.now();
+          this.#checkDrained();
+        },
         onError: (error, context) => this.#reportError(error, context),
       },
     );
@@ -210,7 +230,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       .catch((error: unknown) => this.#reportError(error, 'subscribing to cancels'));
     log.info('Redis connection successful.', scope);
     const perWorker = o.concurrency <= 10 ? log.info : (log.debug ?? (() => {}));
-    for (let i = 1; i <= o.concurrency; i++)
+    // An adaptive pool starts its `min` workers; more start as the figure rises.
+    for (let i = 1; i <= this.#concurrency(); i++)
       perWorker.call(log, 'Started', { queue: this.name, workerId: i });
     this.#state = 'running';
     this.#stats.reset();
@@ -218,7 +239,7 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     if (o.statsInterval > 0)
       this.#statsTimer = setInterval(() => this.#emitStats(), o.statsInterval);
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), HEARTBEAT_INTERVAL);
-    log.info(`All ${o.concurrency} workers started.`, scope);
+    log.info(`All ${this.#concurrency()} workers started.`, scope);
     this.#loop.wake();
   }
 
@@ -244,7 +265,34 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
 
   /** A fresh snapshot of this pool's counters. */
   stats(): PoolStats {
-    return this.#stats.snapshot(this.#executor.running, this.#options.concurrency);
+    const range = this.#options.adaptiveConcurrency;
+    return this.#stats.snapshot(this.#executor.running, this.#concurrency(), range);
+  }
+
+  /** Jobs this pool may run at once now. */
+  #concurrency(): number {
+    return this.#adaptive ? this.#adaptive.limit : this.#options.concurrency;
+  }
+
+  /** Feed an ended attempt to the controller; announce the change it makes. */
+  #adapt(adaptive: AdaptiveConcurrency, sample: Omit<AttemptSample, 'saturated'>): void {
+    // Raise only when the limit is what holds the pool back: no claim found the
+    // queue empty since this attempt started, so every slot that came free was
+    // filled again. (Not "every slot busy now": slots freed a moment ago wait
+    // for their claim's round trip, and would make a busy pool look idle.)
+    const saturated = this.#queueEmptyAt < sample.startedAt;
+    const change = adaptive.observe({ ...sample, saturated });
+    if (!change) return;
+    const { from, to, reason } = change;
+    const log = to > from ? (this.#options.logger.debug ?? (() => {})) : this.#options.logger.info;
+    log.call(this.#options.logger, `Concurrency ${from} -> ${to} (${reason})`, {
+      scope: 'Worker Pool',
+      queue: this.name,
+      from,
+      to,
+      reason,
+    });
+    this.#emit('concurrency', change);
   }
 
   /**
@@ -333,7 +381,12 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       id: this.#poolId,
       hostname: hostname(),
       pid: process.pid,
-      concurrency: this.#options.concurrency,
+      concurrency: this.#concurrency(),
+      // Only an adaptive pool writes its bounds: a fixed pool's heartbeat stays as it was.
+      ...(this.#options.adaptiveConcurrency && {
+        minConcurrency: this.#options.adaptiveConcurrency.min,
+        maxConcurrency: this.#options.adaptiveConcurrency.max,
+      }),
       active: this.#executor.running,
       paused: this.#paused,
       startedAt: this.#startedAt,

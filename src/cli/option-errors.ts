@@ -7,6 +7,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   prefix: '--prefix',
   connection: '--redis-url',
   concurrency: '--concurrency',
+  'concurrency.max': '--max-workers',
   processingDelay: '--processing-delay',
   timeout: '--timeout',
   pollInterval: '--poll-interval',
@@ -14,6 +15,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   leaseDuration: '--lease-duration',
   gracePeriod: '--grace-period',
   statsInterval: '--stats-interval',
+  maxRateLimitHold: '--max-rate-limit-hold',
   'limiter.max': '--rate-limit',
   'limiter.duration': '--rate-limit',
 };

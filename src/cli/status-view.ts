@@ -3,8 +3,10 @@ import type {
   GroupSummary,
   JobCounts,
   JobInfo,
+  PauseReason,
   QueueMetrics,
 } from 'redis-worker-pool';
+import { escapeControl } from '../terminal-text.js';
 import { formatDuration, plural, table } from './format.js';
 import { jobTable } from './job-table.js';
 import { redisNow, type OpenQueue } from './open-queue.js';
@@ -18,6 +20,8 @@ export interface StatusSnapshot {
   /** Now on the Redis clock (ms). */
   readonly time: number;
   readonly paused: boolean;
+  /** Why, when a handler's `QuotaExceededError` paused the queue (`queue.getPauseReason()`); else null. */
+  readonly pauseReason: PauseReason | null;
   /** While a handler's `RateLimitError` holds the queue: until when (ms, Redis clock); else null. */
   readonly rateLimitedUntil: number | null;
   readonly counts: JobCounts;
@@ -26,6 +30,11 @@ export interface StatusSnapshot {
    * plus the share of the previous minute that is still inside the window.
    */
   readonly lastMinute: { readonly completed: number; readonly failed: number };
+  /**
+   * The queue lag: ms since the longest-waiting job next in line became ready
+   * to run (added, or due after its delay or backoff); 0 when nothing waits.
+   */
+  readonly oldestWaitingAgeMs: number;
   /** The raw per-minute counts: the previous minute and the one under way. */
   readonly minutes: QueueMetrics['minutes'];
   readonly pools: readonly ConnectedPool[];
@@ -37,9 +46,10 @@ export interface StatusSnapshot {
 
 export async function readStatus(open: OpenQueue, activeLimit: number): Promise<StatusSnapshot> {
   const { queue } = open;
-  const [counts, paused, metrics, pools, active, groups, time] = await Promise.all([
+  const [counts, paused, pauseReason, metrics, pools, active, groups, time] = await Promise.all([
     queue.getCounts(),
     queue.isPaused(),
+    queue.getPauseReason(),
     queue.getMetrics(2),
     queue.getPools(),
     queue.getJobs('active', { limit: activeLimit }),
@@ -57,9 +67,11 @@ export async function readStatus(open: OpenQueue, activeLimit: number): Promise<
     redis: open.target.label,
     time,
     paused,
+    pauseReason,
     rateLimitedUntil: counts.rateLimitedUntil ?? null,
     counts,
     lastMinute: { completed: rate('completed'), failed: rate('failed') },
+    oldestWaitingAgeMs: metrics.oldestWaitingAgeMs,
     minutes: metrics.minutes,
     pools,
     active,
@@ -74,6 +86,12 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
   const busy = s.pools.reduce((sum, pool) => sum + pool.active, 0);
   const lines = [
     `Queue ${s.queue} (prefix ${s.prefix}, Redis ${s.redis})${s.paused ? ': PAUSED, pools do not claim jobs (worker-pool resume)' : ''}`,
+    ...(s.pauseReason === null
+      ? []
+      : [
+          // One line: a newline in the message must not pass for a line of this view.
+          `QUOTA EXCEEDED ${formatDuration(s.time - s.pauseReason.at)} ago (job ${escapeControl(s.pauseReason.jobId, { lines: false })}): ${escapeControl(s.pauseReason.reason, { lines: false })}`,
+        ]),
     ...(s.rateLimitedUntil === null
       ? []
       : [
@@ -81,6 +99,7 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
         ]),
     '',
     `  Jobs         ${c.waiting} waiting, ${c.delayed} delayed, ${c.active} active, ${c.completed} completed, ${c.failed} failed`,
+    `  Lag          ${c.waiting > 0 ? `oldest waiting job ready for ${formatDuration(s.oldestWaitingAgeMs)}` : 'none (nothing waiting)'}`,
     `  Last minute  ${s.lastMinute.completed} completed, ${s.lastMinute.failed} failed`,
     `  Pools        ${plural(s.pools.length, 'pool')} connected, ${busy}/${slots} workers busy`,
   ];
@@ -92,7 +111,10 @@ export function renderStatus(s: StatusSnapshot, width?: number): string[] {
         s.pools.map((pool) => [
           pool.hostname,
           String(pool.pid),
-          String(pool.concurrency),
+          // An adaptive pool: its figure now, and the bounds it moves within.
+          pool.maxConcurrency === undefined
+            ? String(pool.concurrency)
+            : `${pool.concurrency} (${pool.minConcurrency ?? 1}-${pool.maxConcurrency})`,
           String(pool.active) + (pool.paused ? ' (paused)' : ''),
           // startedAt is the pool's own clock; the difference is close enough for "up".
           pool.startedAt > 0 ? formatDuration(s.time - pool.startedAt) : '',

@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectedPool, GroupSummary, JobCounts, Queue, QueueMetrics } from '../index.js';
+import type {
+  ConnectedPool,
+  GroupSummary,
+  JobCounts,
+  PauseReason,
+  Queue,
+  QueueMetrics,
+} from '../index.js';
 import { writeHead } from './http.js';
 
 /** Every queue's counts and pause state, and the pools and throughput of the one on screen. */
@@ -9,6 +16,8 @@ export interface Snapshot {
     name: string;
     counts: JobCounts;
     paused: boolean;
+    /** Why, when a handler's `QuotaExceededError` paused it (`queue.getPauseReason()`). */
+    pauseReason?: PauseReason;
     /** While a `RateLimitError` holds the queue: the ms left, read on the server's clock. */
     rateLimitedFor?: number;
   }[];
@@ -22,9 +31,19 @@ export async function readSnapshot(queues: readonly Queue[], current: Queue): Pr
   const [states, pools, metrics, groups] = await Promise.all([
     Promise.all(
       queues.map(async (queue) => {
-        const [counts, paused] = await Promise.all([queue.getCounts(), queue.isPaused()]);
+        const [counts, paused, reason] = await Promise.all([
+          queue.getCounts(),
+          queue.isPaused(),
+          queue.getPauseReason(),
+        ]);
         const left = (counts.rateLimitedUntil ?? 0) - Date.now();
-        return { name: queue.name, counts, paused, ...(left > 0 ? { rateLimitedFor: left } : {}) };
+        return {
+          name: queue.name,
+          counts,
+          paused,
+          ...(reason ? { pauseReason: reason } : {}),
+          ...(left > 0 ? { rateLimitedFor: left } : {}),
+        };
       }),
     ),
     current.getPools(),

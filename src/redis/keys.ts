@@ -36,8 +36,9 @@
  *   lua/includes/groups.lua), and here for reading
  *
  * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
- * every command and to a script's KEYS, and `base` carries it for the keys a
- * script builds itself, so both land in the same key space.
+ * every command and to a script's KEYS, `base` carries it for the keys a
+ * script builds itself, and the channels carry it here (ioredis never
+ * prefixes a channel), so everything lands in the same name space.
  */
 export interface QueueKeys {
   /**
@@ -100,11 +101,13 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     pools: `${local}pools`,
     poolsSeen: `${local}pools:seen`,
     events: `${local}events`,
-    cancel: `${local}cancel`,
+    // Channels are not keys: ioredis leaves them alone, so the keyPrefix is
+    // added here, keeping two apps with one prefix and queue name apart.
+    cancel: `${keyPrefix}${local}cancel`,
     job: (id: string) => `${local}job:${id}`,
     batch: (id: string) => `${local}batch:${id}`,
-    progress: (id: string) => `${local}progress:${id}`,
-    batchProgress: (id: string) => `${local}batch-progress:${id}`,
+    progress: (id: string) => `${keyPrefix}${local}progress:${id}`,
+    batchProgress: (id: string) => `${keyPrefix}${local}batch-progress:${id}`,
     call: (token: string) => `${local}call:${token}`,
     group: (name: string) => `${local}gh:${name}`,
     groupWait: (name: string) => `${local}gw:${name}`,

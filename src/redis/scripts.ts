@@ -11,6 +11,7 @@ import * as heartbeat from './protocol/heartbeat.js';
 import * as leases from './protocol/leases.js';
 import * as move from './protocol/move.js';
 import * as progress from './protocol/progress.js';
+import * as queueLag from './protocol/queue-lag.js';
 import * as removeJob from './protocol/remove-job.js';
 import * as retryJob from './protocol/retry-job.js';
 import * as settleBatchChunk from './protocol/settle-batch-chunk.js';
@@ -46,6 +47,7 @@ const SCRIPTS = {
   progress: progress.script,
   cancel: cancel.script,
   groupState: groupState.script,
+  queueLag: queueLag.script,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -158,6 +160,11 @@ export class Scripts {
       'groupState',
       groupState.encode(this.#keys, paused ? 'pause' : 'resume', group),
     );
+  }
+
+  /** Jobs waiting and the age of the oldest (read on demand, never by a pool). */
+  async queueLag(): Promise<queueLag.QueueLag> {
+    return queueLag.decode(await this.#call('queueLag', queueLag.encode(this.#keys)));
   }
 
   async removeJob(id: string): Promise<removeJob.RemoveJobReply> {

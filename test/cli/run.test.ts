@@ -87,21 +87,38 @@ describe('worker-pool run', () => {
       GENERATION_TIMEOUT: '45000',
       MAX_RETRIES: '1',
       POLL_INTERVAL: '500',
+      MAX_RATE_LIMIT_HOLD: '60000',
     };
     const fromEnv = await startPool(prefix, [], { env });
     expect(fromEnv.stdout()).toContain(
       "Config: { queue: 'pages', concurrency: 2, processingDelay: 0, timeout: 45000, pollInterval: 500, attempts: 2,",
     );
+    expect(fromEnv.stdout()).toContain('maxRateLimitHold: 60000,');
     expect((await fromEnv.stop()).code).toBe(0);
     const overridden = await startPool(
       prefix,
-      ['--concurrency', '4', '--timeout', '1000', '--max-retries', '0', '--queue', 'covers'],
+      [
+        ...['--concurrency', '4', '--timeout', '1000', '--max-retries', '0', '--queue', 'covers'],
+        ...['--max-rate-limit-hold', '2500'],
+      ],
       { env },
     );
     expect(overridden.stdout()).toContain(
       "Config: { queue: 'covers', concurrency: 4, processingDelay: 0, timeout: 1000, pollInterval: 500, attempts: 1,",
     );
+    expect(overridden.stdout()).toContain('maxRateLimitHold: 2500,');
     expect((await overridden.stop()).code).toBe(0);
+  });
+
+  it('runs an adaptive pool with --max-workers or MAX_WORKERS', async () => {
+    const prefix = uniquePrefix('cli-adaptive');
+    const fromFlag = await startPool(prefix, ['--max-workers', '12']);
+    expect(fromFlag.stdout()).toContain('Initializing with 1-12 (adaptive) workers...');
+    expect(fromFlag.stdout()).toContain('concurrency: { min: 1, max: 12 }');
+    expect((await fromFlag.stop()).code).toBe(0);
+    const fromEnv = await startPool(prefix, [], { env: { MAX_WORKERS: '6' } });
+    expect(fromEnv.stdout()).toContain('concurrency: { min: 1, max: 6 }');
+    expect((await fromEnv.stop()).code).toBe(0);
   });
 
   it('on SIGTERM lets running jobs finish, exits 0, and leaves no job active or failed', async () => {

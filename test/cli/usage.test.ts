@@ -131,6 +131,34 @@ describe('bad command lines exit with 2 and say what is wrong', () => {
     expect(stderr).toContain('Bad --concurrency: Expected `concurrency` to be an integer from 1');
   });
 
+  it('--max-workers with --concurrency, or out of range', async () => {
+    const base = ['run', '--handler', fixture('handlers.mjs'), '--redis-url', redisUrl()];
+    const both = await runCli([...base, '--concurrency', '3', '--max-workers', '8']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain(
+      'Pass either --concurrency (a fixed number of workers) or --max-workers (adaptive), not both',
+    );
+    const zero = await runCli([...base, '--max-workers', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('Expected `--max-workers` to be an integer from 1 to 10000');
+  });
+
+  it('a bad --max-rate-limit-hold, reported under its flag', async () => {
+    const { code, stderr } = await runCli([
+      'run',
+      '--handler',
+      fixture('handlers.mjs'),
+      '--max-rate-limit-hold',
+      '0',
+      '--redis-url',
+      redisUrl(),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'Bad --max-rate-limit-hold: Expected `maxRateLimitHold` to be an integer from 1',
+    );
+  });
+
   it('a bad --rate-limit', async () => {
     const { code, stderr } = await runCli([
       'run',

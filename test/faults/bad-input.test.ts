@@ -387,6 +387,37 @@ const ROWS = (): Row[] => [
     badIntegers(1, 10 * 365 * 24 * 3600),
     (v) => queue.addBatch([{ name: 'page', data: {} }], { ttl: v as number }),
   ],
+  // addBatch(jobs, { then }): the job added when the batch ends
+  [
+    'addBatch',
+    'then',
+    badOfType('a plain object', NOT_OBJECTS),
+    (v) => queue.addBatch([{ name: 'page', data: {} }], { then: v as never }),
+  ],
+  [
+    'addBatch',
+    'then.name',
+    badStrings(),
+    (v) => queue.addBatch([{ name: 'page', data: {} }], { then: { name: v as string } }),
+  ],
+  [
+    'addBatch',
+    'then.opts',
+    badOfType('a plain object', NOT_OBJECTS),
+    (v) => queue.addBatch([{ name: 'page', data: {} }], { then: { name: 'x', opts: v as never } }),
+  ],
+  ...jobOptionRows('then.opts', (o) =>
+    queue.addBatch([{ name: 'page', data: {} }], { then: { name: 'x', opts: o } }),
+  ),
+  [
+    'addBatch',
+    'then.opts.jobId',
+    badStrings(),
+    (v) =>
+      queue.addBatch([{ name: 'page', data: {} }], {
+        then: { name: 'x', opts: { jobId: v as string } },
+      }),
+  ],
   // Waits and reads
   [
     'waitForResult',
@@ -521,6 +552,11 @@ describe('unknown keys', () => {
     ['close options', (x) => pool({}).close(x as never)],
     ['wait options', (x) => queue.waitForResult('1', x as never)],
     ['batch options', (x) => queue.addBatch([{ name: 'page', data: {} }], x as never)],
+    ['`then`', (x) => queue.addBatch([{ name: 'page', data: {} }], { then: { name: 'x', ...x } })],
+    [
+      '`then.opts`',
+      (x) => queue.addBatch([{ name: 'page', data: {} }], { then: { name: 'x', opts: x } }),
+    ],
     ['getJobs options', (x) => queue.getJobs('waiting', x as never)],
   ];
   const KEYS = ['surely-not-an-option', '__proto__', 'constructor', 'toString', ''];

@@ -149,6 +149,36 @@ describe('WorkerPoolMetrics scraped over HTTP', () => {
     ).toBe(1);
   });
 
+  it("gauges an adaptive pool's current concurrency and counts its changes by reason", async () => {
+    const registry = new Registry();
+    const metrics = new WorkerPoolMetrics({ registry });
+    const queue = h.queue<Jobs>('pages');
+    const pool = h.pool<Jobs>(
+      { page: async () => (await sleep(20), 'ok'), cover: async () => 'c' },
+      { concurrency: { min: 1, max: 6 } },
+      'pages',
+    );
+    const stopPool = metrics.observePool(pool);
+    let samples = parseMetrics(await registry.metrics());
+    expect(sampleValue(samples, 'worker_pool_pool_concurrency', { queue: 'pages' })).toBe(1);
+    await pool.start();
+    await queue.addBulk(Array.from({ length: 200 }, () => ({ name: 'page' as const, data: {} })));
+    await until(() => pool.stats().concurrency === 6, 'the pool to reach its max', 60_000);
+    samples = parseMetrics(await registry.metrics());
+    expect(sampleValue(samples, 'worker_pool_pool_concurrency', { queue: 'pages' })).toBe(6);
+    expect(
+      sampleValue(samples, 'worker_pool_concurrency_changes_total', {
+        queue: 'pages',
+        reason: 'healthy',
+      }),
+    ).toBeGreaterThanOrEqual(5);
+    stopPool();
+    samples = parseMetrics(await registry.metrics());
+    expect(
+      sampleValue(samples, 'worker_pool_pool_concurrency', { queue: 'pages' }),
+    ).toBeUndefined();
+  }, 90_000);
+
   it('stops counting a pool and reporting a queue once detached', async () => {
     const registry = new Registry();
     const metrics = new WorkerPoolMetrics({ registry });

@@ -56,6 +56,15 @@ describe('decodeClaimed', () => {
     expect(decoded.job.batchIndex).toBe(4);
   });
 
+  it("gives a batch's then job its batch as parentBatchId, and no other job one", () => {
+    const decoded = decodeClaimed(claimed({ options: '{"timeout":5000,"pb":"ebook-1"}' }), 0);
+    expect(decoded.job.parentBatchId).toBe('ebook-1');
+    expect(decoded.job.batchId).toBeUndefined();
+    expect(decoded.options.timeout).toBe(5000);
+    expect(decodeClaimed(claimed(), 0).job).not.toHaveProperty('parentBatchId');
+    expect(decodeClaimed(claimed({ options: null }), 0).job).not.toHaveProperty('parentBatchId');
+  });
+
   it('leaves maxAttempts undefined when the job set none', () => {
     expect(decodeClaimed(claimed({ maxAttempts: '' }), 0).maxAttempts).toBeUndefined();
     expect(decodeClaimed(claimed({ maxAttempts: null }), 0).maxAttempts).toBeUndefined();

@@ -60,6 +60,14 @@ describe('optionsFromEnv reads each variable', () => {
     });
   });
 
+  it('reads MAX_RATE_LIMIT_HOLD only when it is set', () => {
+    expect(optionsFromEnv({ MAX_RATE_LIMIT_HOLD: '60000' }).maxRateLimitHold).toBe(60_000);
+    expect(optionsFromEnv({})).not.toHaveProperty('maxRateLimitHold');
+    expect(() => optionsFromEnv({ MAX_RATE_LIMIT_HOLD: '0' })).toThrow(
+      'Expected `MAX_RATE_LIMIT_HOLD` to be an integer from 1 to 2147483647, got `0` (string)',
+    );
+  });
+
   it('turns MAX_RETRIES into attempts, the first included', () => {
     expect(optionsFromEnv({ MAX_RETRIES: '3' }).attempts).toBe(4);
     expect(optionsFromEnv({ MAX_RETRIES: '0' }).attempts).toBe(1);
@@ -68,6 +76,15 @@ describe('optionsFromEnv reads each variable', () => {
   it('trims white space and accepts a leading plus', () => {
     expect(optionsFromEnv({ CONCURRENT_WORKERS: ' 7 \n' }).concurrency).toBe(7);
     expect(optionsFromEnv({ CONCURRENT_WORKERS: '+2' }).concurrency).toBe(2);
+  });
+
+  it('makes the pool adaptive with MAX_WORKERS, in place of CONCURRENT_WORKERS', () => {
+    expect(optionsFromEnv({ MAX_WORKERS: '32' }).concurrency).toEqual({ min: 1, max: 32 });
+    expect(optionsFromEnv({ MAX_WORKERS: '8', CONCURRENT_WORKERS: '3' }).concurrency).toEqual({
+      min: 1,
+      max: 8,
+    });
+    expect(optionsFromEnv({ CONCURRENT_WORKERS: '3' }).concurrency).toBe(3);
   });
 
   it('accepts the bounds', () => {
@@ -85,6 +102,7 @@ const vars = [
   ['GENERATION_TIMEOUT', 1, MAX],
   ['POLL_INTERVAL', 10, MAX],
   ['MAX_RETRIES', 0, 999_999],
+  ['MAX_WORKERS', 1, 10_000],
 ] as const;
 const badValues = [
   ['abc', type, '`abc` (string)'],

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptReport, ReportOutcome } from '../../src/attempt-report.js';
-import { PoolClosedError, RateLimitError, UnrecoverableError } from '../../src/errors.js';
+import {
+  PoolClosedError,
+  QuotaExceededError,
+  RateLimitError,
+  UnrecoverableError,
+} from '../../src/errors.js';
 import { HandlerRegistry } from '../../src/handlers.js';
 import { JobExecutor } from '../../src/job-executor.js';
 import type { ClaimedJob } from '../../src/job.js';
@@ -114,6 +119,21 @@ describe('JobExecutor', () => {
     executor.start(claimed('1'), 0);
     expect((await reported())[0]).toMatchObject({ kind: 'rateLimited', delay: 1500 });
     expect(events.map((e) => e.event)).toContain('rateLimited');
+  });
+
+  it('reports a QuotaExceededError (or an error with its code) without spending the attempt, and emits quotaExceeded', async () => {
+    for (const thrown of [
+      new QuotaExceededError('insufficient_quota'),
+      Object.assign(new Error('billing'), { code: 'ERR_QUOTA_EXCEEDED' }),
+    ]) {
+      const { executor, events, reported } = setup(() => {
+        throw thrown;
+      });
+      // Its last attempt: a quota error still does not fail the job.
+      executor.start(claimed('1', { attemptsMade: 2, maxAttempts: 3 }), 0);
+      expect((await reported())[0]).toMatchObject({ kind: 'quotaExceeded', attempt: 3, delay: 0 });
+      expect(events.map((e) => e.event)).toContain('quotaExceeded');
+    }
   });
 
   it('aborts a handler that outlives its timeout and reports the timeout', async () => {

@@ -223,6 +223,72 @@ describe('resolvePoolOptions refuses a bad value', () => {
   });
 });
 
+describe('adaptive concurrency', () => {
+  it('takes { min, max }: slots up to max, min defaulting to 1', () => {
+    expect(resolvePoolOptions({ concurrency: { min: 2, max: 32 } })).toMatchObject({
+      concurrency: 32,
+      adaptiveConcurrency: { min: 2, max: 32 },
+    });
+    expect(resolvePoolOptions({ concurrency: { max: 8 } }).adaptiveConcurrency).toEqual({
+      min: 1,
+      max: 8,
+    });
+    expect(resolvePoolOptions({ concurrency: 4 }).adaptiveConcurrency).toBeUndefined();
+    expect(resolvePoolOptions({ concurrency: { min: 3, max: 3 } }).concurrency).toBe(3);
+  });
+
+  it.each([
+    [
+      { min: 5, max: 2 },
+      R,
+      'Expected `concurrency.max` to be an integer >= `concurrency.min` (5), got `2` (number)',
+    ],
+    [
+      { min: 0, max: 2 },
+      R,
+      'Expected `concurrency.min` to be an integer from 1 to 10000, got `0` (number)',
+    ],
+    [
+      { min: 1.5, max: 2 },
+      R,
+      'Expected `concurrency.min` to be an integer from 1 to 10000, got `1.5` (number)',
+    ],
+    [
+      { min: 1, max: 2.5 },
+      R,
+      'Expected `concurrency.max` to be an integer from 1 to 10000, got `2.5` (number)',
+    ],
+    [
+      { min: 1, max: 10_001 },
+      R,
+      'Expected `concurrency.max` to be an integer from 1 to 10000, got `10001` (number)',
+    ],
+    [{ min: 1 }, T, 'Expected `concurrency.max` to be an integer from 1 to 10000, got `undefined`'],
+    [
+      { min: '1', max: 4 },
+      T,
+      'Expected `concurrency.min` to be an integer from 1 to 10000, got `1` (string)',
+    ],
+    [
+      { max: NaN },
+      R,
+      'Expected `concurrency.max` to be an integer from 1 to 10000, got `NaN` (number)',
+    ],
+  ])('refuses concurrency %o', (concurrency, Kind, message) => {
+    const error = catchError(() => resolvePoolOptions({ concurrency }));
+    expect(error).toBeInstanceOf(Kind);
+    expect(error.message).toBe(message);
+  });
+
+  it('refuses an unknown key in the range', () => {
+    const error = catchError(() => resolvePoolOptions({ concurrency: { min: 1, mx: 4 } }));
+    expect(error).toBeInstanceOf(T);
+    expect(error.message).toMatch(
+      /^Unknown option `mx` in `concurrency`; did you mean `max`\?/,
+    );
+  });
+});
+
 describe('resolvePoolOptions logger', () => {
   it('silences the library with logger: false', () => {
     expect(resolvePoolOptions({ logger: false }).logger).toBe(silentLogger);

@@ -37,7 +37,13 @@ const report = (overrides: Partial<AttemptReport> = {}): AttemptReport => ({
 
 describe('move protocol', () => {
   it('packs a report, its kind as the script’s letter', () => {
-    const kinds = { completed: 'c', failed: 'f', retry: 'r', rateLimited: 'l' } as const;
+    const kinds = {
+      completed: 'c',
+      failed: 'f',
+      retry: 'r',
+      rateLimited: 'l',
+      quotaExceeded: 'q',
+    } as const;
     for (const [kind, letter] of Object.entries(kinds)) {
       const args = move.encode(
         keys,

@@ -29,6 +29,8 @@ describe('StatsCollector counters', () => {
       successRate: 0,
       active: 0,
       concurrency: 5,
+      minConcurrency: 5,
+      maxConcurrency: 5,
       throughput: 0,
     });
   });
@@ -183,6 +185,8 @@ const base: PoolStats = {
   successRate: 14 / 15,
   active: 3,
   concurrency: 5,
+  minConcurrency: 5,
+  maxConcurrency: 5,
   throughput: 15,
 };
 
@@ -198,6 +202,19 @@ describe('formatStatsLine', () => {
     expect(formatStatsLine({ ...idle, throughput: 0 })).toBe(
       '[Stats] Uptime: 60s | Processed: 0 | Success: 0 | Failed: 0 | Success Rate: n/a | Active: 0 | Throughput: 0.0/min',
     );
+  });
+
+  it("shows an adaptive pool's current concurrency and its bounds at the end", () => {
+    const adaptive = { ...base, concurrency: 7, minConcurrency: 1, maxConcurrency: 32 };
+    expect(formatStatsLine(adaptive)).toBe(
+      '[Stats] Uptime: 60s | Processed: 15 | Success: 14 | Failed: 1 | Success Rate: 93.3% | Active: 3 | Throughput: 15.0/min | Concurrency: 7 (1-32)',
+    );
+    const collector = new StatsCollector(fakeClock().now);
+    expect(collector.snapshot(0, 7, { min: 1, max: 32 })).toMatchObject({
+      concurrency: 7,
+      minConcurrency: 1,
+      maxConcurrency: 32,
+    });
   });
 
   it('rounds the uptime to whole seconds and throughput to one decimal', () => {
@@ -247,6 +264,8 @@ describe('logStats', () => {
       successRate: base.successRate,
       active: base.active,
       concurrency: base.concurrency,
+      minConcurrency: base.minConcurrency,
+      maxConcurrency: base.maxConcurrency,
       throughput: base.throughput,
     });
   });

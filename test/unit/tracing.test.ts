@@ -50,6 +50,7 @@ describe('tracedOutcome', () => {
     expect(tracedOutcome('ok', 'completed')).toBe('completed');
     expect(tracedOutcome('dup', 'retry')).toBe('retry');
     expect(tracedOutcome('ok', 'rateLimited')).toBe('rate_limited');
+    expect(tracedOutcome('ok', 'quotaExceeded')).toBe('quota_exceeded');
     expect(tracedOutcome('ok', 'failed')).toBe('failed');
     expect(tracedOutcome('stale', 'completed')).toBe('lease_lost');
     expect(tracedOutcome('unsent', 'completed')).toBe('unsent');

@@ -24,6 +24,12 @@ const flags = {
     description: 'Jobs run at the same time by this process. Env: CONCURRENT_WORKERS.',
     default: '5',
   },
+  'max-workers': {
+    type: 'string',
+    value: '<n>',
+    description:
+      'Adaptive concurrency, in place of --concurrency: start at 1 job at a time and find how many the API takes, up to <n>; cut on 429s, timeouts and slowing answers. Env: MAX_WORKERS.',
+  },
   timeout: {
     type: 'string',
     value: '<ms>',
@@ -71,6 +77,13 @@ const flags = {
       'On SIGINT/SIGTERM, how long running jobs get to finish before they are handed back to the queue. Keep it below the kill timeout of your platform.',
     default: '10000',
   },
+  'max-rate-limit-hold': {
+    type: 'string',
+    value: '<ms>',
+    description:
+      "Longest hold a handler's RateLimitError puts on the queue (a longer retry-after is cut to it). Env: MAX_RATE_LIMIT_HOLD.",
+    default: '300000',
+  },
   'stats-interval': {
     type: 'string',
     value: '<ms>',
@@ -100,8 +113,8 @@ export const runCommand: Command = {
   usage: 'worker-pool run --handler <path> [options]',
   description:
     'Start a pool of workers on a queue, configured by the environment variables of the original\n' +
-    'deployment (CONCURRENT_WORKERS, PROCESSING_DELAY, GENERATION_TIMEOUT, POLL_INTERVAL,\n' +
-    'MAX_RETRIES, REDIS_URL or REDIS_PUBLIC_URL) and by flags, which win over them. It logs\n' +
+    'deployment (CONCURRENT_WORKERS or MAX_WORKERS, PROCESSING_DELAY, GENERATION_TIMEOUT,\n' +
+    'POLL_INTERVAL, MAX_RETRIES, REDIS_URL or REDIS_PUBLIC_URL) and by flags, which win over them. It logs\n' +
     'each job, a [Stats] line every minute, and runs until SIGINT (Ctrl+C) or SIGTERM: then it\n' +
     'stops claiming, lets running jobs finish for --grace-period, hands the rest back to the\n' +
     'queue without spending an attempt, and exits with 0. A second signal exits at once (the\n' +
@@ -118,6 +131,7 @@ export const runCommand: Command = {
     'worker-pool run --handler ./handlers.js',
     'CONCURRENT_WORKERS=3 worker-pool run --handler ./dist/handlers.js --queue pages',
     'worker-pool run --handler ./handlers.cjs --concurrency 10 --rate-limit 50/60s --metrics-port 9464',
+    'worker-pool run --handler ./handlers.js --max-workers 32',
   ],
   run: (args, io) => runPool(args, io),
 };
@@ -236,17 +250,28 @@ function poolOptions(args: ParsedArgs, io: Io): WorkerPoolOptions {
     pollInterval: env.pollInterval,
     attempts: env.attempts,
   };
+  if (env.maxRateLimitHold !== undefined) options.maxRateLimitHold = env.maxRateLimitHold;
   const set = (flag: string, option: keyof WorkerPoolOptions, map = (n: number) => n) => {
     const value = integerFlag(args, flag);
     if (value !== undefined) (options as Record<string, unknown>)[option] = map(value);
   };
   set('concurrency', 'concurrency');
+  const maxWorkers = integerFlag(args, 'max-workers', { min: 1, max: 10_000 });
+  if (maxWorkers !== undefined) {
+    if (integerFlag(args, 'concurrency') !== undefined) {
+      throw new UsageError(
+        'Pass either --concurrency (a fixed number of workers) or --max-workers (adaptive), not both',
+      );
+    }
+    options.concurrency = { min: 1, max: maxWorkers };
+  }
   set('timeout', 'timeout');
   set('processing-delay', 'processingDelay');
   set('poll-interval', 'pollInterval');
   set('lease-duration', 'leaseDuration');
   set('grace-period', 'gracePeriod');
   set('stats-interval', 'statsInterval');
+  set('max-rate-limit-hold', 'maxRateLimitHold');
   const retries = integerFlag(args, 'max-retries', { min: 0, max: 999_999 });
   if (retries !== undefined) options.attempts = retries + 1;
   const limit = stringFlag(args, 'rate-limit');

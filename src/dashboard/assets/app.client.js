@@ -273,6 +273,12 @@
     const held = Math.ceil((q.rateLimitedFor ?? 0) / 1000);
     $('rate-limit').hidden = held <= 0;
     $('rate-limit').textContent = held > 0 ? `rate limited for ${number.format(held)} s more` : '';
+    // A handler's QuotaExceededError paused the queue: say why (textContent: the message is the user's).
+    const why = q.pauseReason;
+    $('pause-reason').hidden = !why;
+    $('pause-reason').textContent = why
+      ? `Quota exceeded (job ${why.jobId}, ${new Date(why.at).toLocaleString()}): ${why.reason}. Resume once the account has quota again.`
+      : '';
     keyed($('queue-actions'), `${q.name}\n${q.paused}`, () =>
       actionButtons('queue', q.paused ? 'paused' : 'running'),
     );

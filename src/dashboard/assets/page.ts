@@ -63,6 +63,7 @@ export function dashboardPage({
       <h2 id="overview-title">Queue <span id="queue-name"></span> <span id="paused" class="badge"></span> <span id="rate-limit" class="badge paused" hidden></span></h2>
       <div id="queue-actions" class="actions"></div>
     </div>
+    <p id="pause-reason" class="pause-reason" role="status" hidden></p>
     <ul id="counts" class="counts"></ul>
   </section>
   <div class="grid">

@@ -241,6 +241,12 @@ select {
   border-color: var(--warn);
 }
 
+.pause-reason {
+  color: var(--warn);
+  margin: 0.5rem 0 0;
+  overflow-wrap: anywhere;
+}
+
 .queue-tab {
   display: flex;
   flex-direction: column;

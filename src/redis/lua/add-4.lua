@@ -8,7 +8,10 @@
   ARGV[3] batch id, or '' when the jobs are not a batch
   ARGV[4] batch total (the whole batch, which may span several calls)
   ARGV[5] batch ttl in seconds, applied when the batch finishes
-  ARGV[6] '1' when this call starts the batch: it must not exist yet
+  ARGV[6] '0' when this call adds to a batch another call started; when it
+          starts the batch (which must not exist yet), '1', or the spec of the
+          batch's `then` job (JSON, see includes/then-job.lua), stored in it as
+          `th`: a batch without one sends nothing more for it
   ARGV[7] a token unique to this call: a resent call (the connection dropped
           after the script ran) returns the first run's reply instead of adding
           the jobs again
@@ -35,7 +38,7 @@ if traceparent == '' then traceparent = nil end
 local callKey = base .. 'call:' .. ARGV[7]
 local replay = redis.call('GET', callKey)
 if replay then return cjson.decode(replay) end
-if batchId ~= '' and ARGV[6] == '1' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 1 then
+if batchId ~= '' and ARGV[6] ~= '0' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 1 then
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
 local now = nowMs()
@@ -81,8 +84,10 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
     if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
-    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     local delay = tonumber(ARGV[a + 7])
+    -- `w`: when a delayed job becomes ready, for the queue lag (a job added ready has `t`).
+    if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = now + delay end
+    redis.call('HSET', base .. 'job:' .. id, unpack(fields))
     if delay > 0 then
       delayed[#delayed + 1] = now + delay
       delayed[#delayed + 1] = id
@@ -104,6 +109,7 @@ end
 if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
   redis.call('HSET', base .. 'batch:' .. batchId, 'total', ARGV[4], 'completed', 0, 'failed', 0, 't', now, 'ttl', ARGV[5])
   if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
+  if #ARGV[6] > 1 then redis.call('HSET', base .. 'batch:' .. batchId, 'th', ARGV[6]) end
 end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
 if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end

@@ -15,7 +15,7 @@
 ]]
 --- @include "includes/retention.lua"
 
-local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f', 'kc', 'kf', 'pg', 'g' }
+local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f', 'kc', 'kf', 'pg', 'g', 'o' }
 local jobKey = ARGV[1] .. 'job:' .. ARGV[2]
 local f = redis.call('HMGET', jobKey, unpack(INFO_FIELDS))
 if not f[1] then return false end

@@ -33,7 +33,12 @@
             (packed: fewer arguments is less work on both sides), where kind is
             'c' completed, 'f' failed, 'r' retry, or 'l' rate limited: retry
             without spending the attempt, and hold every pool of the queue off
-            until the delay passes ('g': the same, holding only the job's group);
+            until the delay passes ('g': the same, holding only the job's group),
+            or 'q' quota exceeded: back to the front of the line without
+            spending the attempt, and pause the queue (meta `paused`), recording
+            the error's message (at most PAUSE_REASON_MAX bytes) as the reason
+            (meta `pr`, with `pt` its time and `pj` the job; the first reason
+            stays until the queue is resumed);
             retention is 'count:age' (see retention.ts);
           batch id or '';
           result or error JSON
@@ -102,6 +107,35 @@ local function flags()
     metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = m[4] }
   end
   return metaFlags
+end
+
+-- Bytes of an error message kept as the pause reason: enough to read, bounded for the meta hash.
+local PAUSE_REASON_MAX = 500
+
+-- `text` cut to at most `max` bytes, never inside a UTF-8 character, with '...' when cut.
+local function bounded(text, max)
+  if #text <= max then return text end
+  local cut = max
+  -- A continuation byte (10xxxxxx) after the cut means a character was split: step back.
+  while cut > 0 do
+    local b = string.byte(text, cut + 1)
+    if b < 0x80 or b >= 0xC0 then break end
+    cut = cut - 1
+  end
+  return string.sub(text, 1, cut) .. '...'
+end
+
+-- A job's quota ran out: pause the queue, as `queue.pause()` does, and say why.
+local function pauseForQuota(id, payload)
+  local ok, stored = pcall(cjson.decode, payload)
+  local reason = 'Quota exceeded'
+  if ok and type(stored) == 'table' and type(stored.message) == 'string' then reason = stored.message end
+  redis.call('HSET', KEYS[8], 'paused', '1')
+  if redis.call('HSETNX', KEYS[8], 'pr', bounded(reason, PAUSE_REASON_MAX)) == 1 then
+    redis.call('HSET', KEYS[8], 'pt', nowText, 'pj', id)
+  end
+  -- Claims later in this call must see the pause.
+  if metaFlags then metaFlags.paused = '1' end
 end
 
 local wake = false
@@ -183,7 +217,14 @@ if reportCount > 0 then
     else
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
-      if kind == 'r' or kind == 'l' or kind == 'g' then
+      if kind == 'q' then
+        -- The attempt does not count; `w`: when it became ready (read by the queue-lag script).
+        redis.call('HSET', jobKey, 'e', payload, 'a', tonumber(attempt) - 1, 'p', startedAt, 'fk', token, 'w', nowText)
+        -- Front of the line: it runs first when the queue is resumed.
+        makeReady(base, KEYS[1], { id }, group, true)
+        if group then groupJobDone(base, group, now) end
+        pauseForQuota(id, payload)
+      elseif kind == 'r' or kind == 'l' or kind == 'g' then
         delay = tonumber(delay)
         attempt = tonumber(attempt)
         if kind == 'g' and group then
@@ -197,7 +238,8 @@ if reportCount > 0 then
           local heldUntil = tonumber(redis.call('HGET', KEYS[8], 'held')) or 0
           if now + delay > heldUntil then redis.call('HSET', KEYS[8], 'held', now + delay) end
         end
-        redis.call('HSET', jobKey, 'e', payload, 'a', attempt, 'p', startedAt, 'fk', token)
+        -- `w`: when it becomes ready again (read by the queue-lag script, never on this path).
+        redis.call('HSET', jobKey, 'e', payload, 'a', attempt, 'p', startedAt, 'fk', token, 'w', now + delay)
         if delay > 0 then
           redis.call('ZADD', KEYS[4], now + delay, id)
           if group then redis.call('HINCRBY', groupHash(base, group), 'd', 1) end
@@ -254,7 +296,7 @@ if #expired > 0 then
         stalled[#stalled + 1] = 'failed'
         stalled[#stalled + 1] = f[1]
       else
-        redis.call('HSET', jobKey, 'a', attempt, 'e', err)
+        redis.call('HSET', jobKey, 'a', attempt, 'e', err, 'w', nowText)
         -- Back to the front of the line: this job was already someone's turn.
         makeReady(base, KEYS[1], { id }, f[7], true)
         if f[7] then groupJobDone(base, f[7], now) end

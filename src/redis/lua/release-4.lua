@@ -23,9 +23,11 @@ end
 if #released > 0 then
   redis.call('ZREM', KEYS[2], unpack(released))
   redis.call('HDEL', KEYS[3], unpack(released))
+  local now = nowMs()
+  -- `w`: when each became ready again, for the queue lag (this runs when a pool closes, not per job).
+  for _, id in ipairs(released) do redis.call('HSET', base .. 'job:' .. id, 'w', now) end
   -- Front of the line: these jobs were already started once.
   if redis.call('HGET', base .. 'meta', 'gj') then
-    local now = nowMs()
     for _, id in ipairs(released) do
       local g = redis.call('HGET', base .. 'job:' .. id, 'g')
       makeReady(base, KEYS[1], { id }, g, true)

@@ -24,7 +24,8 @@ end
 redis.call('ZREM', failedSet, id)
 dropIfEmpty(KEYS[2], failedSet)
 redis.call('HDEL', jobKey, 'e', 'f', 'fk', 'p')
-redis.call('HSET', jobKey, 'a', 0)
+-- `w`: when it became ready again, for the queue lag.
+redis.call('HSET', jobKey, 'a', 0, 'w', nowMs())
 if f[1] then
   -- The batch is running again until this job finishes.
   local batchKey = ARGV[1] .. 'batch:' .. f[1]

@@ -32,6 +32,8 @@ export interface BatchSpec {
   total: number;
   ttl: number;
   meta: string;
+  /** Its `then` job's spec (see then-job.ts), or undefined for none. */
+  then?: string | undefined;
 }
 
 export interface AddRequest {
@@ -64,7 +66,8 @@ export function encode(
     batch?.id ?? '',
     batch?.total ?? 0,
     batch?.ttl ?? -1,
-    batch?.first ? '1' : '0',
+    // The first call carries the then job's spec in the place of its '1' (see add-4.lua).
+    batch?.first ? (batch.then ?? '1') : '0',
     callToken,
     batch?.meta ?? '',
   ];

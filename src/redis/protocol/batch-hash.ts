@@ -7,20 +7,22 @@ import type { QueueKeys } from '../keys.js';
 /**
  * A batch's hash (`<base>batch:<id>`), written by the add, move and
  * remove-job scripts: `total`, `completed` and `failed` counters, `t` when it
- * was added, `f` when its last job finished, `m` its meta JSON, `ttl`, and
+ * was added, `f` when its last job finished, `m` its meta JSON, `ttl`, `th`
+ * its `then` job's spec until the batch ends and `tj` that job's id after
+ * (see then-job.ts), and
  * each job's outcome by position: `r:<index>` its result JSON, `e:<index>`
  * its error JSON. Read and decoded here only.
  */
 
 /** The batch hash fields `decodeProgress()` reads, in its order. */
-const PROGRESS_FIELDS = ['total', 'completed', 'failed', 't', 'f', 'm'] as const;
+const PROGRESS_FIELDS = ['total', 'completed', 'failed', 't', 'f', 'tj', 'm'] as const;
 
 /** Decode the `PROGRESS_FIELDS` of a batch hash. */
 function decodeProgress(
   id: string,
   fields: readonly (string | null | undefined)[],
 ): BatchProgress | null {
-  const [total, completed, failed, createdAt, finishedAt, meta] = fields;
+  const [total, completed, failed, createdAt, finishedAt, thenJobId, meta] = fields;
   if (total === null || total === undefined) return null;
   const progress = {
     id,
@@ -32,6 +34,7 @@ function decodeProgress(
     createdAt: Number(createdAt ?? 0),
     ...(finishedAt ? { finishedAt: Number(finishedAt) } : {}),
     ...(meta ? { meta: deserialize(meta) } : {}),
+    ...(thenJobId ? { thenJobId } : {}),
   };
   return Object.freeze(progress);
 }
@@ -61,7 +64,7 @@ export async function readProgress(
 }
 
 /**
- * A batch's progress without its meta (one HMGET of five small fields), or
+ * A batch's progress without its meta (one HMGET of six small fields), or
  * null: what a wait reads each time one of the batch's jobs finished.
  */
 export async function readCounters(

@@ -6,6 +6,7 @@ import {
   encodeRetention,
 } from '../../retention.js';
 import { CLAIMED_FIELDS, CLAIMED_STRIDE, positions } from './job-fields.js';
+import { parentBatchOf } from './then-job.js';
 
 type Field = string | null;
 
@@ -52,10 +53,12 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     }
   }
   let options: ClaimedJob['options'] = NO_OPTIONS;
+  let parentBatchId: string | undefined;
   const optionsText = values[offset + OPTIONS];
   if (optionsText) {
     try {
       options = (JSON.parse(optionsText) as ClaimedJob['options'] | null) ?? NO_OPTIONS;
+      parentBatchId = parentBatchOf(options);
     } catch (error) {
       decodeError = notJson(id, 'options', error);
     }
@@ -69,6 +72,7 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
     ? { id, name, data, createdAt, batchId, batchIndex: Number(values[offset + BATCH_INDEX]) }
     : { id, name, data, createdAt };
   if (group) job = { ...job, group };
+  if (parentBatchId !== undefined) job = { ...job, parentBatchId };
   const maxAttempts = values[offset + MAX_ATTEMPTS];
   const traceparent = values[offset + TRACEPARENT];
   const claimed: ClaimedJob = {

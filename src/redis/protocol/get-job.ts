@@ -4,6 +4,7 @@ import { deserialize } from '../../serialize.js';
 import type { QueueKeys } from '../keys.js';
 import getJobScript from '../lua/get-job-5.lua';
 import { INFO_FIELDS, positions } from './job-fields.js';
+import { PARENT_BATCH_KEY, parentBatchOf } from './then-job.js';
 
 /** Reads one job and where it is (see get-job-5.lua). */
 export const script = getJobScript;
@@ -29,6 +30,11 @@ export function decode(id: string, reply: unknown): JobInfo | null {
   const batchId = field('batchId');
   const progress = field('progress');
   const group = field('group');
+  const options = field('options');
+  // Parsed only for a then job: another job's options are none of getJob()'s business.
+  const parentBatchId = options?.includes(`"${PARENT_BATCH_KEY}"`)
+    ? parentBatchOf(deserialize<object>(options) ?? {})
+    : undefined;
   const info: JobInfo = {
     id,
     name: field('name') ?? '',
@@ -48,6 +54,7 @@ export function decode(id: string, reply: unknown): JobInfo | null {
     ...(batchId ? { batchId, batchIndex: Number(field('batchIndex')) } : {}),
     ...(progress !== null ? { progress: deserialize(progress) } : {}),
     ...(group ? { group } : {}),
+    ...(parentBatchId === undefined ? {} : { parentBatchId }),
   };
   return Object.freeze(info);
 }

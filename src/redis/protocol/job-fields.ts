@@ -11,7 +11,10 @@
 export const JOB_FIELDS = {
   /** The job's name. */
   name: 'n',
-  /** Its own run options, JSON `{ backoff, timeout }`; absent when it set none. */
+  /**
+   * Its own run options, JSON `{ backoff, timeout }`; absent when it set none.
+   * A batch's then job has `pb` there too, the batch's id (see then-job.ts).
+   */
   options: 'o',
   /** Attempts finished (or started, then lost) so far. */
   attemptsMade: 'a',
@@ -39,6 +42,12 @@ export const JOB_FIELDS = {
   progress: 'pg',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
+  /**
+   * When it last became ready to run, if not when it was added (ms, Redis
+   * clock): the due time of a delayed job or a retry, or when it was handed
+   * back. Read only for the queue lag (see queue-lag-2.lua).
+   */
+  readyAt: 'w',
 } as const;
 
 export type JobField = keyof typeof JOB_FIELDS;
@@ -82,6 +91,7 @@ export const INFO_FIELDS = [
   'keepFailed',
   'progress',
   'group',
+  'options',
 ] as const satisfies readonly JobField[];
 
 /** Position of each field in a list of `fields` (for decoders: read by name, not by number). */

@@ -69,6 +69,7 @@ const KIND: Record<ReportKind, string> = {
   failed: 'f',
   retry: 'r',
   rateLimited: 'l',
+  quotaExceeded: 'q',
 };
 
 export function encode(keys: QueueKeys, request: MoveRequest): (string | number)[] {

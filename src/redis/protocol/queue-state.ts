@@ -14,8 +14,39 @@ export async function pauseQueue(client: RedisClient, keys: QueueKeys): Promise<
   await client.hset(keys.meta, 'paused', '1');
 }
 
+/**
+ * Why the queue is paused, when the move script paused it for a
+ * `QuotaExceededError` (see move-10.lua): `pr` the error's message (bounded),
+ * `pt` when (ms, Redis clock), `pj` the job whose handler threw it.
+ */
+const REASON_FIELDS = ['pr', 'pt', 'pj'] as const;
+
 export async function resumeQueue(client: RedisClient, keys: QueueKeys): Promise<void> {
-  await client.multi().hdel(keys.meta, 'paused', 'held').zadd(keys.marker, 0, 'm').exec();
+  await client
+    .multi()
+    .hdel(keys.meta, 'paused', 'held', ...REASON_FIELDS)
+    .zadd(keys.marker, 0, 'm')
+    .exec();
+}
+
+/** Why a queue is paused, when a handler's `QuotaExceededError` paused it. */
+export interface PauseReason {
+  /** The error's message, at most 500 bytes (cut with `...`). */
+  readonly reason: string;
+  /** When the queue was paused (ms since the epoch, Redis clock). */
+  readonly at: number;
+  /** The job whose handler threw the error. */
+  readonly jobId: string;
+}
+
+export async function readPauseReason(
+  client: RedisClient,
+  keys: QueueKeys,
+): Promise<PauseReason | null> {
+  const [paused, reason, at, jobId] = await client.hmget(keys.meta, 'paused', ...REASON_FIELDS);
+  // A reason outlives nothing: resume() deletes both; a reason without the pause is not shown.
+  if (typeof paused !== 'string' || typeof reason !== 'string') return null;
+  return Object.freeze({ reason, at: Number(at ?? 0), jobId: jobId ?? '' });
 }
 
 export async function isQueuePaused(client: RedisClient, keys: QueueKeys): Promise<boolean> {
