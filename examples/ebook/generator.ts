@@ -5,6 +5,8 @@
  */
 import OpenAI from 'openai';
 import { UnrecoverableError, type HandlerContext, type Job } from 'redis-worker-pool';
+
+type LimiterWindow = { max: number; duration: number };
 import type { EbookPlan, PageJobData, PageResult } from './ebook.js';
 import {
   createOfflinePageHandler,
@@ -156,4 +158,53 @@ export function parseRateLimit(text: string): { max: number; duration: number } 
       `Expected a rate limit like \`60/min\`, \`10/s\` or \`3/1500\` (ms), got \`${text}\``,
     );
   return { max, duration };
+}
+
+/** The budget flags of the runner and the HTTP API, as given (strings), or `undefined`. */
+export interface BudgetFlags {
+  /** `--rate-limit` / `RATE_LIMIT`: `60/min`, `10/s`, `3/1500`. */
+  rateLimit?: string | undefined;
+  /** `--rpm`: pages started per minute, across every pool of the queue. */
+  rpm?: string | undefined;
+  /** `--tpm`: tokens per minute (a `by: 'cost'` window), across every pool of the queue. */
+  tpm?: string | undefined;
+  /** `--max-workers`: adaptive concurrency, from 1 up to this many pages at once per process. */
+  maxWorkers?: string | undefined;
+}
+
+/**
+ * The pool options the budget flags ask for: `limiter` windows (job starts, and
+ * tokens `by: 'cost'`) and adaptive `concurrency: { min: 1, max }`. A flag wins over
+ * its environment variable (`RATE_LIMIT_RPM`, `RATE_LIMIT_TPM`, `MAX_WORKERS`,
+ * which `optionsFromEnv()` reads into `envOptions`); `--rate-limit` adds a window.
+ */
+export function budgetOptions(
+  flags: BudgetFlags,
+  /** What `optionsFromEnv()` returned (or any pool options): its `limiter` is kept unless replaced. */
+  envOptions: object = {},
+): { limiter?: LimiterWindow; concurrency?: { min: number; max: number } } {
+  const count = (name: string, raw: string | undefined, max: number) => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < 1 || n > max)
+      throw new Error(`Expected --${name} to be an integer from 1 to ${max}, got \`${raw}\``);
+    return n;
+  };
+  const rpm = count('rpm', flags.rpm, 1_000_000);
+  const tpm = count('tpm', flags.tpm, 1_000_000_000);
+  const maxWorkers = count('max-workers', flags.maxWorkers, 10_000);
+  if (tpm !== undefined)
+    throw new Error('--tpm needs cost windows (not in this library version yet)');
+  const windows: LimiterWindow[] = [
+    ...(flags.rateLimit ? [parseRateLimit(flags.rateLimit)] : []),
+    ...(rpm === undefined
+      ? [(envOptions as { limiter?: LimiterWindow | readonly LimiterWindow[] }).limiter]
+          .flat()
+          .filter((w) => w !== undefined)
+      : [{ max: rpm, duration: 60_000 }]),
+  ];
+  return {
+    ...(windows[0] ? { limiter: windows[0] } : {}),
+    ...(maxWorkers === undefined ? {} : { concurrency: { min: 1, max: maxWorkers } }),
+  };
 }

@@ -15,7 +15,7 @@
  * | the API says                         | the handler throws                                   |
  * | ------------------------------------ | ---------------------------------------------------- |
  * | 429 with `retry-after(-ms)`          | `RateLimitError(ms)`: every pool of the queue waits   |
- * | 429 `insufficient_quota`, billing    | `UnrecoverableError`: waiting will not add credit    |
+ * | 429 `insufficient_quota`, billing    | `QuotaExceededError`: the queue pauses until resumed |
  * | 408, 409, 5xx, connection, timeout   | `Error`: retried with the queue's backoff            |
  * | an error event or a cut mid-stream   | `Error`: retried with the queue's backoff            |
  * | 400, 401, 403, 404, 422 (other 4xx)  | `UnrecoverableError` with the API's own message      |
@@ -23,12 +23,14 @@
 import { trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import {
+  QuotaExceededError,
   RateLimitError,
   UnrecoverableError,
   type HandlerContext,
   type Job,
 } from 'redis-worker-pool';
 import type { PageJobData, PageProgress, PageResult } from './ebook.js';
+import { pageMaxTokens } from './budget.js';
 import { pageMessages, stripLeadingTitle } from './prompts.js';
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -90,11 +92,14 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
     let responseModel = '';
     let finishReason: string | undefined;
     let usage: OpenAI.CompletionUsage | undefined;
+    const messages = pageMessages(job.data);
     try {
       const stream = await client.chat.completions.create(
         {
           model: job.data.model ?? model,
-          messages: pageMessages(job.data),
+          messages,
+          // The bound the job's `cost` estimate counted on.
+          max_completion_tokens: pageMaxTokens(job.data.words),
           stream: true,
           stream_options: { include_usage: true },
         },
@@ -209,9 +214,13 @@ function isQuotaError(error: InstanceType<typeof OpenAI.APIError>): boolean {
   return (typeof error.code === 'string' && QUOTA_CODES.has(error.code)) || error.status === 402;
 }
 
-/** What an out-of-credit answer becomes: the page fails at once, since retrying cannot add credit. */
+/**
+ * What an out-of-credit answer becomes: a `QuotaExceededError`, which hands the page
+ * back to the queue without spending an attempt and pauses the whole queue (every
+ * pool, every process) until someone resumes it, since no wait will add credit.
+ */
 function quotaExceeded(message: string, cause: Error): Error {
-  return new UnrecoverableError(message, { cause });
+  return new QuotaExceededError(message, { cause });
 }
 
 /** The API's own message (`error.message` of its JSON body), else the SDK's. */

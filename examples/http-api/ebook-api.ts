@@ -63,6 +63,11 @@ export interface EbookApiOptions {
    * @default 'client'
    */
   groupBy?: 'client' | 'model';
+  /**
+   * Reuse pages already written (or being written) for the same topic, prompt and
+   * model, for `ttl` ms (see `addEbook`). @default none: every page is written anew
+   */
+  cache?: { ttl: number };
   log?: (line: string) => void;
 }
 
@@ -133,11 +138,10 @@ export function createEbookApi(options: EbookApiOptions): Server {
         { warn: (m) => log(`[API] ${m}`) },
       );
       const group = groupBy === 'model' ? (model ?? plan.mode) : client && `client:${client}`;
-      const added = await addEbook(
-        queue,
-        model ? { ...plan, model } : plan,
-        group ? { group } : {},
-      );
+      const added = await addEbook(queue, model ? { ...plan, model } : plan, {
+        ...(group ? { group } : {}),
+        ...(options.cache ? { cache: options.cache } : {}),
+      });
       await index.record(added);
       meta = added;
     } catch (error) {

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { RateLimitError, UnrecoverableError } from 'redis-worker-pool';
+import { QuotaExceededError, RateLimitError, UnrecoverableError } from 'redis-worker-pool';
 import { describe, expect, it } from 'vitest';
 import { parseRateLimit } from '../../examples/ebook/generator.js';
 import { classifyOpenAIError, retryAfterMs } from '../../examples/ebook/page-handler.js';
@@ -43,11 +43,11 @@ describe('classifying OpenAI SDK errors', () => {
     expect(retryAfterMs(undefined)).toBeUndefined();
   });
 
-  it('fails at once on a 429 for an exhausted quota: waiting will not help', () => {
+  it('pauses the queue on a 429 for an exhausted quota: waiting will not help', () => {
     const error = classifyOpenAIError(
       apiError(429, 'You exceeded your current quota', {}, 'insufficient_quota'),
     );
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toBeInstanceOf(QuotaExceededError);
     expect(error.message).toBe(
       'OpenAI API 429 (insufficient_quota): You exceeded your current quota',
     );
@@ -59,7 +59,7 @@ describe('classifying OpenAI SDK errors', () => {
     [402, undefined],
   ])('treats a %i %s as out of credit, not as a rate limit or a bad request', (status, code) => {
     const error = classifyOpenAIError(apiError(status, 'Check your billing details', {}, code));
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toBeInstanceOf(QuotaExceededError);
     expect(error.message).toBe(
       `OpenAI API ${status}${code ? ` (${code})` : ''}: Check your billing details`,
     );

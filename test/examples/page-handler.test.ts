@@ -16,7 +16,7 @@ import {
   type MockOpenAI,
   type RecordedRequest,
 } from '../support/mock-openai.js';
-import { until } from '../support/redis.js';
+import { sleep, until } from '../support/redis.js';
 
 describe('the OpenAI page handler, against a mock of the API', () => {
   const h = useEbookQueue('ebook-handler');
@@ -258,17 +258,31 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     expect(mock.requests).toHaveLength(2);
   });
 
-  it('fails a page at once when the account is out of quota: no retry can add credit', async () => {
-    mock.setScript(() => reply.quotaExceeded());
+  it('pauses the queue when the account is out of quota: the page waits, unspent, for a resume', async () => {
+    mock.setScript((r) =>
+      r.n === 1 ? reply.quotaExceeded() : reply.completion(`Text of page ${pageNumber(r)}.`),
+    );
     const queue = h.queue();
     const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 4 });
+    const quota: string[] = [];
+    pool.on('quotaExceeded', ({ error }) => quota.push(error.message));
     await pool.start();
-    const meta = await addEbook(queue, testPlan(1));
-    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
-    const page = ebook.pages[0]!;
-    expect(page.state === 'failed' && page.error).toMatch(
-      /^OpenAI API 429 \(insufficient_quota\): You exceeded your current quota/,
-    );
+    const meta = await addEbook(queue, testPlan(2));
+    await until(() => queue.isPaused(), 'the queue to pause');
+    expect(quota).toEqual([
+      expect.stringMatching(
+        /^OpenAI API 429 \(insufficient_quota\): You exceeded your current quota/,
+      ),
+    ]);
+    // Nothing more is sent while the queue is paused, and the page spent no attempt.
+    await sleep(1000);
     expect(mock.requests).toHaveLength(1);
+    const job = await queue.getJob(meta.jobIds[pageNumber(mock.requests[0]!)! - 1]!);
+    expect(job).toMatchObject({ state: 'waiting', attempts: 0 });
+    // Credit added: a resume writes the ebook.
+    await queue.resume();
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+    expect(ebook.progress).toMatchObject({ completed: 2, failed: 0 });
+    expect(mock.requests).toHaveLength(3);
   });
 });

@@ -67,7 +67,8 @@ describe('the ebook runner (npm run ebook), offline, as a child process', () => 
     expect(await runner.exited).toBe(0);
     const output = runner.output();
     expect(output.split('\n')[0]).toMatch(/^!!! OFFLINE MODE: OPENAI_API_KEY is not set/);
-    expect(output).toMatch(/\[Stats\] .*Processed: 8 \| Success: 8 \| Failed: 0/);
+    // 8 pages, and the ebook's assembly (the batch's `then` job).
+    expect(output).toMatch(/\[Stats\] .*Processed: 9 \| Success: 9 \| Failed: 0/);
 
     const { markdown, html } = await readEbook();
     expect(markdown).toMatch(/^# Honey bees: A Short Guide\n/);
@@ -109,7 +110,8 @@ describe('the ebook runner (npm run ebook), offline, as a child process', () => 
     const processed = workers.map((w) =>
       Number([...w.output().matchAll(/Processed: (\d+)/g)].at(-1)?.[1] ?? 0),
     );
-    expect(processed.reduce((a, b) => a + b, 0)).toBe(6);
+    // 6 pages, and the ebook's assembly (the batch's `then` job), which one of them ran.
+    expect(processed.reduce((a, b) => a + b, 0)).toBe(7);
     expect(mock.requests).toHaveLength(0);
   }, 120_000);
 
@@ -147,11 +149,50 @@ describe('the ebook runner (npm run ebook), offline, as a child process', () => 
           expect(item.error.message).toMatch(/cancelled with Ctrl\+C/);
         }
       }
-      // Nothing is left running or queued, and no ebook file was written.
-      expect(await queue.getCounts()).toMatchObject({ waiting: 0, active: 0, delayed: 0 });
+      // Nothing is left running, no page is queued, and no ebook file was written: the
+      // assembly job (added as the last page was cancelled) writes none for a cancelled ebook.
+      expect(await queue.getCounts()).toMatchObject({ active: 0, delayed: 0 });
+      expect((await queue.getCounts()).waiting).toBeLessThanOrEqual(1);
       expect(await readdir(out)).toEqual([]);
     } finally {
       await queue.close();
     }
   }, 120_000);
+
+  it('assembles the ebook even if the runner that added it is killed: a worker alone writes the files', async () => {
+    // Its pages take 10-30 s: none is written when it is killed.
+    const runner = runExample(
+      RUNNER,
+      ['--topic', 'Moths', '--pages', '4', '--prefix', prefix, '--out', out],
+      { ...env(), OFFLINE_LATENCY_MS: '20000' },
+    );
+    started.push(runner);
+    await runner.waitForOutput(/Added ebook \S+:/);
+    const id = /Added ebook (\S+):/.exec(runner.output())![1]!;
+    expect(await runner.kill()).toBe('SIGKILL');
+    // A worker of its own, writing elsewhere: the pages the killed runner held come back
+    // when their leases expire (30 s), and the last page's pool writes the files.
+    const elsewhere = await mkdtemp(join(tmpdir(), 'rwp-ebook-worker-'));
+    try {
+      const worker = runExample(
+        RUNNER,
+        ['--worker', '--prefix', prefix, '--out', elsewhere],
+        env(),
+      );
+      started.push(worker);
+      await until(
+        async () => (await readdir(elsewhere)).length === 2,
+        'the worker to write the files',
+        100_000,
+      );
+      const files = (await readdir(elsewhere)).sort();
+      expect(files).toEqual([`moths-a-short-guide-${id}.html`, `moths-a-short-guide-${id}.md`]);
+      const markdown = await readFile(join(elsewhere, files[1]!), 'utf8');
+      expectPagesInOrder(markdown, (n) => `Placeholder page ${n} of 4`, 4);
+      await worker.waitForOutput(new RegExp(`Ebook ${id} assembled`));
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
