@@ -12,9 +12,12 @@
  *   npm run bench -- --profile            # where the pool's CPU per job goes (node --cpu-prof)
  */
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Queue } from 'redis-worker-pool';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
 import { adaptiveConcurrencyBench } from './adaptive.js';
 import { runPeerSuite } from './peer-suite.js';
@@ -58,6 +61,9 @@ const NOOP_JOBS = count('jobs', args.jobs, 1);
 /** Jobs run before measuring a drain, so the JIT has compiled the hot path. */
 const WARMUP = 2000;
 const children = join(import.meta.dirname, 'children');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The clock the children stamp their messages with. */
+const wallClock = () => performance.timeOrigin + performance.now();
 const spawnChild = (script: string, config: object) => spawnScript(join(children, script), config);
 
 interface Figure {
@@ -86,12 +92,16 @@ let probe: RedisProbe;
 let prefixCounter = 0;
 const nextPrefix = () => `bench${++prefixCounter}`;
 
-/** Bulk-add `jobs` in a producer process; returns jobs/s of the add. */
+/**
+ * Bulk-add `jobs` in a producer process; returns jobs/s of the add and when it
+ * started. `grouping`: every job in `group`, or spread over `groups` groups in turn.
+ */
 async function produce(
   prefix: string,
   jobs: number,
   payloadBytes = 200,
-): Promise<{ rate: number; bytes: number }> {
+  grouping: { group?: string; groups?: number } = {},
+): Promise<{ rate: number; bytes: number; startedAt: number }> {
   const producer = spawnChild('producer.mjs', {
     url: server.url,
     prefix,
@@ -99,10 +109,15 @@ async function produce(
     jobs,
     mode: 'bulk',
     payloadBytes,
+    ...grouping,
   });
   const added = await producer.next('added');
   await producer.exited;
-  return { rate: jobs / ((added.ms as number) / 1000), bytes: added.bytes as number };
+  return {
+    rate: jobs / ((added.ms as number) / 1000),
+    bytes: added.bytes as number,
+    startedAt: added.startedAt as number,
+  };
 }
 
 /**
@@ -309,6 +324,145 @@ const cases: Record<string, () => Promise<void>> = {
     }
   },
 
+  /**
+   * Fairness: group A's 5,000 jobs of 50 ms are running (concurrency 10) when
+   * group B adds 20. Without groups B would wait for A's backlog (about 25 s).
+   */
+  async 'groups-fairness'() {
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const prefix = nextPrefix();
+      await produce(prefix, 5000, 200, { group: 'A' });
+      const pool = spawnChild('pool.mjs', {
+        url: server.url,
+        prefix,
+        queue: 'q',
+        concurrency: 10,
+        expect: -1,
+        handler: 'sleep',
+        sleepMs: 50,
+        watchGroup: 'B',
+        watchCount: 20,
+      });
+      await pool.next('ready');
+      await sleep(1500); // A runs at full speed
+      const b = await produce(prefix, 20, 200, { group: 'B' });
+      const watched = await pool.next('watched');
+      await sleep(Math.max(0, b.startedAt + 1100 - wallClock()));
+      await closeChild(pool);
+      const closed = await pool.next('closed');
+      const lastStart = Math.max(...(watched.startedAt as number[]));
+      const firstStart = Math.min(...(watched.startedAt as number[]));
+      record('groups-fairness', "first of B's jobs started", 'ms', firstStart - b.startedAt);
+      const aDone = closed.othersDoneAt as number[];
+      // A's jobs finished per second in the second before B's add, and in the second after it.
+      const aRate = (from: number) => aDone.filter((t) => t >= from && t < from + 1000).length;
+      record(
+        'groups-fairness',
+        "all of B's 20 jobs started",
+        'ms',
+        lastStart - b.startedAt,
+        '< 500',
+      );
+      // A's jobs finished in the same window (with every slot busy, it grows with the window).
+      record(
+        'groups-fairness',
+        "A jobs finished meanwhile (before B's last start)",
+        'jobs',
+        aDone.filter((t) => t >= b.startedAt && t <= lastStart).length,
+      );
+      record(
+        'groups-fairness',
+        'A jobs/s, the second before B',
+        'jobs/s',
+        aRate(b.startedAt - 1000),
+      );
+      record('groups-fairness', 'A jobs/s, the second after B', 'jobs/s', aRate(b.startedAt));
+      record('groups-fairness', 'A + B ideal (10 / 50 ms)', 'jobs/s', 200);
+    }
+  },
+
+  /** Cost of grouping: no-op jobs spread over 1, 100 and 10,000 groups against no group. */
+  async 'groups-cost'() {
+    for (let run = 0; run < RUNS; run++) {
+      let plain = NaN;
+      for (const groups of [0, 1, 100, 10_000]) {
+        await flush();
+        const prefix = nextPrefix();
+        await produce(prefix, WARMUP + NOOP_JOBS, 200, groups ? { groups } : {});
+        const r = await drain(prefix, NOOP_JOBS, 1, 50, { handler: 'noop' }, WARMUP);
+        const label = groups ? `${groups.toLocaleString('en-US')} groups` : 'no group';
+        if (!groups) plain = r.rate;
+        record('groups-cost', `${label} c=50`, 'jobs/s', r.rate);
+        record('groups-cost', `${label} redis commands/job`, 'cmds', r.commandsPerJob);
+        if (groups) {
+          record(
+            'groups-cost',
+            `${label} ÷ no group`,
+            'ratio',
+            r.rate / plain,
+            groups === 10_000 ? '>= 0.80' : undefined,
+          );
+        }
+      }
+    }
+  },
+
+  /**
+   * Per-group concurrency holds across processes: 3 pools (concurrency 10
+   * each) run 600 jobs of 20 ms in 4 groups; each handler counts its group's
+   * running jobs in Redis. Without `group.concurrency`, the same count for contrast.
+   */
+  async 'groups-concurrency'() {
+    for (let run = 0; run < RUNS; run++) {
+      for (const groupConcurrency of [2, undefined]) {
+        await flush();
+        const prefix = nextPrefix();
+        await produce(prefix, 600, 200, { groups: 4 });
+        const queue = new Queue('q', { connection: server.url, prefix, logger: false });
+        const pools = Array.from({ length: 3 }, () =>
+          spawnChild('pool.mjs', {
+            url: server.url,
+            prefix,
+            queue: 'q',
+            concurrency: 10,
+            expect: -1,
+            handler: 'sleep',
+            sleepMs: 20,
+            groupConcurrency,
+            countActive: true,
+          }),
+        );
+        await Promise.all(pools.map((p) => p.next('ready')));
+        for (;;) {
+          const c = await queue.getCounts();
+          if (c.waiting + c.active + c.delayed === 0) break;
+          await sleep(20);
+        }
+        await Promise.all(pools.map(closeChild));
+        await queue.close();
+        const seen = await Promise.all(pools.map(async (p) => (await p.next('closed')).maxActive));
+        const max = Math.max(...(seen as number[]));
+        if (groupConcurrency) {
+          record(
+            'groups-concurrency',
+            'most of one group active (group.concurrency 2)',
+            'jobs',
+            max,
+            '= 2',
+          );
+        } else {
+          record(
+            'groups-concurrency',
+            'most of one group active (no group.concurrency)',
+            'jobs',
+            max,
+          );
+        }
+      }
+    }
+  },
+
   async 'adaptive-concurrency'() {
     for (let run = 0; run < RUNS; run++) {
       await flush();
@@ -338,6 +492,91 @@ const cases: Record<string, () => Promise<void>> = {
           first ? '>= 85' : undefined,
         );
       });
+    }
+  },
+
+  /**
+   * 3 pool processes share a `by: 'cost'` window against a loopback mock of an
+   * OpenAI-compatible server; each job's estimate is off by up to ±50 % from the
+   * tokens the server reports (which settle it). The server records when each
+   * request arrived and its real tokens.
+   */
+  async 'token-budget'() {
+    const max = 3000;
+    const duration = 3000;
+    const jobs = 120;
+    for (let run = 0; run < RUNS; run++) {
+      await flush();
+      const prefix = nextPrefix();
+      const arrivals: { at: number; tokens: number }[] = [];
+      const mock = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          const real = Number((JSON.parse(body) as { real: number }).real);
+          arrivals.push({ at: performance.timeOrigin + performance.now(), tokens: real });
+          // A model's answer takes a while: the settle comes after the request counted.
+          setTimeout(() => {
+            res.setHeader('content-type', 'application/json');
+            res.end(
+              JSON.stringify({
+                choices: [{ message: { role: 'assistant', content: 'page' } }],
+                usage: { prompt_tokens: 0, completion_tokens: real, total_tokens: real },
+              }),
+            );
+          }, 150);
+        });
+      });
+      await new Promise<void>((resolve) => mock.listen(0, '127.0.0.1', resolve));
+      const port = (mock.address() as AddressInfo).port;
+      const pools = Array.from({ length: 3 }, () =>
+        spawnChild('token-pool.mjs', {
+          url: server.url,
+          prefix,
+          queue: 'q',
+          concurrency: 8,
+          limiter: { max, duration, by: 'cost' },
+          server: `http://127.0.0.1:${port}/v1/chat/completions`,
+        }),
+      );
+      await Promise.all(pools.map((p) => p.next('ready')));
+      const queue = new Queue('q', { connection: server.url, prefix, logger: false });
+      const reals = Array.from({ length: jobs }, () => 100 + Math.floor(Math.random() * 200));
+      await queue.addBulk(
+        reals.map((real) => ({
+          name: 'call',
+          data: { real },
+          opts: { cost: Math.max(1, Math.round(real * (0.5 + Math.random()))) },
+        })),
+      );
+      while (arrivals.length < jobs) await new Promise((r) => setTimeout(r, 50));
+      await Promise.all(pools.map(closeChild));
+      await queue.close();
+      mock.close();
+      // Highest real tokens in any rolling window (starting at an arrival), as % of max.
+      let worst = 0;
+      for (const first of arrivals) {
+        let sum = 0;
+        for (const a of arrivals)
+          if (a.at >= first.at && a.at < first.at + duration) sum += a.tokens;
+        worst = Math.max(worst, sum);
+      }
+      record('token-budget', 'max real tokens in a window', '%', (100 * worst) / max, '<= 105');
+      // Budget used while the backlog waits: the full windows from the first request
+      // to the last one (the backlog is gone once the last job is sent).
+      const t0 = arrivals[0]!.at;
+      const last = arrivals.at(-1)!.at;
+      const windows = Math.floor((last - t0) / duration);
+      let used = 0;
+      for (const a of arrivals) if (a.at < t0 + windows * duration) used += a.tokens;
+      if (windows > 0)
+        record(
+          'token-budget',
+          'budget used while backlog waits',
+          '%',
+          (100 * used) / (windows * max),
+          '>= 90',
+        );
     }
   },
 

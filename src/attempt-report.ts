@@ -55,6 +55,10 @@ export interface AttemptReport {
   readonly group?: string | undefined;
   /** `rateLimited` by a `RateLimitError` of scope `group`: hold only the job's group. */
   readonly groupScope?: true;
+  /** The job has a cache (`completed` and `failed` only): the script settles its cache entry. */
+  readonly cached?: true;
+  /** The attempt's real cost units (`ctx.reportCost`), settled in the cost windows; undefined if none. */
+  readonly cost?: number;
 }
 
 /**
@@ -99,7 +103,10 @@ export function reportFor(
     batchIndex: job.batchIndex,
     group: job.group,
   });
-  if (outcome.ok) return report('completed', outcome.result, 0, claimed.keepCompleted);
+  if (outcome.ok) {
+    const done = report('completed', outcome.result, 0, claimed.keepCompleted);
+    return claimed.options.cache ? { ...done, cached: true } : done;
+  }
   const payload = JSON.stringify(toStoredError(outcome.error));
   if (isQuotaExceeded(outcome.error))
     return report('quotaExceeded', payload, 0, claimed.keepFailed);
@@ -116,7 +123,10 @@ export function reportFor(
   const permanent =
     outcome.error instanceof UnrecoverableError ||
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
-  if (permanent || attempt >= maxAttempts) return report('failed', payload, 0, claimed.keepFailed);
+  if (permanent || attempt >= maxAttempts) {
+    const failed = report('failed', payload, 0, claimed.keepFailed);
+    return claimed.options.cache ? { ...failed, cached: true } : failed;
+  }
   // The job's own backoff (stored resolved at add time) wins over the pool's.
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
   const delay = backoffDelay({ ...DEFAULT_BACKOFF, ...backoff, ...own }, attempt);

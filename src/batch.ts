@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { OptionRangeError, type StoredError } from './errors.js';
+import { OptionRangeError, OptionTypeError, type StoredError } from './errors.js';
 import { checkGroup } from './groups.js';
 import {
   encodeForAdd,
@@ -161,6 +161,10 @@ function resolveThen(
   const name = checkString('then.name', o.name);
   const data = serialize(o.data, 'Then job data', { maxBytes, path: 'then.data' });
   const options = resolveJobOptions('then.opts', o.opts, defaults);
+  if (options.cache) {
+    // Added by the script that ends the batch, it never looks a cache key up.
+    throw new OptionTypeError('`then.opts.cache` cannot be set on a then job', 'cache');
+  }
   return encodeThenJob(batchId, {
     id: options.jobId,
     name,

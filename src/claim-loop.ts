@@ -1,3 +1,4 @@
+import type { ResolvedLimiter } from './limiter.js';
 import pRetry from 'p-retry';
 import type { AttemptReport, ReportOutcome } from './attempt-report.js';
 import type { ClaimedJob } from './job.js';
@@ -35,7 +36,7 @@ export interface ClaimLoopOptions {
   leaseDuration: number;
   pollInterval: number;
   defaultAttempts: number;
-  limiter: { max: number; duration: number };
+  limiter: ResolvedLimiter;
   /** Per-group limits; undefined for none. */
   group?: GroupPolicy | undefined;
   concurrency: number;

@@ -1,6 +1,7 @@
 import type { ConcurrencyRange } from './adaptive-concurrency.js';
 import { OptionRangeError, OptionTypeError } from './errors.js';
-import { MAX_TIMER_MS } from './job-options.js';
+import { MAX_COST, MAX_TIMER_MS } from './job-options.js';
+import type { LimiterWindow } from './limiter.js';
 import { describeValue } from './validate.js';
 
 /**
@@ -31,6 +32,12 @@ export interface EnvPoolOptions {
   attempts: number;
   /** `REDIS_URL`, else `REDIS_PUBLIC_URL` (Railway); absent when neither is set. */
   connection?: string;
+  /**
+   * `RATE_LIMIT_RPM` (jobs started per minute) and `RATE_LIMIT_TPM` (cost
+   * units, such as tokens, per minute: a `by: 'cost'` window); absent when
+   * neither is set.
+   */
+  limiter?: LimiterWindow[];
   /** `MAX_RATE_LIMIT_HOLD` (ms); absent when unset (the pool's default applies). */
   maxRateLimitHold?: number;
 }
@@ -127,7 +134,18 @@ export function optionsFromEnv(env: Env = process.env): EnvPoolOptions {
   };
   const url = redisUrlFromEnv(env);
   if (url !== undefined) options.connection = url;
+  const rpm = readOptionalInteger(env, 'RATE_LIMIT_RPM', 1, 1_000_000);
+  const tpm = readOptionalInteger(env, 'RATE_LIMIT_TPM', 1, MAX_COST);
+  if (rpm !== undefined || tpm !== undefined) options.limiter = perMinute(rpm, tpm);
   const hold = readOptionalInteger(env, 'MAX_RATE_LIMIT_HOLD', 1, MAX_TIMER_MS);
   if (hold !== undefined) options.maxRateLimitHold = hold;
   return options;
+}
+
+/** The `limiter` windows of a requests-per-minute and a cost-units-per-minute budget (either may be absent). */
+export function perMinute(rpm: number | undefined, tpm: number | undefined): LimiterWindow[] {
+  const windows: LimiterWindow[] = [];
+  if (rpm !== undefined) windows.push({ max: rpm, duration: 60_000 });
+  if (tpm !== undefined) windows.push({ max: tpm, duration: 60_000, by: 'cost' });
+  return windows;
 }

@@ -351,6 +351,52 @@ export class MissingHandlerError extends UnrecoverableError {
   }
 }
 
+/**
+ * A job's `cost` is over the `max` of a `by: 'cost'` window of the pool that
+ * claimed it: it could never fit, so it fails at once (no retry, nothing charged).
+ */
+export class CostOverLimitError extends UnrecoverableError {
+  static override readonly code = 'ERR_COST_OVER_LIMIT';
+  static {
+    brand(this, this.code);
+  }
+  readonly jobId: string;
+  readonly cost: number;
+  /** The window's max it is over (undefined if the pool's windows changed since). */
+  readonly max: number | undefined;
+  constructor(jobId: string, cost: number, max?: number, duration?: number) {
+    super(
+      `Job ${jobId} costs ${cost} units, over the ${
+        max === undefined ? 'max' : `max of ${max} units per ${duration} ms`
+      } of the pool's \`limiter\` window with \`by: 'cost'\`: it can never fit, so it fails without running`,
+    );
+    this.jobId = jobId;
+    this.cost = cost;
+    this.max = max;
+  }
+  static override is(value: unknown): value is CostOverLimitError {
+    return hasBrand(value, 'ERR_COST_OVER_LIMIT');
+  }
+}
+
+/**
+ * A handler misused `ctx.reportCost(n)`: called it a second time in one
+ * attempt, or after its attempt ended. (A bad `n` is an `OptionTypeError` or
+ * `OptionRangeError` naming `reportCost`.)
+ */
+export class CostReportError extends WorkerPoolError {
+  static override readonly code = 'ERR_COST_REPORT';
+  static {
+    brand(this, this.code);
+  }
+  constructor(message: string) {
+    super(message);
+  }
+  static override is(value: unknown): value is CostReportError {
+    return hasBrand(value, 'ERR_COST_REPORT');
+  }
+}
+
 /** A job's data or a handler's result cannot be stored as JSON. */
 export class SerializationError extends WorkerPoolError {
   static override readonly code = 'ERR_NOT_SERIALIZABLE';

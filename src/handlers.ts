@@ -27,6 +27,16 @@ export interface HandlerContext {
    * `SerializationError` or `PayloadTooLargeError` for a value it cannot store.
    */
   progress(value: unknown): Promise<void>;
+  /**
+   * The attempt's real cost units (the tokens the model API reported in
+   * `usage`): settled in each `by: 'cost'` window of the pool's `limiter`, in
+   * the sub-window the job's estimate (`add(..., { cost })`) was charged to,
+   * as a refund or an extra charge, with the attempt's report (no extra round
+   * trip). A finite number >= 0, rounded up. Once per attempt, before it ends:
+   * a second call or a late one throws a `CostReportError`; a bad number an
+   * `OptionTypeError` or `OptionRangeError`.
+   */
+  reportCost(units: number): void;
 }
 
 /** Runs jobs of one name. Return (or resolve with) the result; throw to fail the attempt. */

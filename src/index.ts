@@ -6,7 +6,7 @@ export type { ItemProgress } from './progress-follower.js';
 export type { CancelOptions } from './cancel.js';
 export type { ConnectedPool, GetJobsOptions, JobCounts, QueueMetrics } from './queue-reader.js';
 export type { PauseReason } from './redis/protocol/queue-state.js';
-export type { GroupCounts, GroupSummary } from './redis/protocol/group-state.js';
+export type { GroupCounts, GroupSummary, GroupTotals } from './redis/protocol/group-state.js';
 
 export { WorkerPool } from './worker-pool.js';
 export type { CloseOptions, PoolState } from './worker-pool.js';
@@ -40,7 +40,7 @@ export type { AddedBatch, BatchItem, BatchOptions, BatchProgress, BatchResult } 
 export type { ConnectionOptions, GroupLimits, QueueOptions, WorkerPoolOptions } from './options.js';
 export { MAX_GROUP_BYTES } from './groups.js';
 export { DEFAULT_POOL_OPTIONS, DEFAULT_QUEUE_OPTIONS } from './options.js';
-export type { DefaultJobOptions, JobOptions } from './job-options.js';
+export type { DefaultJobOptions, JobCache, JobOptions } from './job-options.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
 export { DEFAULT_BACKOFF } from './backoff.js';
 export type { KeepJobs } from './retention.js';
@@ -50,13 +50,17 @@ export type { Logger } from './logger.js';
 export type { LogFields, LogMethod, PinoLikeLogger } from './logger.js';
 export { formatLogLine, pinoLogger } from './logger.js';
 
-export { optionsFromEnv, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
+export type { LimiterWindow } from './limiter.js';
+
+export { optionsFromEnv, perMinute, redisUrlFromEnv, ENV_DEFAULTS } from './env.js';
 export type { EnvPoolOptions } from './env.js';
 
 export {
   AttemptAbortedError,
   BatchExistsError,
   BatchNotFoundError,
+  CostOverLimitError,
+  CostReportError,
   InvalidJobStateError,
   isWorkerPoolError,
   JobCancelledError,

@@ -6,6 +6,7 @@ import {
 } from './attempt-report.js';
 import type { AttemptSample } from './adaptive-concurrency.js';
 import {
+  CostReportError,
   JobCancelledError,
   JobTimeoutError,
   LeaseLostError,
@@ -17,7 +18,9 @@ import type { HandlerRegistry } from './handlers.js';
 import { AttemptController, runAttempt } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
 import { formatDuration, silentLogger, type LogFields } from './logger.js';
+import { MAX_COST } from './job-options.js';
 import type { ResolvedPoolOptions } from './options.js';
+import { checkNumber } from './validate.js';
 import type { StatsCollector } from './stats.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { ProgressWrite } from './redis/protocol/progress.js';
@@ -34,6 +37,10 @@ interface Running {
   cancelled?: JobCancelledError;
   /** Made on the handler's first `ctx.progress()` call. */
   progress?: ProgressReporter;
+  /** The attempt's real cost, from `ctx.reportCost()`. */
+  cost?: number;
+  /** Set when the attempt's outcome is known: `ctx.reportCost()` is too late from then on. */
+  ended?: boolean;
 }
 
 /** What the executor needs from its pool. */
@@ -167,6 +174,7 @@ export class JobExecutor<J> {
     const outcome = await (span
       ? span.run(() => this.#attempt(entry, attempt, maxAttempts))
       : this.#attempt(entry, attempt, maxAttempts));
+    entry.ended = true;
     // The last progress value lands before the outcome, so followers see it first.
     if (entry.progress) await entry.progress.finish();
     this.#running.delete(claimed.token);
@@ -181,7 +189,7 @@ export class JobExecutor<J> {
       this.#release(workerId);
       return;
     }
-    const report = reportFor(claimed, outcome, {
+    const outcomeReport = reportFor(claimed, outcome, {
       attempt,
       maxAttempts,
       // Redis time, like the finish time the script records: the pool's clock may be off.
@@ -189,6 +197,9 @@ export class JobExecutor<J> {
       backoff: this.#options.backoff,
       maxRateLimitHold: this.#options.maxRateLimitHold,
     });
+    // The real cost rides with the report: settled in the same script call.
+    const report =
+      entry.cost === undefined ? outcomeReport : { ...outcomeReport, cost: entry.cost };
     if (this.#host.attemptEnded) {
       const kind = outcome.ok
         ? 'ok'
@@ -219,9 +230,10 @@ export class JobExecutor<J> {
   #attempt(entry: Running, attempt: number, maxAttempts: number): Promise<AttemptOutcome> {
     const { claimed, controller, workerId } = entry;
     if (claimed.decodeError) {
-      const error = new UnrecoverableError(claimed.decodeError.message, {
-        cause: claimed.decodeError,
-      });
+      // A job over a cost window's max already carries its own (unrecoverable) error.
+      const error = UnrecoverableError.is(claimed.decodeError)
+        ? claimed.decodeError
+        : new UnrecoverableError(claimed.decodeError.message, { cause: claimed.decodeError });
       return Promise.resolve({ ok: false, error });
     }
     const handler = this.#handlers.get(claimed.job.name);
@@ -244,6 +256,7 @@ export class JobExecutor<J> {
           maxAttempts,
           workerId,
           progress: (value: unknown) => this.#progress(entry, attempt).report(value),
+          reportCost: (units: number) => reportCost(entry, attempt, units),
         }),
       controller,
       timeout,
@@ -468,4 +481,21 @@ function jobFields(job: Job, attempt: number, workerId: number): LogFields {
   const fields: LogFields = { jobId: job.id, name: job.name, attempt, workerId };
   if (job.batchId) fields.batchId = job.batchId;
   return fields;
+}
+
+/** `ctx.reportCost(n)`: the attempt's real cost, sent with its report (see HandlerContext). */
+function reportCost(entry: Running, attempt: number, units: unknown): void {
+  const cost = Math.ceil(checkNumber('ctx.reportCost(units)', units, { min: 0, max: MAX_COST }));
+  const id = entry.claimed.job.id;
+  if (entry.ended) {
+    throw new CostReportError(
+      `ctx.reportCost(${cost}) was called after attempt ${attempt} of job ${id} ended: its outcome (and cost) was already reported`,
+    );
+  }
+  if (entry.cost !== undefined) {
+    throw new CostReportError(
+      `ctx.reportCost(${cost}) was called twice in attempt ${attempt} of job ${id} (first with ${entry.cost}): report the attempt's whole cost once`,
+    );
+  }
+  entry.cost = cost;
 }

@@ -22,6 +22,9 @@ import {
 /** Largest delay `setTimeout` accepts; larger values would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Largest cost (and `by: 'cost'` window max): summed in Redis, so kept well inside 2^53. */
+export const MAX_COST = 1e15;
+
 /** Options of one job, given to `add()`; `defaultJobOptions` of the queue fills what a job leaves out. */
 export interface JobOptions {
   /**
@@ -50,10 +53,36 @@ export interface JobOptions {
    * @default none: the jobs with no group take their turns as one group
    */
   group?: string;
+  /**
+   * The job's estimated cost units (tokens, say), charged to each `by: 'cost'`
+   * window of the claiming pool's `limiter` when the job is claimed; the
+   * handler settles it with `ctx.reportCost(n)`. A whole number, 0 and up. A
+   * job costing more than a window's `max` fails at once (`CostOverLimitError`).
+   * @default 1
+   */
+  cost?: number;
+  /**
+   * Share one run among every add with the same `key` (see docs/live-jobs.md):
+   * while a job with this key is waiting, delayed or running, or completed less
+   * than `ttl` ms ago, `add()` returns that job (`cached: true`) instead of
+   * adding one. A failed or cancelled job is not reused. `key` is at most
+   * 512 bytes; `ttl` is in milliseconds.
+   * @default none: every add runs
+   */
+  cache?: JobCache;
 }
 
-/** Queue-wide job defaults: every `JobOptions` field but `jobId`. */
-export type DefaultJobOptions = Omit<JobOptions, 'jobId'>;
+/** A job's `cache` option: its key and how long (ms) its result is reused once completed. */
+export interface JobCache {
+  key: string;
+  ttl: number;
+}
+
+/** Longest cache key, in bytes (UTF-8). */
+export const MAX_CACHE_KEY_BYTES = 512;
+
+/** Queue-wide job defaults: every `JobOptions` field but `jobId` and `cache`. */
+export type DefaultJobOptions = Omit<JobOptions, 'jobId' | 'cache'>;
 
 const JOB_OPTION_KEYS = [
   'jobId',
@@ -64,6 +93,8 @@ const JOB_OPTION_KEYS = [
   'removeOnComplete',
   'removeOnFail',
   'group',
+  'cache',
+  'cost',
 ] as const;
 
 /** Validated job options, in the form they are stored. */
@@ -76,6 +107,8 @@ export interface ResolvedJobOptions {
   readonly removeOnComplete: ResolvedRetention;
   readonly removeOnFail: ResolvedRetention;
   readonly group?: string;
+  readonly cache?: Readonly<JobCache>;
+  readonly cost?: number;
 }
 
 export const NO_JOB_DEFAULTS: ResolvedJobOptions = Object.freeze({
@@ -99,7 +132,7 @@ export function resolveJobOptions(
   checkKnownKeys(
     `\`${where}\``,
     o,
-    allowJobId ? JOB_OPTION_KEYS : JOB_OPTION_KEYS.filter((k) => k !== 'jobId'),
+    allowJobId ? JOB_OPTION_KEYS : JOB_OPTION_KEYS.filter((k) => k !== 'jobId' && k !== 'cache'),
   );
   const resolved: { -readonly [K in keyof ResolvedJobOptions]: ResolvedJobOptions[K] } = {
     ...defaults,
@@ -117,7 +150,27 @@ export function resolveJobOptions(
   if (o.removeOnFail !== undefined)
     resolved.removeOnFail = resolveRetention(`${where}.removeOnFail`, o.removeOnFail);
   if (o.group !== undefined) resolved.group = checkGroup(`${where}.group`, o.group);
+  if (o.cache !== undefined) resolved.cache = checkCache(`${where}.cache`, o.cache);
+  if (o.cost !== undefined)
+    resolved.cost = checkInteger(`${where}.cost`, o.cost, { min: 0, max: MAX_COST });
   return Object.freeze(resolved);
+}
+
+/** Validate a job's `cache` option, named `name` in messages. */
+export function checkCache(name: string, value: unknown): Readonly<JobCache> {
+  const cache = checkObject(name, value);
+  checkKnownKeys(`\`${name}\``, cache, ['key', 'ttl']);
+  const key = checkString(`${name}.key`, cache.key);
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_CACHE_KEY_BYTES) {
+    throw new OptionRangeError(
+      `Expected \`${name}.key\` to be at most ${MAX_CACHE_KEY_BYTES} bytes long, got ${bytes} bytes`,
+      `${name}.key`,
+    );
+  }
+  // Redis' PEXPIRE takes up to 2^53 - 1 comfortably; a ttl beyond that is a mistake.
+  const ttl = checkInteger(`${name}.ttl`, cache.ttl, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  return Object.freeze({ key, ttl });
 }
 
 export function checkJobId(name: string, value: unknown): string {
@@ -139,8 +192,14 @@ export function checkJobId(name: string, value: unknown): string {
 
 /** What the pool needs to know of a job's own options, stored as the job's `o` field. */
 export function encodeRunOptions(options: ResolvedJobOptions): string {
-  if (options.backoff === undefined && options.timeout === undefined) return '';
-  return JSON.stringify({ backoff: options.backoff, timeout: options.timeout });
+  if (options.backoff === undefined && options.timeout === undefined && !options.cache) return '';
+  // `cache: 1` tells the pool to mark the job's report (see attempt-report.ts): only a job
+  // with a cache has its cache entry settled when it ends.
+  return JSON.stringify({
+    backoff: options.backoff,
+    timeout: options.timeout,
+    ...(options.cache ? { cache: 1 } : {}),
+  });
 }
 
 /** The option-derived part of a job as the add script stores it. */
@@ -201,6 +260,9 @@ export function encodeJobs(
       ...encodeForAdd(options),
       batchIndex: batch ? index : undefined,
       group: options.group ?? group,
+      ...(options.cache ? { cache: options.cache } : {}),
+      // The default (1) is stored as nothing: a job with no cost pays no field for it.
+      cost: options.cost === undefined || options.cost === 1 ? undefined : options.cost,
     };
   });
 }

@@ -89,6 +89,12 @@ export interface AddedJob<Data = unknown, Name extends string = string> {
   readonly data: Data;
   /** `true` when a job with this `jobId` already existed, so nothing was added. */
   readonly duplicate: boolean;
+  /**
+   * `true` when the job's `cache` key gave an existing job (waiting, delayed,
+   * running, or completed less than its `ttl` ago): `id` is that job's, and
+   * nothing was added. Always `false` for a job without `cache`.
+   */
+  readonly cached: boolean;
   readonly batchId?: string;
   readonly batchIndex?: number;
   readonly group?: string;
@@ -101,7 +107,8 @@ export interface ClaimedJob {
   /** Attempts finished before this one. */
   readonly attemptsMade: number;
   readonly maxAttempts: number | undefined;
-  readonly options: { backoff?: unknown; timeout?: number };
+  /** `cache: 1`: the job has a cache entry to settle when it ends (see attempt-report.ts). */
+  readonly options: { backoff?: unknown; timeout?: number; cache?: 1 };
   /** Its retentions, `count:age` (see retention.ts), handed back in its report. */
   readonly keepCompleted: string;
   readonly keepFailed: string;

@@ -15,7 +15,15 @@ import {
   type LabelValues,
   type Registry,
 } from 'prom-client';
-import type { ConnectedPool, JobCounts, JobMap, Queue, WorkerPool } from './index.js';
+import type {
+  ConnectedPool,
+  GroupTotals,
+  JobCounts,
+  JobMap,
+  Queue,
+  QueueMetrics,
+  WorkerPool,
+} from './index.js';
 import { checkInteger, checkKnownKeys, checkObject, invalid } from './validate.js';
 
 /** Seconds: from a quick call to a slow model call that runs into its timeout. */
@@ -47,14 +55,20 @@ export interface WorkerPoolMetricsOptions {
 
 /**
  * What the gauges need of a queue: a `Queue`, or anything with these methods
- * (without `getMetrics`, no `<prefix>queue_lag_seconds`; without `isPaused`,
- * no `<prefix>queue_paused`).
+ * (without `getMetrics`, no `<prefix>queue_lag_seconds` and no cache gauges;
+ * without `isPaused`, no `<prefix>queue_paused`; without `getGroupTotals`, no
+ * `<prefix>queue_groups`).
  */
 export type ObservedQueue = Pick<Queue, 'name' | 'getCounts' | 'getPools'> &
-  Partial<Pick<Queue, 'getMetrics' | 'isPaused'>>;
+  Partial<Pick<Queue, 'getMetrics' | 'isPaused' | 'getGroupTotals'>>;
+
+/** Minutes the cache gauges sum up. */
+const CACHE_MINUTES = 15;
 
 type JobLabels = 'queue' | 'job_name';
 type GaugeState = 'waiting' | 'delayed' | 'active';
+/** The `state` label of `<prefix>queue_groups`: three values, never a group's name. */
+const GROUP_STATES = { ready: 'ready', limited: 'limited', setAside: 'set_aside' } as const;
 
 /**
  * The metrics of any number of pools and queues, registered once in one
@@ -83,9 +97,11 @@ export class WorkerPoolMetrics {
   readonly #lag: Gauge<'queue'>;
   readonly #paused: Gauge<'queue'>;
   readonly #redisUp: Gauge<'queue'>;
+  readonly #groups: Gauge<'queue' | 'state'>;
   readonly #concurrencyChanges: Counter<'queue' | 'reason'>;
   /** Pools observed in this process whose current concurrency the gauge reads on scrape. */
   readonly #observedPools = new Set<{ queue: string; concurrency: () => number }>();
+  readonly #cache: Gauge<'queue' | 'result'>;
   readonly #queues = new Map<string, ObservedQueue>();
   readonly #collectTimeout: number;
   // One Redis read per scrape for all gauges: prom-client collects them in parallel.
@@ -183,6 +199,13 @@ export class WorkerPoolMetrics {
       registers,
       collect: read,
     });
+    this.#groups = new Gauge({
+      name: `${p}queue_groups`,
+      help: 'Groups of the queue by scheduling state: ready (taking turns), limited (held by a group-scoped 429 or over group.limiter), set_aside (paused, or at group.concurrency); read from Redis on scrape.',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect: read,
+    });
     this.#lag = new Gauge({
       name: `${p}queue_lag_seconds`,
       help: 'Seconds since the longest-waiting job next in line became ready to run (added, or due after its delay or backoff); 0 when nothing waits. Read from Redis on scrape: scale worker processes on it.',
@@ -194,6 +217,13 @@ export class WorkerPoolMetrics {
       name: `${p}queue_paused`,
       help: '1 while the queue is paused (queue.pause(), worker-pool pause, or a QuotaExceededError), else 0. Read from Redis on scrape.',
       labelNames: ['queue'],
+      registers,
+      collect: read,
+    });
+    this.#cache = new Gauge({
+      name: `${p}queue_cache_lookups`,
+      help: `Adds with a \`cache\` key over the last ${CACHE_MINUTES} minutes, from every process, by result (hit: an existing job was reused; miss: a job was added), read from Redis on scrape.`,
+      labelNames: ['queue', 'result'],
       registers,
       collect: read,
     });
@@ -280,16 +310,18 @@ export class WorkerPoolMetrics {
     });
     let counts: JobCounts;
     let pools: ConnectedPool[];
-    let lag: number | undefined;
+    let metrics: QueueMetrics | undefined;
     let paused: boolean | undefined;
+    let groups: GroupTotals | undefined;
     try {
-      [counts, pools, lag, paused] = await Promise.race([
+      [counts, pools, metrics, paused, groups] = await Promise.race([
         Promise.all([
           queue.getCounts(),
           queue.getPools(),
-          // One minute of counters: the lag is what is wanted here.
-          queue.getMetrics?.(1).then((m) => m.oldestWaitingAgeMs),
+          // The lag, and the cache lookups of the last minutes.
+          queue.getMetrics?.(CACHE_MINUTES),
           queue.isPaused?.(),
+          queue.getGroupTotals?.(),
         ]),
         timeout,
       ]);
@@ -308,8 +340,22 @@ export class WorkerPoolMetrics {
       { queue: queue.name },
       pools.reduce((sum, pool) => sum + pool.concurrency, 0),
     );
-    if (lag !== undefined) this.#lag.set({ queue: queue.name }, lag / 1000);
     if (paused !== undefined) this.#paused.set({ queue: queue.name }, paused ? 1 : 0);
+    if (metrics) {
+      this.#lag.set({ queue: queue.name }, metrics.oldestWaitingAgeMs / 1000);
+      let hits = 0;
+      let misses = 0;
+      for (const minute of metrics.minutes) {
+        hits += minute.cacheHits;
+        misses += minute.cacheMisses;
+      }
+      this.#cache.set({ queue: queue.name, result: 'hit' }, hits);
+      this.#cache.set({ queue: queue.name, result: 'miss' }, misses);
+    }
+    if (groups) {
+      for (const [field, state] of Object.entries(GROUP_STATES))
+        this.#groups.set({ queue: queue.name, state }, groups[field as keyof GroupTotals]);
+    }
     this.#redisUp.set({ queue: queue.name }, 1);
   }
 
@@ -319,6 +365,8 @@ export class WorkerPoolMetrics {
     this.#workers.remove({ queue });
     this.#lag.remove({ queue });
     this.#paused.remove({ queue });
+    for (const result of ['hit', 'miss']) this.#cache.remove({ queue, result });
+    for (const state of Object.values(GROUP_STATES)) this.#groups.remove({ queue, state });
   }
 }
 

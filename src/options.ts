@@ -11,6 +11,7 @@ import {
 } from './job-options.js';
 import type { ConcurrencyRange } from './adaptive-concurrency.js';
 import type { AnyJob, DefaultJobMap, Job } from './job.js';
+import { NO_LIMITER, resolveLimiter, type LimiterWindow, type ResolvedLimiter } from './limiter.js';
 import type { GroupPolicy } from './redis/protocol/move.js';
 import { consoleLogger, safeLogger, silentLogger, type Logger } from './logger.js';
 import {
@@ -107,12 +108,15 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
   /** Milliseconds between `stats` events and `[Stats]` log lines; `0` for none. @default 60000 */
   statsInterval?: number;
   /**
-   * A rate limit shared by every pool of the queue, enforced in Redis: at most
-   * `max` jobs start in any window of `duration` ms, across all pools and
-   * processes. Give every pool of the queue the same limiter.
+   * Rate limits shared by every pool of the queue, enforced in Redis as part
+   * of each claim (atomically, across all pools and processes): one window or
+   * an array of windows. A window `{ max, duration }` lets at most `max` jobs
+   * start in any `duration` ms; with `by: 'cost'` it counts the jobs' cost
+   * units instead (`add(..., { cost })`, settled by `ctx.reportCost(n)`): a
+   * tokens-per-minute budget. Give every pool of the queue the same limiter.
    * @default none
    */
-  limiter?: { max: number; duration: number };
+  limiter?: LimiterWindow | readonly LimiterWindow[];
   /**
    * Fewest milliseconds between two writes of one job's progress
    * (`ctx.progress()`): calls in between are coalesced, the latest wins.
@@ -176,8 +180,8 @@ export interface ResolvedPoolOptions extends ResolvedConnectionOptions {
   readonly leaseDuration: number;
   readonly gracePeriod: number;
   readonly statsInterval: number;
-  /** `max` 0: no limit. */
-  readonly limiter: { readonly max: number; readonly duration: number };
+  /** Windows by what they count; both empty for no limit. */
+  readonly limiter: ResolvedLimiter;
   /** undefined: no per-group limits. */
   readonly group: GroupPolicy | undefined;
   readonly maxRateLimitHold: number;
@@ -321,7 +325,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     leaseDuration: int('leaseDuration', 50),
     gracePeriod: int('gracePeriod', 0),
     statsInterval: int('statsInterval', 0),
-    limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter),
+    limiter: o.limiter === undefined ? NO_LIMITER : resolveLimiter(o.limiter),
     progressInterval: int('progressInterval', 0),
     group: o.group === undefined ? undefined : resolveGroupLimits(o.group),
     maxRateLimitHold: int('maxRateLimitHold', 1),
@@ -354,7 +358,8 @@ function resolveConcurrencyRange(value: unknown): ConcurrencyRange | undefined {
   return Object.freeze({ min, max });
 }
 
-function resolveLimiter(value: unknown, name = 'limiter'): { max: number; duration: number } {
+/** A group's limiter: one window of job starts. */
+function resolveGroupLimiter(value: unknown, name: string): { max: number; duration: number } {
   const o = checkObject(name, value);
   checkKnownKeys(`\`${name}\``, o, ['max', 'duration']);
   return Object.freeze({
@@ -371,6 +376,6 @@ function resolveGroupLimits(value: unknown): GroupPolicy {
       o.concurrency === undefined
         ? 0
         : checkInteger('group.concurrency', o.concurrency, { min: 1, max: 1_000_000 }),
-    limiter: o.limiter === undefined ? NO_LIMIT : resolveLimiter(o.limiter, 'group.limiter'),
+    limiter: o.limiter === undefined ? NO_LIMIT : resolveGroupLimiter(o.limiter, 'group.limiter'),
   });
 }

@@ -69,6 +69,10 @@ export interface QueueMetrics {
     readonly at: number;
     readonly completed: number;
     readonly failed: number;
+    /** Adds whose `cache` key gave an existing job. */
+    readonly cacheHits: number;
+    /** Adds with a `cache` key that found no job to reuse, and added one. */
+    readonly cacheMisses: number;
   }[];
 }
 
@@ -221,8 +225,8 @@ export class QueueReader {
   }
 
   /**
-   * Jobs completed and failed in each of the last `minutes` minutes (at most
-   * 60), the jobs waiting and the queue lag.
+   * Jobs completed and failed, and cache hits and misses, in each of the last
+   * `minutes` minutes (at most 60); the jobs waiting and the queue lag.
    */
   async getMetrics(minutes = 15): Promise<QueueMetrics> {
     const count = checkInteger('minutes', minutes, { min: 1, max: 60 });
@@ -233,6 +237,8 @@ export class QueueReader {
     const values = await this.#client.mget(
       ...range.map((m) => k.metrics('completed', m)),
       ...range.map((m) => k.metrics('failed', m)),
+      ...range.map((m) => k.metrics('cache-hits', m)),
+      ...range.map((m) => k.metrics('cache-misses', m)),
     );
     return Object.freeze({
       waiting: lag.waiting,
@@ -241,6 +247,8 @@ export class QueueReader {
         at: minute * 60_000,
         completed: Number(values[i] ?? 0),
         failed: Number(values[count + i] ?? 0),
+        cacheHits: Number(values[2 * count + i] ?? 0),
+        cacheMisses: Number(values[3 * count + i] ?? 0),
       })),
     });
   }

@@ -61,9 +61,11 @@ import { readBatch, readCounters, readProgress } from './redis/protocol/batch-ha
 import { redisEventSource } from './redis/event-source.js';
 import {
   readGroupCounts,
+  readGroupTotals,
   readTopGroups,
   type GroupCounts,
   type GroupSummary,
+  type GroupTotals,
 } from './redis/protocol/group-state.js';
 import { checkGroup } from './groups.js';
 import {
@@ -242,6 +244,7 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       name: job.name,
       data: job.data,
       duplicate: replies[index]?.duplicate ?? false,
+      cached: replies[index]?.cached ?? false,
       ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
       ...(encoded[index]?.group === undefined ? {} : { group: encoded[index].group }),
     }));
@@ -454,6 +457,16 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       this.#keys,
       checkInteger('limit', limit, { min: 1, max: 1000 }),
     );
+  }
+
+  /**
+   * How many groups are ready (taking turns), limited (held by a group-scoped
+   * 429 or over `group.limiter`) and set aside (paused, or at
+   * `group.concurrency`): a few O(1) reads, whatever the number of groups.
+   */
+  async getGroupTotals(): Promise<GroupTotals> {
+    this.#assertOpen();
+    return readGroupTotals(this.#handle.client, this.#keys);
   }
 
   /** Whether the queue is paused: by `pause()`, `worker-pool pause`, or a `QuotaExceededError`. */

@@ -1,3 +1,4 @@
+import type { ResolvedLimiter } from './limiter.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AdaptiveConcurrency, type AttemptSample } from './adaptive-concurrency.js';
@@ -149,7 +150,9 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
     log.info(
       `Config: { queue: '${this.name}', concurrency: ${range ? `{ min: ${range.min}, max: ${range.max} }` : o.concurrency}, processingDelay: ${o.processingDelay}, ` +
         `timeout: ${o.timeout}, pollInterval: ${o.pollInterval}, attempts: ${o.attempts}, leaseDuration: ${o.leaseDuration}, ` +
-        `maxRateLimitHold: ${o.maxRateLimitHold}, redis: '${describeConnection(o.connection)}' }`,
+        `maxRateLimitHold: ${o.maxRateLimitHold}, ` +
+        describeLimiter(o.limiter) +
+        `redis: '${describeConnection(o.connection)}' }`,
       scope,
     );
     // Both connections wait out Redis restarts instead of failing commands (maxRetriesPerRequest: null).
@@ -459,4 +462,13 @@ async function waitUntilReadyOrFail(
       { cause: error },
     );
   }
+}
+
+/** The limiter windows for the Config line (`limiter: [50 jobs/60000 ms, 200000 cost/60000 ms], `), or '' for none. */
+function describeLimiter({ jobs, cost }: ResolvedLimiter): string {
+  const windows = [
+    ...jobs.map((w) => `${w.max} jobs/${w.duration} ms`),
+    ...cost.map((w) => `${w.max} cost/${w.duration} ms`),
+  ];
+  return windows.length === 0 ? '' : `limiter: [${windows.join(', ')}], `;
 }

@@ -20,6 +20,9 @@
  * - `rwp:{pages}:pools`     HASH  pool id -> JSON info of each running pool
  * - `rwp:{pages}:pools:seen` ZSET pool id -> last heartbeat (ms)
  * - `rwp:{pages}:metrics:<completed|failed>:<minute>` counters of finished jobs, kept an hour
+ * - `rwp:{pages}:metrics:<cache-hits|cache-misses>:<minute>` counters of adds with a `cache`
+ * - `rwp:{pages}:cache:<key>` HASH the job that runs or ran for a cache key, and its result once
+ *                                 completed (expires `ttl` ms after; see lua/includes/cache.lua)
  * - `rwp:{pages}:job:<id>`  HASH  one job (small fields: a listpack; legend in protocol/job-fields.ts)
  * - `rwp:{pages}:data`      HASH  job id -> payload JSON, for every job (kept out of the job's
  *                                 hash so that hash stays a compact listpack)
@@ -34,12 +37,18 @@
  *   `gl:<group>`: the groups' ring, parked and set-aside groups, each group's state,
  *   waiting jobs and limiter; built in the scripts from `base` (see
  *   lua/includes/groups.lua), and here for reading
+ * - `rwp:{pages}:cost:<duration>` HASH  cost units charged per sub-bucket of a
+ *   `by: 'cost'` window; built in the scripts from `base` (a pool has any
+ *   number of windows; see lua/includes/cost-windows.lua), and here for reading
  *
  * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
  * every command and to a script's KEYS, `base` carries it for the keys a
  * script builds itself, and the channels carry it here (ioredis never
  * prefixes a channel), so everything lands in the same name space.
  */
+/** The per-minute counters a queue keeps. */
+export type MetricsCounter = 'completed' | 'failed' | 'cache-hits' | 'cache-misses';
+
 export interface QueueKeys {
   /**
    * Prefix of per-job and per-batch keys, handed to scripts that build them:
@@ -67,6 +76,11 @@ export interface QueueKeys {
   progress(id: string): string;
   /** Pub/sub channel hinting that the progress of an item of batch `id` changed. */
   batchProgress(id: string): string;
+  /**
+   * The cost units charged per sub-bucket of a `by: 'cost'` window of `duration`
+   * ms (see lua/includes/cost-windows.lua, which builds it from `base`).
+   */
+  costWindow(duration: number): string;
   /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
   group(name: string): string;
   groupWait(name: string): string;
@@ -76,8 +90,10 @@ export interface QueueKeys {
   readonly groupsAside: string;
   /** The replay record of one script call (see add-4.lua and move-10.lua). */
   call(token: string): string;
-  /** Counter of jobs that reached `state` during `minute` (ms since the epoch / 60000). */
-  metrics(state: 'completed' | 'failed', minute: number): string;
+  /** Counter of jobs that reached `state` (or of cache hits, misses) during `minute` (ms since the epoch / 60000). */
+  metrics(state: MetricsCounter, minute: number): string;
+  /** The entry of a cache key (see lua/includes/cache.lua); the scripts build it from `base` alike. */
+  cache(key: string): string;
 }
 
 /**
@@ -114,7 +130,8 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     groupRing: `${local}groups`,
     groupsParked: `${local}groups:parked`,
     groupsAside: `${local}groups:aside`,
-    metrics: (state: 'completed' | 'failed', minute: number) =>
-      `${local}metrics:${state}:${minute}`,
+    metrics: (state: MetricsCounter, minute: number) => `${local}metrics:${state}:${minute}`,
+    cache: (key: string) => `${local}cache:${key}`,
+    costWindow: (duration: number) => `${local}cost:${duration}`,
   });
 }

@@ -121,6 +121,21 @@ describe('worker-pool run', () => {
     expect((await fromEnv.stop()).code).toBe(0);
   });
 
+  it('builds the limiter from --rpm and RATE_LIMIT_TPM: a job over the tokens per minute fails at once', async () => {
+    const prefix = uniquePrefix('cli-tpm');
+    const queue = queueFor(prefix);
+    const pool = await startPool(prefix, ['--rpm', '60'], { env: { RATE_LIMIT_TPM: '1000' } });
+    expect(pool.stdout()).toContain('limiter: [60 jobs/60000 ms, 1000 cost/60000 ms], ');
+    const fits = await queue.add('page', {}, { cost: 900 });
+    expect(await queue.waitForResult(fits.id, { timeout: 20_000 })).toMatchObject({
+      text: `page ${fits.id}`,
+    });
+    const over = await queue.add('page', {}, { cost: 1001 });
+    await expect(queue.waitForResult(over.id, { timeout: 20_000 })).rejects.toThrow(/1001 units/);
+    expect((await queue.getJob(over.id))?.error?.code).toBe('ERR_COST_OVER_LIMIT');
+    expect((await pool.stop()).code).toBe(0);
+  });
+
   it('on SIGTERM lets running jobs finish, exits 0, and leaves no job active or failed', async () => {
     const prefix = uniquePrefix('cli-term');
     const queue = queueFor(prefix);

@@ -46,6 +46,12 @@ interface Bad {
 const WRONG_TYPES: unknown[] = ['5', '', '   ', true, null, {}, [], myFn, Symbol('x'), 5n];
 
 /** Bad values for an integer option: every wrong type, NaN, ±Infinity, a fraction, each side of its bounds. */
+function isPlainObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
 function badIntegers(min: number, max?: number): Bad[] {
   const expected = max === undefined ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
   const range = [
@@ -96,6 +102,7 @@ function badOfType(expected: string, values: unknown[]): Bad[] {
 const NOT_FUNCTIONS = ['label', '', 5, true, null, {}, [], Symbol('x'), 5n];
 const NOT_OBJECTS = ['5', '', 5, true, null, [], myFn, Symbol('x'), 5n];
 /** Not objects, and not numbers either (a number is the shorthand of a backoff). */
+const MAX_COST = 1e15;
 const NOT_OBJECTS_NOR_NUMBERS = NOT_OBJECTS.filter((v) => typeof v !== 'number');
 const RETENTION = '`true`, `false`, a count, or `{ age, count }`';
 
@@ -117,6 +124,7 @@ const jobOptionRows = (where: string, pass: (opts: Record<string, unknown>) => u
   [where, `${where}.delay`, badIntegers(0, MAX_TIMER), (v) => pass({ delay: v })],
   [where, `${where}.attempts`, badIntegers(1, 1_000_000), (v) => pass({ attempts: v })],
   [where, `${where}.timeout`, badIntegers(1, MAX_TIMER), (v) => pass({ timeout: v })],
+  [where, `${where}.cost`, badIntegers(0, MAX_COST), (v) => pass({ cost: v })],
   [
     where,
     `${where}.backoff`,
@@ -183,7 +191,25 @@ const jobOptionRows = (where: string, pass: (opts: Record<string, unknown>) => u
 
 const ROWS = (): Row[] => [
   // new WorkerPool(name, handlers, options)
-  ['WorkerPool', 'concurrency', badIntegers(1, 10_000), (v) => pool({ concurrency: v })],
+  [
+    'WorkerPool',
+    'concurrency',
+    // A plain object is the adaptive range: its rows follow.
+    badIntegers(1, 10_000).filter((bad) => !isPlainObject(bad.value)),
+    (v) => pool({ concurrency: v }),
+  ],
+  [
+    'WorkerPool',
+    'concurrency.max',
+    badIntegers(1, 10_000).filter((bad) => bad.value !== undefined),
+    (v) => pool({ concurrency: { max: v } }),
+  ],
+  [
+    'WorkerPool',
+    'concurrency.min',
+    badIntegers(1, 10_000).filter((bad) => bad.value !== undefined),
+    (v) => pool({ concurrency: { min: v, max: 10_000 } }),
+  ],
   ['WorkerPool', 'processingDelay', badIntegers(0, MAX_TIMER), (v) => pool({ processingDelay: v })],
   ['WorkerPool', 'timeout', badIntegers(1, MAX_TIMER), (v) => pool({ timeout: v })],
   ['WorkerPool', 'pollInterval', badIntegers(10, MAX_TIMER), (v) => pool({ pollInterval: v })],
@@ -197,7 +223,13 @@ const ROWS = (): Row[] => [
     badIntegers(0, MAX_TIMER),
     (v) => pool({ progressInterval: v }),
   ],
-  ['WorkerPool', 'limiter', badOfType('a plain object', NOT_OBJECTS), (v) => pool({ limiter: v })],
+  [
+    'WorkerPool',
+    'limiter',
+    // An array is a list of windows: an empty one is a range error, tested with the cost windows.
+    badOfType('a plain object', NOT_OBJECTS).filter((bad) => !Array.isArray(bad.value)),
+    (v) => pool({ limiter: v }),
+  ],
   ['WorkerPool', 'group', badOfType('a plain object', NOT_OBJECTS), (v) => pool({ group: v })],
   [
     'WorkerPool',
@@ -347,6 +379,24 @@ const ROWS = (): Row[] => [
   ],
   ...jobOptionRows('opts', (o) => queue.add('page', {}, o as never)),
   ['add', 'opts.jobId', badStrings(), (v) => queue.add('page', {}, { jobId: v as string })],
+  [
+    'add',
+    'opts.cache',
+    badOfType('a plain object', NOT_OBJECTS),
+    (v) => queue.add('page', {}, { cache: v as never }),
+  ],
+  [
+    'add',
+    'opts.cache.key',
+    badStrings(),
+    (v) => queue.add('page', {}, { cache: { key: v as string, ttl: 1000 } }),
+  ],
+  [
+    'add',
+    'opts.cache.ttl',
+    badIntegers(1, Number.MAX_SAFE_INTEGER),
+    (v) => queue.add('page', {}, { cache: { key: 'k', ttl: v as number } }),
+  ],
   ['add', 'name', badStrings(), (v) => queue.add(v as string, {})],
   [
     'addBulk',

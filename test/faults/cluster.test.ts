@@ -159,6 +159,15 @@ describe('Redis Cluster: 3 masters on loopback', () => {
           const removable = await queue.add('page', {}, { delay: 60_000 });
           await queue.removeJob(removable.id);
           expect(await queue.getJob(removable.id)).toBeNull();
+          // The result cache: its entry is a key of the queue's slot, braces in the key or not.
+          const cache = { key: `page:{v1}:${q}`, ttl: 60_000 };
+          const first = await queue.add('page', {}, { cache, removeOnComplete: false });
+          mine.push(first.id);
+          const again = await queue.add('page', {}, { cache });
+          expect(again).toMatchObject({ id: first.id, cached: true });
+          const result = await queue.waitForResult(again.id, { timeout: 30_000 });
+          expect(await queue.waitForResult(first.id, { timeout: 30_000 })).toEqual(result);
+          expect((await queue.add('page', {}, { cache })).cached).toBe(true);
         }),
       );
 

@@ -10,6 +10,7 @@ import {
   type Job,
 } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
+import { NO_LIMITER } from '../../src/limiter.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import type { JobToAdd } from '../../src/redis/protocol/add.js';
 import type { MoveRequest } from '../../src/redis/protocol/move.js';
@@ -291,7 +292,7 @@ describe('addBatch(items, { then }): a job added when the batch ends', () => {
       tokenPrefix: 'pool.1',
       reclaim: false,
       defaultAttempts: 4,
-      limiter: { max: 0, duration: 0 },
+      limiter: NO_LIMITER,
       reports: [],
       ...overrides,
     });

@@ -28,8 +28,11 @@ describe('the cost of groups', () => {
   });
 
   /** Run `total` jobs with `opts(i)` through one pool; the commands Redis ran, per job. */
-  async function run(total: number, opts: (i: number) => JobOptions | undefined) {
-    const prefix = uniquePrefix('cost');
+  async function run(
+    total: number,
+    opts: (i: number) => JobOptions | undefined,
+    prefix = uniquePrefix('cost'),
+  ) {
     const queue = new Queue('q', { connection: server.url, prefix, logger: false });
     const pool = new WorkerPool('q', async () => 'ok', {
       connection: server.url,
@@ -70,5 +73,19 @@ describe('the cost of groups', () => {
     console.log(
       `[group cost] Redis commands per job: no group ${perJob(plain).toFixed(1)}, 100 groups ${perJob(grouped).toFixed(1)}`,
     );
+  });
+
+  it('a queue whose grouped jobs are gone costs its jobs with no group nothing more', async () => {
+    const total = 300;
+    // Kept 10 at a time: each call trims finished jobs, where a job's group is looked up.
+    const plain = (): JobOptions => ({ removeOnComplete: { count: 10 } });
+    const fresh = await run(total, plain);
+    const prefix = uniquePrefix('cost');
+    await run(100, (i) => ({ group: `user-${i % 10}`, removeOnComplete: true }), prefix);
+    const after = await run(total, plain, prefix);
+    // No lookup of a job's group (HGET) and no turn in a ring (LMOVE), as in a fresh queue.
+    expect(after.get('hget') ?? 0).toBe(fresh.get('hget') ?? 0);
+    expect(after.get('lmove')).toBeUndefined();
+    expect(after.get('hincrby') ?? 0).toBe(fresh.get('hincrby') ?? 0);
   });
 });

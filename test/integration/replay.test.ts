@@ -4,6 +4,7 @@ import { encode as encodeAdd, type JobToAdd } from '../../src/redis/protocol/add
 import type { MoveRequest } from '../../src/redis/protocol/move.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { rawClient, uniquePrefix } from '../support/redis.js';
+import { NO_LIMITER } from '../../src/limiter.js';
 
 /**
  * A script call can run and lose its reply with the connection; ioredis then
@@ -39,7 +40,7 @@ describe('script calls sent twice', () => {
     tokenPrefix: 'pool.1',
     reclaim: true,
     defaultAttempts: 4,
-    limiter: { max: 0, duration: 0 },
+    limiter: NO_LIMITER,
     reports: [],
     ...overrides,
   });

@@ -4,6 +4,7 @@ import type { JobToAdd } from '../../src/redis/protocol/add.js';
 import type { MoveRequest } from '../../src/redis/protocol/move.js';
 import { Scripts } from '../../src/redis/scripts.js';
 import { rawClient, uniquePrefix } from '../support/redis.js';
+import { NO_LIMITER } from '../../src/limiter.js';
 
 /**
  * The move script reads the hashes of the jobs it claims and reclaims without
@@ -34,7 +35,7 @@ describe('a job hash the move script cannot read', () => {
     tokenPrefix: 'pool.1',
     reclaim: true,
     defaultAttempts: 4,
-    limiter: { max: 0, duration: 0 },
+    limiter: NO_LIMITER,
     reports: [],
     ...overrides,
   });

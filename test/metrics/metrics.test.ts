@@ -119,6 +119,16 @@ describe('WorkerPoolMetrics scraped over HTTP', () => {
     expect(jobs('active')).toBe(0);
     expect(sampleValue(samples, 'worker_pool_queue_concurrency', { queue: 'pages' })).toBe(4);
     expect(sampleValue(samples, 'worker_pool_redis_up', { queue: 'pages' })).toBe(1);
+    const lookups = (result: string) =>
+      sampleValue(samples, 'worker_pool_queue_cache_lookups', { queue: 'pages', result });
+    expect([lookups('hit'), lookups('miss')]).toEqual([0, 0]);
+    // Adds with a cache key, from this process or any other: counted in Redis.
+    const cache = { key: 'cover:v1', ttl: 60_000 };
+    await queue.add('cover', {}, { cache });
+    await queue.add('cover', {}, { cache });
+    await queue.add('cover', {}, { cache });
+    samples = await scrape();
+    expect([lookups('hit'), lookups('miss')]).toEqual([2, 1]);
 
     await queue.resume();
     await until(async () => {
@@ -201,6 +211,43 @@ describe('WorkerPoolMetrics scraped over HTTP', () => {
     const samples = parseMetrics(await registry.metrics());
     expect(sampleValue(samples, 'worker_pool_jobs_completed_total', page)).toBe(1);
     expect(sampleValue(samples, 'worker_pool_queue_pools', { queue: 'pages' })).toBeUndefined();
+  });
+
+  it('counts the groups ready, limited and set aside, with no label per group', async () => {
+    const registry = new Registry();
+    const metrics = new WorkerPoolMetrics({ registry });
+    const queue = h.queue<Jobs>('pages');
+    const pool = h.pool<Jobs>(
+      { page: async () => 'ok', cover: async () => 'c' },
+      { group: { limiter: { max: 1, duration: 600_000 } } },
+      'pages',
+    );
+    metrics.observeQueue(queue);
+    const groups = async () => {
+      const samples = parseMetrics(await registry.metrics()).filter(
+        (s) => s.name === 'worker_pool_queue_groups',
+      );
+      return Object.fromEntries(samples.map((s) => [s.labels.state, s.value]));
+    };
+    // Nothing claims while the queue is paused: both groups stay ready, taking turns.
+    await queue.pause();
+    await queue.add('page', {}, { group: 'user-1' });
+    await queue.add('page', {}, { group: 'user-1' });
+    await queue.add('page', {}, { group: 'user-2' });
+    await queue.add('page', {}); // no group: not counted
+    expect(await groups()).toEqual({ ready: 2, limited: 0, set_aside: 0 });
+    // user-1 runs one job, then waits for its limiter; user-2 is paused and set aside.
+    await queue.pauseGroup('user-2');
+    await pool.start();
+    await queue.resume();
+    await until(async () => {
+      const g = await groups();
+      return g.ready === 0 && g.limited === 1 && g.set_aside === 1;
+    }, 'user-1 limited and user-2 set aside');
+    expect(await queue.getGroupTotals()).toEqual({ ready: 0, limited: 1, setAside: 1 });
+    await queue.resumeGroup('user-2');
+    await until(async () => (await groups()).set_aside === 0, 'user-2 to run');
+    expect(await groups()).toEqual({ ready: 0, limited: 1, set_aside: 0 });
   });
 
   it('uses its own metric name prefix and buckets when given', async () => {

@@ -44,6 +44,8 @@ export interface PoolProcessConfig {
   backoff?: { delay: number; jitter?: number };
   /** Per-group limits (the pool's `group` option). */
   group?: { concurrency?: number; limiter?: { max: number; duration: number } };
+  /** The pool's `limiter` (one window or several). */
+  limiter?: unknown;
   /** The pool's `progressInterval`. */
   progressInterval?: number;
   /** Goes into every result, to tell which process ran a job. */

@@ -3,6 +3,7 @@ import type { AttemptReport, ReportOutcome } from '../../src/attempt-report.js';
 import { ClaimLoop, type ClaimLoopHost, type MoveScript } from '../../src/claim-loop.js';
 import type { ClaimedJob } from '../../src/job.js';
 import type { MoveReply, MoveRequest } from '../../src/redis/protocol/move.js';
+import { NO_LIMITER } from '../../src/limiter.js';
 
 /** A move script that answers when the test says so. */
 class FakeMove implements MoveScript {
@@ -88,7 +89,7 @@ describe('ClaimLoop', () => {
         leaseDuration: 30_000,
         pollInterval,
         defaultAttempts: 4,
-        limiter: { max: 0, duration: 0 },
+        limiter: NO_LIMITER,
         concurrency,
         poolId: 'pool',
       },

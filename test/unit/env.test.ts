@@ -155,6 +155,40 @@ describe('optionsFromEnv refuses 0 where the minimum is 1', () => {
   });
 });
 
+describe('rate limits from the environment', () => {
+  it('builds a requests-per-minute and a tokens-per-minute window', () => {
+    const options = optionsFromEnv({ RATE_LIMIT_RPM: '500', RATE_LIMIT_TPM: ' 200000 ' });
+    expect(options.limiter).toEqual([
+      { max: 500, duration: 60_000 },
+      { max: 200_000, duration: 60_000, by: 'cost' },
+    ]);
+    expect(resolvePoolOptions(options).limiter).toEqual({
+      jobs: [{ max: 500, duration: 60_000 }],
+      cost: [{ max: 200_000, duration: 60_000 }],
+    });
+  });
+
+  it('sets no limiter when neither is set, and one window for one', () => {
+    expect(optionsFromEnv({})).not.toHaveProperty('limiter');
+    expect(optionsFromEnv({ RATE_LIMIT_TPM: '1000' }).limiter).toEqual([
+      { max: 1000, duration: 60_000, by: 'cost' },
+    ]);
+  });
+
+  it('refuses a bad value, naming the variable', () => {
+    const error = catchError(() => optionsFromEnv({ RATE_LIMIT_TPM: 'lots' }));
+    expect(error).toBeInstanceOf(OptionTypeError);
+    expect((error as Error).message).toBe(
+      'Expected `RATE_LIMIT_TPM` to be an integer from 1 to 1000000000000000, got `lots` (string)',
+    );
+    const zero = catchError(() => optionsFromEnv({ RATE_LIMIT_RPM: '0' }));
+    expect(zero).toBeInstanceOf(OptionRangeError);
+    expect((zero as Error).message).toBe(
+      'Expected `RATE_LIMIT_RPM` to be an integer from 1 to 1000000, got `0` (string)',
+    );
+  });
+});
+
 describe('Redis URL from the environment', () => {
   it('reads REDIS_URL', () => {
     expect(optionsFromEnv({ REDIS_URL: 'redis://cache:6379' }).connection).toBe(

@@ -316,3 +316,26 @@ describe('encodeForAdd', () => {
     });
   });
 });
+
+describe('the cache option', () => {
+  it('resolves a cache, and marks the run options so the pool reports it', () => {
+    const resolved = resolveJobOptions('opts', { cache: { key: 'page:v1:x', ttl: 1000 } });
+    expect(resolved.cache).toEqual({ key: 'page:v1:x', ttl: 1000 });
+    expect(JSON.parse(encodeForAdd(resolved).runOptions)).toEqual({ cache: 1 });
+    // A job without cache keeps its empty run options.
+    expect(encodeForAdd(resolveJobOptions('opts', {})).runOptions).toBe('');
+  });
+
+  it('accepts a key of exactly 512 bytes and refuses 513', () => {
+    expect(
+      resolveJobOptions('opts', { cache: { key: 'k'.repeat(512), ttl: 1 } }).cache?.key,
+    ).toHaveLength(512);
+    const error = catchError(() =>
+      resolveJobOptions('opts', { cache: { key: 'k'.repeat(513), ttl: 1 } }),
+    );
+    expect(error).toBeInstanceOf(OptionRangeError);
+    expect((error as Error).message).toBe(
+      'Expected `opts.cache.key` to be at most 512 bytes long, got 513 bytes',
+    );
+  });
+});

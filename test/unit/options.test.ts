@@ -23,7 +23,7 @@ describe('resolvePoolOptions defaults', () => {
     expect(logger).toBe(consoleLogger);
     expect(jobLabel).toBeUndefined();
     // No rate limit unless asked for.
-    expect(limiter).toEqual({ max: 0, duration: 0 });
+    expect(limiter).toEqual({ jobs: [], cost: [] });
     expect(Object.isFrozen(resolved)).toBe(true);
   });
 

@@ -7,6 +7,7 @@ import * as move from '../../src/redis/protocol/move.js';
 import * as removeJob from '../../src/redis/protocol/remove-job.js';
 import * as retryJob from '../../src/redis/protocol/retry-job.js';
 import { scriptError } from '../../src/redis/protocol/script-errors.js';
+import { NO_LIMITER } from '../../src/limiter.js';
 
 const keys = queueKeys('rwp', 'q');
 
@@ -16,7 +17,7 @@ const request = (overrides: Partial<move.MoveRequest> = {}): move.MoveRequest =>
   tokenPrefix: 'pool.1',
   reclaim: true,
   defaultAttempts: 4,
-  limiter: { max: 0, duration: 0 },
+  limiter: NO_LIMITER,
   reports: [],
   ...overrides,
 });
@@ -207,5 +208,54 @@ describe('move and add protocols: groups', () => {
     expect(args.slice(-3)).toEqual(['', 'a', '']);
     // The traceparent slot (empty) comes first.
     expect(args).toHaveLength(12 + 27 + 1 + 3);
+  });
+});
+
+describe('move and add protocols: the result cache', () => {
+  const job: add.JobToAdd = {
+    id: undefined,
+    name: 'page',
+    data: '{}',
+    runOptions: '',
+    maxAttempts: undefined,
+    keepCompleted: '1:1',
+    keepFailed: '1:1',
+    delay: 0,
+    batchIndex: undefined,
+  };
+
+  it('sends the group and cost slots, the events length and one `ttl|key` per job once any job has a cache', () => {
+    const args = add.encode(keys, {
+      batch: undefined,
+      jobs: [job, { ...job, cache: { key: 'page:v1:a|b', ttl: 5000 } }],
+      callToken: 't',
+    });
+    // Traceparent slot, 2 group slots, 2 cost slots, the events' length, 2 caches.
+    expect(args).toHaveLength(12 + 18 + 1 + 2 + 2 + 1 + 2);
+    expect(args.slice(-7)).toEqual(['', '', '', '', 1000, '', '5000|page:v1:a|b']);
+  });
+
+  it('decodes a cache hit (2) apart from a duplicate (0) and a new job (1)', () => {
+    expect(add.decode(['1', 1, 'a', 0, '3', 2])).toEqual([
+      { id: '1', duplicate: false, cached: false },
+      { id: 'a', duplicate: true, cached: false },
+      { id: '3', duplicate: false, cached: true },
+    ]);
+  });
+
+  it("marks a cached job's final report with an upper-case kind, and nothing else", () => {
+    const args = move.encode(
+      keys,
+      request({
+        reports: [
+          report({ cached: true }),
+          report({ kind: 'failed', cached: true }),
+          report({ kind: 'completed' }),
+        ],
+      }),
+    );
+    expect(String(args[19 + 1]).split('|')[1]).toBe('C');
+    expect(String(args[19 + 5]).split('|')[1]).toBe('F');
+    expect(String(args[19 + 9]).split('|')[1]).toBe('c');
   });
 });

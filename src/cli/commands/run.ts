@@ -1,4 +1,11 @@
-import { optionsFromEnv, Queue, WorkerPool, type WorkerPoolOptions } from 'redis-worker-pool';
+import {
+  optionsFromEnv,
+  perMinute,
+  Queue,
+  WorkerPool,
+  type LimiterWindow,
+  type WorkerPoolOptions,
+} from 'redis-worker-pool';
 import type { WorkerPoolMetrics } from 'redis-worker-pool/metrics';
 import { integerFlag, parseRateLimit, stringFlag, type ParsedArgs } from '../args.js';
 import { CliError, EXIT_OK, UsageError } from '../cli-error.js';
@@ -62,6 +69,18 @@ const flags = {
     value: '<max>/<duration>',
     description:
       'At most <max> jobs start per <duration> (ms, or with s or m: 60s) across every pool of the queue, e.g. 50/60s. Give every pool of the queue the same limit.',
+  },
+  rpm: {
+    type: 'string',
+    value: '<n>',
+    description:
+      'At most <n> jobs start per minute across every pool of the queue (with --rate-limit, both apply). Env: RATE_LIMIT_RPM.',
+  },
+  tpm: {
+    type: 'string',
+    value: '<n>',
+    description:
+      "At most <n> cost units (tokens: each job's `cost`, settled by ctx.reportCost) per minute across every pool of the queue. Env: RATE_LIMIT_TPM.",
   },
   'lease-duration': {
     type: 'string',
@@ -274,8 +293,18 @@ function poolOptions(args: ParsedArgs, io: Io): WorkerPoolOptions {
   set('max-rate-limit-hold', 'maxRateLimitHold');
   const retries = integerFlag(args, 'max-retries', { min: 0, max: 999_999 });
   if (retries !== undefined) options.attempts = retries + 1;
+  const windows: LimiterWindow[] = [];
   const limit = stringFlag(args, 'rate-limit');
-  if (limit !== undefined) options.limiter = parseRateLimit(limit);
+  if (limit !== undefined) windows.push(parseRateLimit(limit));
+  // Each flag overrides its environment variable.
+  const rpm =
+    integerFlag(args, 'rpm', { min: 1, max: 1_000_000 }) ??
+    env.limiter?.find((w) => w.by !== 'cost')?.max;
+  const tpm =
+    integerFlag(args, 'tpm', { min: 1, max: 1e15 }) ??
+    env.limiter?.find((w) => w.by === 'cost')?.max;
+  windows.push(...perMinute(rpm, tpm));
+  if (windows.length > 0) options.limiter = windows.length === 1 ? windows[0]! : windows;
   const prefix = stringFlag(args, 'prefix');
   if (prefix !== undefined) options.prefix = prefix;
   return options;

@@ -22,12 +22,23 @@
           delay in ms, index in the batch
   ARGV[9 + 9N], only when the caller was in a trace or a job has a group: its W3C
           traceparent ('' for none), stored on every job of the call as `tp`
-  ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has one
-  Returns: a flat list { id, created (1, or 0 when a job with that id exists) ... },
-  or the error ERR_BATCH_EXISTS
+  ARGV[10 + 9N + i] the group of job i ('' for none); absent when no job of the call has
+          a group, a cost or a cache
+  ARGV[10 + 10N + i] the cost units of job i ('' for the default, 1), stored as `cu`;
+          absent when no job of the call has a cost or a cache
+  Only when a job of the call has a cache (`{ cache: { key, ttl } }`, see includes/cache.lua),
+  after the costs (then always sent, '' for none):
+  ARGV[10 + 11N] about how many entries the events stream keeps
+  ARGV[11 + 11N + i] job i's cache, `ttl|key` ('' for none)
+  Returns: a flat list { id, created (1; 0 when a job with that id exists; 2 when the
+  cache gave an existing job) ... }, or the error ERR_BATCH_EXISTS
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/groups.lua"
+--- @include "includes/retention.lua"
+--- @include "includes/batch-item.lua"
+--- @include "includes/events.lua"
+--- @include "includes/cache.lua"
 
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
@@ -42,7 +53,11 @@ if batchId ~= '' and ARGV[6] ~= '0' and redis.call('EXISTS', base .. 'batch:' ..
   return redis.error_reply('ERR_BATCH_EXISTS')
 end
 local now = nowMs()
+-- The cache section comes last (see above): a call without one pays nothing for it.
+local cacheAt = 10 + n * 11
+local cached = ARGV[cacheAt + 1] ~= nil
 local grouped = ARGV[10 + n * 9] ~= nil
+local costed = ARGV[10 + n * 10] ~= nil
 -- Formatted once, not with sprintf for every job (see move-9.lua).
 local nowText = tostring(now)
 
@@ -57,22 +72,95 @@ if numbered > 0 then
   nextId = redis.call('HINCRBY', KEYS[4], 'seq', numbered) - numbered
 end
 
+-- Created before the jobs: a job the cache gives may finish its batch item now.
+if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
+  redis.call('HSET', base .. 'batch:' .. batchId, 'total', ARGV[4], 'completed', 0, 'failed', 0, 't', now, 'ttl', ARGV[5])
+  if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
+  if #ARGV[6] > 1 then redis.call('HSET', base .. 'batch:' .. batchId, 'th', ARGV[6]) end
+end
+
+-- The job the cache entry `e` (HMGET i r n f a kc w) gives, or nil to run anew. A
+-- job trimmed by its retention since it completed is put back from the entry, as a
+-- completed job (so getJob and waitForResult find it), kept by its retention again
+-- (the default one if that kept nothing).
+local function cachedJob(e, payload, keepFailed)
+  local id = e[1]
+  if not id then return nil end
+  local jobKey = base .. 'job:' .. id
+  local kf = redis.call('HMGET', jobKey, 'n', 'kf')
+  if kf[1] then
+    -- Whatever fails a cached job forgets its key; this guards against one that was not told.
+    if redis.call('ZSCORE', keptIn(base .. 'failed', 'failed', kf[2]), id) then return nil end
+    return id
+  end
+  if not e[2] then return nil end
+  local keep = e[6]
+  if not keep or keep == '' or tonumber(string.match(keep, '^(-?%d+)')) == 0 then
+    keep = DEFAULT_KEEP.completed
+  end
+  redis.call('HSET', jobKey, 'n', e[3], 't', nowText, 'r', e[2], 'f', e[4], 'a', e[5], 'kc', keep, 'kf', keepFailed)
+  redis.call('HSET', base .. 'data', id, payload)
+  local stateKey = base .. 'completed'
+  local set = keptIn(stateKey, 'completed', keep)
+  redis.call('ZADD', set, now, id)
+  if set ~= stateKey then redis.call('SADD', stateKey .. ':sets', keep) end
+  return id
+end
+local hits, misses = 0, 0
+
 local ready, delayed, out, payloads = {}, {}, {}, {}
 -- Grouped jobs: the ready ones of each group in order, and delayed ones counted per group.
 local readyIn, groupOrder, delayedIn = {}, {}, {}
+local freshGrouped = 0
 for i = 0, n - 1 do
   local a = 9 + i * 9
   local id = ARGV[a]
   local group = grouped and ARGV[10 + n * 9 + i] or ''
   local fresh = 1
-  if id == '' then
+  local ttl, cacheKey
+  if cached then ttl, cacheKey = string.match(ARGV[cacheAt + 1 + i], '^(%d+)|(.+)$') end
+  if ARGV[a] ~= '' and redis.call('EXISTS', base .. 'job:' .. ARGV[a]) == 1 then
+    -- The jobId dedup comes first: that job is the answer, whatever its cache.
+    fresh = 0
+  elseif cacheKey then
+    local entry = base .. 'cache:' .. cacheKey
+    local e = redis.call('HMGET', entry, 'i', 'r', 'n', 'f', 'a', 'kc', 'w')
+    local hit = cachedJob(e, ARGV[a + 2], ARGV[a + 6])
+    if hit then
+      fresh = 2
+      id = hit
+      hits = hits + 1
+      if batchId ~= '' then
+        if e[2] then
+          if finishBatchItem(base .. 'batch:' .. batchId, ARGV[a + 8], 'r', e[2], 'completed', now) then
+            batchEvent(batchId)
+          end
+        else
+          -- Unfinished: this item gets its outcome when it ends (see includes/cache.lua).
+          local joined = e[7] and cjson.decode(e[7]) or {}
+          joined[#joined + 1] = batchId
+          joined[#joined + 1] = ARGV[a + 8]
+          redis.call('HSET', entry, 'w', cjson.encode(joined))
+        end
+      end
+    else
+      misses = misses + 1
+    end
+  end
+  if fresh == 1 and id == '' then
     nextId = nextId + 1
     id = tostring(nextId)
-  elseif redis.call('EXISTS', base .. 'job:' .. id) == 1 then
-    fresh = 0
   end
   if fresh == 1 then
     local fields = { 'n', ARGV[a + 1], 't', nowText, 'kc', ARGV[a + 5], 'kf', ARGV[a + 6] }
+    if cacheKey then
+      fields[#fields + 1] = 'ck'; fields[#fields + 1] = cacheKey
+      fields[#fields + 1] = 'ct'; fields[#fields + 1] = ttl
+      -- No expiry while the job is unfinished: whatever ends it settles the entry.
+      local entry = base .. 'cache:' .. cacheKey
+      redis.call('DEL', entry)
+      redis.call('HSET', entry, 'i', id)
+    end
     -- The payload goes to the queue's data hash (see move-9.lua): the job's own hash stays small.
     payloads[#payloads + 1] = id
     payloads[#payloads + 1] = ARGV[a + 2]
@@ -83,7 +171,13 @@ for i = 0, n - 1 do
       fields[#fields + 1] = 'b'; fields[#fields + 1] = batchId
       fields[#fields + 1] = 'bi'; fields[#fields + 1] = ARGV[a + 8]
     end
-    if group ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = group end
+    if group ~= '' then
+      fields[#fields + 1] = 'g'; fields[#fields + 1] = group
+      freshGrouped = freshGrouped + 1
+    end
+    if costed and ARGV[10 + n * 10 + i] ~= '' then
+      fields[#fields + 1] = 'cu'; fields[#fields + 1] = ARGV[10 + n * 10 + i]
+    end
     local delay = tonumber(ARGV[a + 7])
     -- `w`: when a delayed job becomes ready, for the queue lag (a job added ready has `t`).
     if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = now + delay end
@@ -106,13 +200,11 @@ for i = 0, n - 1 do
   out[#out + 1] = fresh
 end
 
-if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
-  redis.call('HSET', base .. 'batch:' .. batchId, 'total', ARGV[4], 'completed', 0, 'failed', 0, 't', now, 'ttl', ARGV[5])
-  if ARGV[8] ~= '' then redis.call('HSET', base .. 'batch:' .. batchId, 'm', ARGV[8]) end
-  if #ARGV[6] > 1 then redis.call('HSET', base .. 'batch:' .. batchId, 'th', ARGV[6]) end
-end
 if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
-if grouped and #payloads > 0 then redis.call('HSET', KEYS[4], 'gj', '1') end
+if freshGrouped > 0 then
+  redis.call('HSET', KEYS[4], 'gj', '1')
+  redis.call('HINCRBY', KEYS[4], 'gn', freshGrouped)
+end
 for group, count in pairs(delayedIn) do redis.call('HINCRBY', groupHash(base, group), 'd', count) end
 for _, group in ipairs(groupOrder) do makeReady(base, KEYS[1], readyIn[group], group, false) end
 if #ready > 0 then makeReady(base, KEYS[1], ready, nil, false) end
@@ -120,6 +212,16 @@ if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Wake one idle pool (it cascades the wake-up if there is more work than it can take).
 -- Delayed jobs wake it too, so that it can shorten its wait to their due time.
 if #ready > 0 or #groupOrder > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
+if cached then
+  local minute = math.floor(now / 60000)
+  for name, count in pairs({ ['cache-hits'] = hits, ['cache-misses'] = misses }) do
+    if count > 0 then
+      local key = base .. 'metrics:' .. name .. ':' .. minute
+      if redis.call('INCRBY', key, count) == count then redis.call('EXPIRE', key, 3660) end
+    end
+  end
+  emitEvents(base .. 'events', ARGV[cacheAt])
+end
 -- Five minutes covers a resend after any reconnection ioredis would still make.
 redis.call('SET', callKey, cjson.encode(out), 'EX', 300)
 return out

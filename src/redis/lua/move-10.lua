@@ -23,15 +23,18 @@
   ARGV[6] max attempts for jobs that set none (used when reclaiming stalled jobs),
           or 0 to skip looking for expired leases in this call (the pool looks
           about once a second: leases last far longer, and it saves a command)
-  ARGV[7] rate limit: most claims per window, 0 for none
-  ARGV[8] rate limit window (ms)
+  ARGV[7] rate limits on job starts, `max:window (ms)` joined by ',', or '0' for none
+  ARGV[8] cost windows (`by: 'cost'`), `max:window (ms)` joined by ',', or '0' for none
+          (see includes/cost-windows.lua)
   ARGV[9] number of reports R
   ARGV[10 + 4r .. 13 + 4r], for report r:
           job id;
           `token|kind|attempt|started at (ms)|retry delay (ms)|retention|batch index`,
-            then `|group` for a job in a group
+            then `|group` for a job in a group; the kind letter is followed by the
+            attempt's real cost units when its handler reported one (`ctx.reportCost`)
             (packed: fewer arguments is less work on both sides), where kind is
-            'c' completed, 'f' failed, 'r' retry, or 'l' rate limited: retry
+            'c' completed, 'f' failed ('C', 'F': the same, for a job with a cache, see
+            includes/cache.lua), 'r' retry, or 'l' rate limited: retry
             without spending the attempt, and hold every pool of the queue off
             until the delay passes ('g': the same, holding only the job's group),
             or 'q' quota exceeded: back to the front of the line without
@@ -43,7 +46,7 @@
           batch id or '';
           result or error JSON
   ARGV[10 + 4R] per-group limits, `concurrency|max|window` (0: none); absent for none
-  Returns: { statuses, claimed, stalled, next due, now, held until, paused }
+  Returns: { statuses, claimed, stalled, next due, now, held until, paused, over cost, groups }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
               'dup' (this lease's report was already applied: a resend) or
               'invalid' (its packed values do not parse: refused, nothing changed)
@@ -53,6 +56,10 @@
               due time or the earliest lease deadline), or -1
     held until: when claiming may resume, if the queue is rate limited; else -1
     paused: 1 if the queue is paused (`queue.pause()`), else 0
+    over cost: 2 values per claimed job whose cost is over a cost window's max (the
+              pool fails it at once): id, cost; only in calls with cost windows
+    groups: for the claimed jobs that have a group, { position among the claimed
+            jobs (1-based), group, ... }; absent when none has one
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/batch-item.lua"
@@ -60,6 +67,8 @@
 --- @include "includes/retention.lua"
 --- @include "includes/events.lua"
 --- @include "includes/groups.lua"
+--- @include "includes/cache.lua"
+--- @include "includes/cost-windows.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -78,6 +87,9 @@ local function claimToken(k, at) return ARGV[5] .. '.' .. k .. '.' .. at end
 local STATUS_LETTER = { ok = 'o', stale = 's', dup = 'd', invalid = 'i' }
 local LETTER_STATUS = { o = 'ok', s = 'stale', d = 'dup', i = 'invalid' }
 
+-- Cost windows: parsed only for a pool that has them.
+local costWins = ARGV[8] ~= '0' and costWindows(base, ARGV[8]) or nil
+
 local callKey = base .. 'call:' .. ARGV[5]
 local replay = redis.call('GET', callKey)
 if replay then
@@ -94,8 +106,10 @@ if replay then
       held[#held + 1] = token
     end
   end
-  local claimed = {}
-  describe(claimed, base, held)
+  local claimed, claimedGroups = {}, {}
+  local meta = redis.call('HMGET', KEYS[8], 'gj', 'gn')
+  describe(claimed, base, held, groupedJobsExist(meta[1], meta[2]), claimedGroups)
+  if claimedGroups[1] then return { statuses, claimed, {}, -1, now, -1, 0, {}, claimedGroups } end
   return { statuses, claimed, {}, -1, now, -1, 0 }
 end
 
@@ -103,8 +117,8 @@ end
 local metaFlags
 local function flags()
   if not metaFlags then
-    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj')
-    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = m[4] }
+    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj', 'gn')
+    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = groupedJobsExist(m[4], m[5]) }
   end
   return metaFlags
 end
@@ -145,10 +159,17 @@ local done = { completed = 0, failed = 0 }
 local finishedIn = {}
 -- Jobs finished in this call with nothing kept (retention count 0): deleted in one go.
 local removedKeys, removedIds = {}, {}
+-- Jobs with a group deleted in this call: counted down from meta `gn` at the end.
+local groupedGone = 0
 
 -- Record a final state. Batch jobs keep their result in the batch hash, so
 -- that the job's own retention can never lose a page of an ebook.
-local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index, group)
+local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, token, batchId, index, group, cached)
+  if cached then
+    -- Read before the job's hash may go (retention count 0), and only for a job with a cache.
+    local c = redis.call('HMGET', jobKey, 'ck', 'ct', 'n')
+    if c[1] then settleCache(base, c[1], c[2], id, completed, payload, c[3], attempt, keep, now) end
+  end
   local set = completed and KEYS[5] or KEYS[6]
   local state = completed and 'completed' or 'failed'
   done[state] = done[state] + 1
@@ -168,6 +189,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     removedIds[#removedIds + 1] = id
     -- The job is gone: a waiter can only learn its outcome from the event.
     jobEvent(id, state, batchId, index, payload)
+    if group then groupedGone = groupedGone + 1 end
   else
     if inBatch then
       redis.call('HSET', jobKey, 'a', attempt, 'f', nowText, 'p', startedAt, 'fk', token)
@@ -201,9 +223,11 @@ if reportCount > 0 then
   for r = 0, reportCount - 1 do
     local a = 10 + r * 4
     local id, batchId, payload = ARGV[a], ARGV[a + 2], ARGV[a + 3]
-    local token, kind, attempt, startedAt, delay, keep, batchIndex, group =
-      string.match(ARGV[a + 1], '^([^|]+)|(%a)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
+    local token, kind, realCost, attempt, startedAt, delay, keep, batchIndex, group =
+      string.match(ARGV[a + 1], '^([^|]+)|(%a)(%d*)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
     if group == '' then group = nil end
+    local cached = kind == 'C' or kind == 'F'
+    if cached then kind = string.lower(kind) end
     local jobKey = base .. 'job:' .. id
     if not token then
       -- Never "stale": that would tell the pool another pool took the job over.
@@ -217,6 +241,8 @@ if reportCount > 0 then
     else
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
+      -- Before the job's hash may be deleted (retention 0) below.
+      if costWins and realCost ~= '' then settleCost(costWins, jobKey, tonumber(realCost), now) end
       if kind == 'q' then
         -- The attempt does not count; `w`: when it became ready (read by the queue-lag script).
         redis.call('HSET', jobKey, 'e', payload, 'a', tonumber(attempt) - 1, 'p', startedAt, 'fk', token, 'w', nowText)
@@ -249,7 +275,7 @@ if reportCount > 0 then
         if group then groupJobDone(base, group, now) end
         wake = true
       else
-        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group)
+        finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group, cached)
       end
     end
   end
@@ -268,7 +294,7 @@ if ARGV[6] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', no
 -- of the queue's slot), leave them all active for a later call, with nothing written.
 local expiredFields = {}
 for i, id in ipairs(expired) do
-  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g')
+  local f = redis.pcall('HMGET', base .. 'job:' .. id, 'n', 'a', 'ma', 'kf', 'b', 'bi', 'g', 'ck')
   if f.err then
     expired = {}
     break
@@ -291,7 +317,7 @@ if #expired > 0 then
         message = 'Job ' .. id .. ' stalled: its lease expired before attempt ' .. attempt .. ' finished',
       })
       if attempt >= max then
-        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6], f[7])
+        finish(id, jobKey, false, err, attempt, '', f[4] or DEFAULT_KEEP.failed, '', f[5], f[6], f[7], f[8])
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'failed'
         stalled[#stalled + 1] = f[1]
@@ -321,12 +347,19 @@ local function forget(set, ids, stateKey)
   local jobKeys = {}
   for i = 1, #ids do jobKeys[i] = base .. 'job:' .. ids[i] end
   if flags().grouped then
-    -- A retained job counts in its group until it is forgotten.
+    -- A retained job counts in its group until it is forgotten: counted down
+    -- once per group, in the order the groups were met.
     local field = stateKey == KEYS[5] and 'c' or 'f'
+    local gone, order = {}, {}
     for i = 1, #ids do
       local g = redis.call('HGET', jobKeys[i], 'g')
-      if g then groupCount(base, g, field, -1, now) end
+      if g then
+        if not gone[g] then order[#order + 1] = g end
+        gone[g] = (gone[g] or 0) + 1
+        groupedGone = groupedGone + 1
+      end
     end
+    for _, g in ipairs(order) do groupCount(base, g, field, -gone[g], now) end
   end
   redis.call('DEL', unpack(jobKeys))
   redis.call('HDEL', dataKey, unpack(ids))
@@ -365,12 +398,16 @@ end
 -- 4. Claim. Each claimed job gets a lease: a token only this claim knows, and
 -- a deadline the holder must keep pushing back.
 local claimed = {}
+-- The groups of the claimed jobs that have one: { position (1-based), group, ... }.
+local claimedGroups = {}
 local requested = tonumber(ARGV[4])
 local count = requested
 local nextDue = -1
 local heldUntil = -1
 local paused = 0
 local parkedUntil
+-- The longest job-start window (ms): how long the set of claim times keeps them.
+local limiterSpan = 0
 if count > 0 then
   local meta = flags()
   if meta.paused then
@@ -382,20 +419,31 @@ if count > 0 then
     count = 0
     heldUntil = held
   end
-  local max = tonumber(ARGV[7])
-  if count > 0 and max > 0 then
-    -- Shared rate limit: at most `max` claims in any window of ARGV[8] ms, over every pool.
-    local window = tonumber(ARGV[8])
-    redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now - window)
-    local room = max - redis.call('ZCARD', KEYS[9])
-    if room < count then
-      count = math.max(room, 0)
-      -- Room comes back when the oldest claim in the window leaves it.
-      local oldest = redis.call('ZRANGE', KEYS[9], 0, 0, 'WITHSCORES')
-      heldUntil = (tonumber(oldest[2]) or now) + window
+  if count > 0 and ARGV[7] ~= '0' then
+    -- Shared rate limits: at most `max` claims in any window of `window` ms, over every
+    -- pool. One set of claim times serves every window: it keeps the longest one.
+    local windows = {}
+    for max, window in string.gmatch(ARGV[7], '(%d+):(%d+)') do
+      windows[#windows + 1] = { tonumber(max), tonumber(window) }
+      limiterSpan = math.max(limiterSpan, tonumber(window))
+    end
+    redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now - limiterSpan)
+    for _, w in ipairs(windows) do
+      local max, window = w[1], w[2]
+      local inWindow = window == limiterSpan and redis.call('ZCARD', KEYS[9])
+        or redis.call('ZCOUNT', KEYS[9], now - window + 1, '+inf')
+      local room = max - inWindow
+      if room < count then
+        count = math.max(room, 0)
+        -- Room comes back when the oldest claim in the window leaves it.
+        local oldest = redis.call('ZRANGEBYSCORE', KEYS[9], now - window + 1, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+        heldUntil = math.max(heldUntil, (tonumber(oldest[2]) or now) + window)
+      end
     end
   end
 end
+-- Jobs over a cost window's max (id, cost), failed at once by the pool.
+local overCost = {}
 if count > 0 then
   local ids, groups, data, fields
   if flags().ring then
@@ -419,6 +467,45 @@ if count > 0 then
       ids = nil
     end
   end
+  if ids and costWins then
+    -- Cost windows: take jobs in order while each fits in every window; the first that
+    -- does not goes back, with the rest, to where it was, and the pool waits for room.
+    for _, w in ipairs(costWins) do loadCostWindow(w, now) end
+    local kept = #ids
+    for i, id in ipairs(ids) do
+      if fields[i][1] then
+        local cost = tonumber(redis.call('HGET', base .. 'job:' .. id, 'cu')) or 1
+        local over, fits, roomAt = false, true, -1
+        for _, w in ipairs(costWins) do
+          if cost > w.max then
+            over = true
+          elseif w.used + w.charged + cost > w.max then
+            fits = false
+            roomAt = math.max(roomAt, costRoomAt(w, cost))
+          end
+        end
+        if over then
+          -- Can never fit: claimed (not charged) so that the pool fails it at once.
+          overCost[#overCost + 1] = id
+          overCost[#overCost + 1] = cost
+          fields[i].overCost = true
+        elseif not fits then
+          kept = i - 1
+          heldUntil = math.max(heldUntil, roomAt)
+          break
+        else
+          for _, w in ipairs(costWins) do w.charged = w.charged + cost end
+          fields[i].charged = true
+        end
+      end
+    end
+    for i = #ids, kept + 1, -1 do
+      local g = groups and groups[i] or nil
+      makeReady(base, KEYS[1], { ids[i] }, g, true)
+      if g then groupJobDone(base, g, now) end
+      ids[i] = nil
+    end
+  end
   if ids then
     local deadline = tostring(now + tonumber(ARGV[3]))
     local scores, tokens = {}, {}
@@ -434,20 +521,27 @@ if count > 0 then
         tokens[#tokens + 1] = id
         tokens[#tokens + 1] = token
         appendClaimed(claimed, id, token, fields[i], data[i])
+        -- The sub-bucket a settle of this attempt goes to.
+        if fields[i].charged then redis.call('HSET', base .. 'job:' .. id, 'ct', nowText) end
+        if groups and groups[i] then
+          claimedGroups[#claimedGroups + 1] = #tokens / 2
+          claimedGroups[#claimedGroups + 1] = groups[i]
+        end
       end
     end
     if #scores > 0 then
       redis.call('ZADD', KEYS[2], unpack(scores))
       redis.call('HSET', KEYS[3], unpack(tokens))
-      if tonumber(ARGV[7]) > 0 then
+      if limiterSpan > 0 then
         local stamps = {}
         for i = 2, #tokens, 2 do
           stamps[#stamps + 1] = nowText
           stamps[#stamps + 1] = tokens[i]
         end
         redis.call('ZADD', KEYS[9], unpack(stamps))
-        redis.call('PEXPIRE', KEYS[9], tonumber(ARGV[8]))
+        redis.call('PEXPIRE', KEYS[9], limiterSpan)
       end
+      if costWins then chargeCostWindows(costWins) end
     end
     -- This pool took all it asked for and more is waiting: wake the next idle pool.
     if #ids == requested and (groups or redis.call('LLEN', KEYS[1]) > 0) then wake = true end
@@ -484,6 +578,13 @@ if #statuses > 0 or #claimed > 0 then
   redis.call('SET', callKey, cjson.encode(record), 'PX', math.max(tonumber(ARGV[3]), 5000))
 end
 
+if groupedGone > 0 then redis.call('HINCRBY', KEYS[8], 'gn', -groupedGone) end
 if wake then redis.call('ZADD', KEYS[7], 0, 'm') end
 emitEvents(KEYS[10], ARGV[2])
+-- The last two only when needed: over cost (cost windows) and the groups (a
+-- claimed job has one); nothing for jobs that use neither.
+local claimedGroupsOrNil = claimedGroups[1] and claimedGroups or nil
+if overCost[1] or claimedGroupsOrNil then
+  return { statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost, claimedGroupsOrNil }
+end
 return { statuses, claimed, stalled, nextDue, now, heldUntil, paused }

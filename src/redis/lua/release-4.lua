@@ -27,7 +27,8 @@ if #released > 0 then
   -- `w`: when each became ready again, for the queue lag (this runs when a pool closes, not per job).
   for _, id in ipairs(released) do redis.call('HSET', base .. 'job:' .. id, 'w', now) end
   -- Front of the line: these jobs were already started once.
-  if redis.call('HGET', base .. 'meta', 'gj') then
+  local meta = redis.call('HMGET', base .. 'meta', 'gj', 'gn')
+  if groupedJobsExist(meta[1], meta[2]) then
     for _, id in ipairs(released) do
       local g = redis.call('HGET', base .. 'job:' .. id, 'g')
       makeReady(base, KEYS[1], { id }, g, true)

@@ -1,6 +1,7 @@
 --[[
   Remove a job that is not running. A batch job removed before it finished
-  counts as failed in its batch, so the batch still finishes.
+  counts as failed in its batch, so the batch still finishes. A job with a
+  cache takes its cache entry with it: the next add with that key runs anew.
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] delayed   KEYS[4] completed   KEYS[5] failed
   KEYS[6] events (STREAM, see includes/events.lua)
@@ -14,12 +15,21 @@
 --- @include "includes/retention.lua"
 --- @include "includes/events.lua"
 --- @include "includes/groups.lua"
+--- @include "includes/cache.lua"
 
 local id = ARGV[2]
 local jobKey = ARGV[1] .. 'job:' .. id
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
-local group = redis.call('HGET', jobKey, 'g')
+local read = redis.call('HMGET', jobKey, 'g', 'ck', 'ct')
+local group = read[1]
+local cache = { read[2], read[3] }
+if cache[1] then
+  local err = cjson.encode({
+    name = 'JobRemovedError', code = 'ERR_JOB_REMOVED', message = 'Job ' .. id .. ' was removed before it finished',
+  })
+  settleCache(ARGV[1], cache[1], cache[2], id, false, err, nil, 0, nil, nowMs())
+end
 local keep = redis.call('HMGET', jobKey, 'kc', 'kf')
 local completedSet = keptIn(KEYS[4], 'completed', keep[1])
 local failedSet = keptIn(KEYS[5], 'failed', keep[2])
@@ -55,5 +65,6 @@ else
 end
 redis.call('DEL', jobKey)
 redis.call('HDEL', ARGV[1] .. 'data', id)
+if group then redis.call('HINCRBY', ARGV[1] .. 'meta', 'gn', -1) end
 emitEvents(KEYS[6], ARGV[3])
 return 1

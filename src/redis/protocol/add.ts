@@ -1,5 +1,6 @@
 import type { QueueKeys } from '../keys.js';
 import addScript from '../lua/add-4.lua';
+import { EVENTS_MAXLEN } from './events.js';
 
 /** Stores jobs and puts them in `wait` or `delayed` (see add-4.lua). */
 export const script = addScript;
@@ -24,6 +25,10 @@ export interface JobToAdd {
   readonly batchIndex: number | undefined;
   /** Its group, if it has one. */
   readonly group?: string | undefined;
+  /** Its cache key and ttl (ms), if it has one (see includes/cache.lua). */
+  readonly cache?: { readonly key: string; readonly ttl: number } | undefined;
+  /** Its cost units; undefined for the default (1). */
+  readonly cost?: number | undefined;
 }
 
 /** A batch being added: its id, size, ttl (s) and meta JSON ('' for none). */
@@ -50,6 +55,8 @@ export interface AddedRecord {
   readonly id: string;
   /** A job with this id existed: nothing was added. */
   readonly duplicate: boolean;
+  /** The cache gave an existing job (`id` is its id): nothing was added. */
+  readonly cached: boolean;
 }
 
 export function encode(
@@ -84,20 +91,30 @@ export function encode(
       job.batchIndex ?? '',
     );
   }
-  // Last, and only when there is one (or a job has a group): an untraced add pays no argument for it.
+  // Last, and only when there is one (or a job has a group, a cost or a cache): an untraced add pays no argument for it.
   const grouped = jobs.some((job) => job.group !== undefined);
-  if (traceparent !== undefined || grouped) args.push(traceparent ?? '');
-  // Then, only when a job of the call has a group, each job's: a call with none sends nothing for them.
-  if (grouped) for (const job of jobs) args.push(job.group ?? '');
+  const costed = jobs.some((job) => job.cost !== undefined);
+  const cached = jobs.some((job) => job.cache !== undefined);
+  if (traceparent !== undefined || grouped || costed || cached) args.push(traceparent ?? '');
+  // Then, only when a job of the call has a group (or a cost, or a cache), each job's: a call with none sends nothing for them.
+  if (grouped || costed || cached) for (const job of jobs) args.push(job.group ?? '');
+  // Then, only when a job of the call has a cost (or a cache), each job's ('' for the default).
+  if (costed || cached) for (const job of jobs) args.push(job.cost ?? '');
+  // Then, only when a job of the call has a cache, the events' length and each job's `ttl|key`.
+  if (cached) {
+    args.push(EVENTS_MAXLEN);
+    for (const job of jobs) args.push(job.cache ? `${job.cache.ttl}|${job.cache.key}` : '');
+  }
   return args;
 }
 
-/** id, created flag (1, or 0 for a duplicate), per job. */
+/** id, created flag (1; 0 for a duplicate; 2 for a job the cache gave), per job. */
 export function decode(reply: unknown): AddedRecord[] {
   const values = reply as (string | number)[];
   const added: AddedRecord[] = [];
   for (let i = 0; i + 1 < values.length; i += 2) {
-    added.push({ id: String(values[i]), duplicate: Number(values[i + 1]) === 0 });
+    const created = Number(values[i + 1]);
+    added.push({ id: String(values[i]), duplicate: created === 0, cached: created === 2 });
   }
   return added;
 }

@@ -25,12 +25,25 @@ const KEEP_FAILED = 2 + P.keepFailed;
 const BATCH_ID = 2 + P.batchId;
 const BATCH_INDEX = 2 + P.batchIndex;
 const TRACEPARENT = 2 + P.traceparent;
-const GROUP = 2 + P.group;
 
-/** Decode every claimed job of a move reply's flat list. */
-export function decodeClaimedJobs(values: readonly Field[]): ClaimedJob[] {
+/**
+ * Decode every claimed job of a move reply's flat list, and give their groups
+ * to those that have one: `groups` is { position (1-based), group, ... }, or
+ * absent when no claimed job has a group.
+ */
+export function decodeClaimedJobs(
+  values: readonly Field[],
+  groups?: readonly (string | number)[],
+): ClaimedJob[] {
   const jobs: ClaimedJob[] = [];
   for (let i = 0; i < values.length; i += CLAIMED_STRIDE) jobs.push(decodeClaimed(values, i));
+  if (groups) {
+    for (let i = 0; i + 1 < groups.length; i += 2) {
+      const at = Number(groups[i]) - 1;
+      const claimed = jobs[at];
+      if (claimed) jobs[at] = { ...claimed, job: { ...claimed.job, group: String(groups[i + 1]) } };
+    }
+  }
   return jobs;
 }
 
@@ -66,12 +79,10 @@ export function decodeClaimed(values: readonly Field[], offset: number): Claimed
   const name = values[offset + NAME] ?? '';
   const createdAt = Number(values[offset + CREATED_AT] ?? 0);
   const batchId = values[offset + BATCH_ID];
-  const group = values[offset + GROUP];
   // One object literal per shape (no spreads): this runs for every claimed job.
   let job: Job<unknown, string> = batchId
     ? { id, name, data, createdAt, batchId, batchIndex: Number(values[offset + BATCH_INDEX]) }
     : { id, name, data, createdAt };
-  if (group) job = { ...job, group };
   if (parentBatchId !== undefined) job = { ...job, parentBatchId };
   const maxAttempts = values[offset + MAX_ATTEMPTS];
   const traceparent = values[offset + TRACEPARENT];

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../../connection.js';
 import type { QueueKeys } from '../keys.js';
-import groupStateScript from '../lua/group-state-2.lua';
+import groupStateScript from '../lua/group-state-7.lua';
 
 /**
  * One group's pause flag and counts (see includes/groups.lua for its keys).
@@ -10,7 +10,18 @@ import groupStateScript from '../lua/group-state-2.lua';
 export const script = groupStateScript;
 
 export function encode(keys: QueueKeys, op: 'pause' | 'resume', group: string): string[] {
-  return [keys.meta, keys.marker, keys.base, op, group];
+  return [
+    keys.meta,
+    keys.marker,
+    keys.group(group),
+    keys.groupWait(group),
+    keys.groupRing,
+    keys.groupsAside,
+    keys.groupsParked,
+    keys.base,
+    op,
+    group,
+  ];
 }
 
 /** How many jobs of one group are in each state. */
@@ -95,4 +106,38 @@ export async function readTopGroups(
     });
   });
   return groups.sort((x, y) => y.waiting - x.waiting || y.active - x.active).slice(0, limit);
+}
+
+/** How many groups are in each scheduling state, as `getGroupTotals()` reads them. */
+export interface GroupTotals {
+  /** Groups with jobs ready, taking their turns. */
+  readonly ready: number;
+  /** Groups held until a time: by a `RateLimitError` with `scope: 'group'`, or over `group.limiter`. */
+  readonly limited: number;
+  /** Groups with jobs set aside: paused (`pauseGroup()`), or at `group.concurrency`. */
+  readonly setAside: number;
+}
+
+/**
+ * Count the groups in the ring (less the turn of the jobs with no group), the
+ * parked and the set-aside groups: one round trip of O(1) commands, whatever
+ * the number of groups.
+ */
+export async function readGroupTotals(client: RedisClient, keys: QueueKeys): Promise<GroupTotals> {
+  const replies = await client
+    .multi()
+    .llen(keys.groupRing)
+    .lpos(keys.groupRing, '')
+    .zcard(keys.groupsParked)
+    .scard(keys.groupsAside)
+    .exec();
+  const [ring, none, parked, aside] = (replies ?? []).map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+  return Object.freeze({
+    ready: Math.max(0, Number(ring ?? 0) - (none === null || none === undefined ? 0 : 1)),
+    limited: Number(parked ?? 0),
+    setAside: Number(aside ?? 0),
+  });
 }

@@ -42,6 +42,14 @@ export const JOB_FIELDS = {
   progress: 'pg',
   /** Its group (`add(..., { group })`); absent for a job with no group. */
   group: 'g',
+  /** Its cost units (`add(..., { cost })`); absent for the default, 1. */
+  cost: 'cu',
+  /**
+   * When its current attempt was charged to the claiming pool's cost windows
+   * (ms, Redis clock): the sub-bucket a settle (`ctx.reportCost`) goes to.
+   * Written only by a pool with a `by: 'cost'` window.
+   */
+  chargedAt: 'ct',
   /**
    * When it last became ready to run, if not when it was added (ms, Redis
    * clock): the due time of a delayed job or a retry, or when it was handed
@@ -55,7 +63,8 @@ export type JobField = keyof typeof JOB_FIELDS;
 /**
  * The fields the move script returns per claimed job, after its id and lease
  * token, in order (`name` then the payload, then the rest): see
- * ../lua/includes/claimed-job.lua, which lists the same letters.
+ * ../lua/includes/claimed-job.lua, which lists the same letters. A job's
+ * group comes apart (see move.ts), so a job with no group pays no value for it.
  */
 export const CLAIMED_FIELDS = [
   'name',
@@ -69,7 +78,6 @@ export const CLAIMED_FIELDS = [
   'batchId',
   'batchIndex',
   'traceparent',
-  'group',
 ] as const satisfies readonly (JobField | 'data')[];
 
 /** Values per claimed job in the move script's reply: id, token, then CLAIMED_FIELDS. */

@@ -1,5 +1,7 @@
 import type { AttemptReport, ReportKind, ReportStatus } from '../../attempt-report.js';
+import { CostOverLimitError } from '../../errors.js';
 import type { ClaimedJob } from '../../job.js';
+import type { LimitWindow, ResolvedLimiter } from '../../limiter.js';
 import type { QueueKeys } from '../keys.js';
 import moveScript from '../lua/move-10.lua';
 import { EVENTS_MAXLEN } from './events.js';
@@ -28,8 +30,8 @@ export interface MoveRequest {
   reclaim: boolean;
   /** Attempts of a reclaimed job that set none. */
   defaultAttempts: number;
-  /** Shared rate limit: at most `max` claims per `duration` ms; max 0 for none. */
-  limiter: { max: number; duration: number };
+  /** Shared rate limits: job starts and cost units per window (none: both empty). */
+  limiter: ResolvedLimiter;
   /** Per-group limits (see includes/groups.lua); undefined for none. */
   group?: GroupPolicy | undefined;
   reports: readonly AttemptReport[];
@@ -92,15 +94,15 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     request.tokenPrefix,
     // 0 tells the script to skip the look for expired leases.
     request.reclaim ? Math.max(1, request.defaultAttempts) : 0,
-    request.limiter.max,
-    request.limiter.duration,
+    packWindows(request.limiter.jobs),
+    packWindows(request.limiter.cost),
     reports.length,
   ];
   for (const r of reports) {
     // Packed: fewer arguments is less work on both sides.
     args.push(
       r.id,
-      `${r.token}|${r.groupScope ? 'g' : KIND[r.kind]}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
+      `${r.token}|${kindLetter(r)}${r.cost === undefined ? '' : wireInt(r.cost)}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
       r.batchId ?? '',
       r.payload,
     );
@@ -109,6 +111,19 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
   // Last, and only when set: a pool without group limits sends nothing for them.
   if (group) args.push(`${group.concurrency}|${group.limiter.max}|${group.limiter.duration}`);
   return args;
+}
+
+/** A report's kind letter: upper case for a job with a cache, whose entry the script settles. */
+function kindLetter(r: AttemptReport): string {
+  if (r.groupScope) return 'g';
+  return r.cached ? KIND[r.kind].toUpperCase() : KIND[r.kind];
+}
+
+/** Windows as the script reads them: `max:duration` joined by ',', or '0' for none. */
+function packWindows(windows: readonly LimitWindow[]): string {
+  if (windows.length === 0) return '0';
+  if (windows.length === 1) return `${windows[0]!.max}:${windows[0]!.duration}`;
+  return windows.map((w) => `${w.max}:${w.duration}`).join(',');
 }
 
 /**
@@ -121,21 +136,58 @@ export function wireInt(value: number): number {
   return Math.min(Math.max(Math.round(value), 0), Number.MAX_SAFE_INTEGER);
 }
 
-type RawReply = [ReportStatus[], (string | null)[], string[], number, number, number, number];
+type RawReply = [
+  ReportStatus[],
+  (string | null)[],
+  string[],
+  number,
+  number,
+  number,
+  number,
+  (string | number)[] | undefined,
+  (string | number)[] | undefined,
+];
 
-export function decode(reply: unknown): MoveReply {
-  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused] = reply as RawReply;
+export function decode(reply: unknown, limiter?: ResolvedLimiter): MoveReply {
+  const [statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost, groups] =
+    reply as RawReply;
   const due = Number(nextDue);
   const held = Number(heldUntil);
+  const jobs = decodeClaimedJobs(claimed, groups);
+  if (overCost && overCost.length > 0) markOverCost(jobs, overCost, limiter);
   return {
     statuses,
-    claimed: decodeClaimedJobs(claimed),
+    claimed: jobs,
     stalled: decodeStalled(stalled),
     nextDue: due >= 0 ? due : undefined,
     now: Number(now),
     heldUntil: held > 0 ? held : undefined,
     paused: Number(paused) === 1,
   };
+}
+
+/**
+ * Jobs the script found over a cost window's max (id, cost pairs): claimed, not
+ * charged, and failed at once by the pool with a CostOverLimitError.
+ */
+function markOverCost(
+  jobs: ClaimedJob[],
+  values: readonly (string | number)[],
+  limiter: ResolvedLimiter | undefined,
+): void {
+  const costs = new Map<string, number>();
+  for (let i = 0; i + 1 < values.length; i += 2)
+    costs.set(String(values[i]), Number(values[i + 1]));
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const cost = costs.get(job.job.id);
+    if (cost === undefined) continue;
+    const window = limiter?.cost.find((w) => cost > w.max);
+    jobs[i] = {
+      ...job,
+      decodeError: new CostOverLimitError(job.job.id, cost, window?.max, window?.duration),
+    };
+  }
 }
 
 /** Three values per reclaimed job: id, 'retry' or 'failed', name. */

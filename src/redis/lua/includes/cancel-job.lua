@@ -7,9 +7,12 @@
 --- @include "now.lua"
 --- @include "batch-item.lua"
 --- @include "events.lua"
+--- @include "cache.lua"
 local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy)
   local now = nowMs()
-  local f = redis.call('HMGET', jobKey, 'kf', 'b', 'bi')
+  local f = redis.call('HMGET', jobKey, 'kf', 'b', 'bi', 'ck', 'ct')
+  -- A cancelled job is never reused: the next add with its cache key runs anew.
+  if f[4] then settleCache(base, f[4], f[5], id, false, err, nil, attempt, nil, now) end
   local batchId = f[2] or ''
   if batchId ~= '' then
     if finishBatchItem(base .. 'batch:' .. batchId, f[3], 'e', err, 'failed', now) then

@@ -20,9 +20,14 @@
                                  'p' set aside while paused; none: idle)
   - `<base>gw:<group>`     LIST  its waiting jobs (LPUSH to add, RPOP to claim)
   - `<base>gl:<group>`     ZSET  its recent claims, for `group.limiter`
-  - meta `g`: the ring is running; `gj`: jobs with a group were ever added (so
-    paths that must find a job's group look it up only then); `gw`: jobs
-    waiting in group lists (for the counts).
+  - meta `g`: the ring is running; `gj`: jobs with a group were ever added;
+    `gn`: how many jobs with a group exist (in any state, retained ones too:
+    every script that adds one counts it, and the scripts that delete one
+    count it down; one deleted uncounted only leaves `gn` high, which costs
+    lookups, never correctness). Paths that must find a job's group (delayed
+    jobs, trimmed finished jobs, released jobs) look it up only while `gn` is
+    above 0, so a queue whose grouped jobs are gone costs a plain job nothing
+    more (see groupedJobsExist); `gw`: jobs waiting in group lists (for the counts).
 
   The group's name comes last in each key, after a prefix of its own, so no
   name can collide with another group's keys. A group's hash is deleted when it
@@ -34,6 +39,12 @@ local GROUP_NONE = ''
 
 local function groupHash(base, g) return base .. 'gh:' .. g end
 local function groupWait(base, g) return base .. 'gw:' .. g end
+
+-- Whether a job of the queue may have a group, from the meta fields `gj` and
+-- `gn` (see above): only then must a path look a job's group up.
+local function groupedJobsExist(gj, gn)
+  return gj ~= nil and gj ~= false and (tonumber(gn) or 1) > 0
+end
 
 -- Start the ring (with the no-group turn) if it is not running.
 local function startRing(base)
@@ -185,7 +196,6 @@ local function groupTurn(base, g, now, policy, stamp)
     tidyGroup(base, g, now)
     return nil
   end
-  redis.call('HINCRBY', base .. 'meta', 'gw', -1)
   redis.call('HINCRBY', key, 'a', 1)
   if policy.max > 0 then
     redis.call('ZADD', limiter, now, stamp)
@@ -220,11 +230,15 @@ local function claimFair(base, wait, count, now, policy, stampPrefix)
   local ids, groups = {}, {}
   -- A whole round of the ring without a job ends the claim: every group left is out of work or limited.
   local idleRound = false
+  -- Once `wait` came back empty it stays so for this call: no need to ask again each round.
+  local noneEmpty = false
+  local fromGroups = 0
   while #ids < count do
     local g = redis.call('LMOVE', ring, ring, 'RIGHT', 'LEFT')
     if not g then break end
     if g == GROUP_NONE then
-      local id = redis.call('RPOP', wait)
+      local id = not noneEmpty and redis.call('RPOP', wait)
+      noneEmpty = not id
       if id then
         ids[#ids + 1] = id
         groups[#groups + 1] = false
@@ -240,12 +254,17 @@ local function claimFair(base, wait, count, now, policy, stampPrefix)
         ids[#ids + 1] = id
         groups[#groups + 1] = g
         idleRound = false
+        fromGroups = fromGroups + 1
       end
     end
   end
+  -- The jobs taken from group lists, counted once for the call.
+  if fromGroups > 0 then redis.call('HINCRBY', base .. 'meta', 'gw', -fromGroups) end
   local first = redis.call('ZRANGE', parked, 0, 0, 'WITHSCORES')
-  if #ids < count and not first[1] and redis.call('LLEN', ring) <= 1 then
-    -- Only the no-group turn is left: stop the ring, claims are one RPOP again.
+  if not first[1] and redis.call('LLEN', ring) <= 1 then
+    -- Only the no-group turn is left (even when this claim was full of jobs with
+    -- no group): stop the ring, claims are one RPOP again. A group that gets
+    -- work, or whose slot frees, starts it again (scheduleGroup).
     redis.call('DEL', ring)
     redis.call('HDEL', base .. 'meta', 'g')
   end

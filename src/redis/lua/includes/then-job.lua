@@ -34,7 +34,11 @@ local function addThenJob(base, batchKey, now)
   if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = tostring(now + delay) end
   redis.call('HSET', jobKey, unpack(fields))
   redis.call('HSET', base .. 'data', id, s.d)
-  if s.g then redis.call('HSET', base .. 'meta', 'gj', '1') end
+  if s.g then
+    -- Counted among the grouped jobs that exist (meta `gn`, see groups.lua).
+    redis.call('HSET', base .. 'meta', 'gj', '1')
+    redis.call('HINCRBY', base .. 'meta', 'gn', 1)
+  end
   if delay > 0 then
     redis.call('ZADD', base .. 'delayed', now + delay, id)
     if s.g then redis.call('HINCRBY', groupHash(base, s.g), 'd', 1) end

@@ -4,6 +4,10 @@
   ('p'); resuming gives it its turns back and wakes an idle pool.
 
   KEYS[1] meta   KEYS[2] marker
+  KEYS[3] the group's hash   KEYS[4] its waiting jobs   KEYS[5] the ring
+  KEYS[6] the set-aside groups   KEYS[7] the parked groups
+          (every key the script may touch is known before it runs, so all are
+          declared; includes/groups.lua builds the same names from ARGV[1])
   ARGV[1] key prefix of job and group keys
   ARGV[2] 'pause' or 'resume'
   ARGV[3] the group
@@ -13,7 +17,7 @@
 --- @include "includes/groups.lua"
 
 local base, g = ARGV[1], ARGV[3]
-local key = groupHash(base, g)
+local key = KEYS[3]
 if ARGV[2] == 'pause' then
   redis.call('HSET', key, 'p', '1')
   return 1
@@ -21,8 +25,8 @@ end
 redis.call('HDEL', key, 'p')
 if redis.call('HGET', key, 's') == 'p' then
   redis.call('HDEL', key, 's')
-  redis.call('SREM', base .. 'groups:aside', g)
-  if redis.call('EXISTS', groupWait(base, g)) == 1 then
+  redis.call('SREM', KEYS[6], g)
+  if redis.call('EXISTS', KEYS[4]) == 1 then
     scheduleGroup(base, g)
     redis.call('ZADD', KEYS[2], 0, 'm')
     return 1
