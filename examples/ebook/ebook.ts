@@ -158,7 +158,11 @@ export async function addEbook(
         ...(plan.model ? { model: plan.model } : {}),
       };
       // The ebook id is in the data but not in the prompt: another ebook's page of the same prompt is reused.
-      return { name: 'page' as const, data };
+      const opts = {
+        ...(plan.mode === 'openai' ? { cost: estimatePageTokens(data) } : {}),
+        ...(cache ? { cache: { key: pageCacheKey(data, keyModel), ttl: cache.ttl } } : {}),
+      };
+      return { name: 'page' as const, data, ...(Object.keys(opts).length ? { opts } : {}) };
     }),
     {
       batchId: id,
@@ -171,7 +175,7 @@ export async function addEbook(
   return {
     ...meta,
     jobIds: batch.jobs.map((job) => job.id),
-    cachedPages: batch.jobs.filter((job) => (job as { cached?: boolean }).cached === true).length,
+    cachedPages: batch.jobs.filter((job) => job.cached).length,
   };
 }
 

@@ -4,9 +4,13 @@
  * planner and the `page` handler.
  */
 import OpenAI from 'openai';
-import { UnrecoverableError, type HandlerContext, type Job } from 'redis-worker-pool';
-
-type LimiterWindow = { max: number; duration: number };
+import {
+  perMinute,
+  UnrecoverableError,
+  type HandlerContext,
+  type Job,
+  type LimiterWindow,
+} from 'redis-worker-pool';
 import type { EbookPlan, PageJobData, PageResult } from './ebook.js';
 import {
   createOfflinePageHandler,
@@ -181,8 +185,8 @@ export interface BudgetFlags {
 export function budgetOptions(
   flags: BudgetFlags,
   /** What `optionsFromEnv()` returned (or any pool options): its `limiter` is kept unless replaced. */
-  envOptions: object = {},
-): { limiter?: LimiterWindow; concurrency?: { min: number; max: number } } {
+  envOptions: { limiter?: LimiterWindow | readonly LimiterWindow[] } = {},
+): { limiter?: LimiterWindow[]; concurrency?: { min: number; max: number } } {
   const count = (name: string, raw: string | undefined, max: number) => {
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -193,18 +197,14 @@ export function budgetOptions(
   const rpm = count('rpm', flags.rpm, 1_000_000);
   const tpm = count('tpm', flags.tpm, 1_000_000_000);
   const maxWorkers = count('max-workers', flags.maxWorkers, 10_000);
-  if (tpm !== undefined)
-    throw new Error('--tpm needs cost windows (not in this library version yet)');
+  const fromEnv = envOptions.limiter === undefined ? [] : [envOptions.limiter].flat();
   const windows: LimiterWindow[] = [
     ...(flags.rateLimit ? [parseRateLimit(flags.rateLimit)] : []),
-    ...(rpm === undefined
-      ? [(envOptions as { limiter?: LimiterWindow | readonly LimiterWindow[] }).limiter]
-          .flat()
-          .filter((w) => w !== undefined)
-      : [{ max: rpm, duration: 60_000 }]),
+    // --rpm / --tpm replace the environment's windows; without them those stay.
+    ...(rpm === undefined && tpm === undefined ? fromEnv : perMinute(rpm, tpm)),
   ];
   return {
-    ...(windows[0] ? { limiter: windows[0] } : {}),
+    ...(windows.length > 0 ? { limiter: windows } : {}),
     ...(maxWorkers === undefined ? {} : { concurrency: { min: 1, max: maxWorkers } }),
   };
 }

@@ -64,7 +64,11 @@ export async function startOutlineService(options: {
   return {
     async plan(request, { signal, warn } = {}) {
       const { cache } = options;
-      const added = await queue.add('outline', request, {});
+      const added = await queue.add(
+        'outline',
+        request,
+        cache ? { cache: { key: outlineCacheKey(request, options.model), ttl: cache.ttl } } : {},
+      );
       const { plan, warnings } = await queue.waitForResult(added.id, {
         timeout: 300_000,
         ...(signal ? { signal } : {}),

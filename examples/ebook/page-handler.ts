@@ -30,7 +30,7 @@ import {
   type Job,
 } from 'redis-worker-pool';
 import type { PageJobData, PageProgress, PageResult } from './ebook.js';
-import { pageMaxTokens } from './budget.js';
+import { estimateTokens, pageMaxTokens } from './budget.js';
 import { pageMessages, stripLeadingTitle } from './prompts.js';
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -75,7 +75,7 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
       });
   const defaultRetryAfter = options.defaultRetryAfter ?? DEFAULT_RETRY_AFTER_MS;
 
-  return async (job, { signal, progress }) => {
+  return async (job, { signal, progress, reportCost }) => {
     const entry = job.data.outline[job.data.index];
     // The attempt's span, when the app registered an OpenTelemetry SDK (see docs/tracing.md);
     // without one, `getActiveSpan()` is undefined and this costs nothing.
@@ -116,8 +116,13 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
         void report({ chars: text.length, text });
       }
     } catch (error) {
+      // A 429 (slow down, or out of credit) was refused before any token: settle the estimate to 0.
+      if (error instanceof OpenAI.APIError && error.status === 429) reportCost(0);
       throw classifyOpenAIError(error, { signal, defaultRetryAfter });
     }
+    // Settle the estimate charged to a `by: 'cost'` window with what the API counted
+    // (servers that send no usage: about four characters a token, prompt and page).
+    reportCost(usage?.total_tokens ?? estimateTokens(messages) + Math.ceil(text.length / 4));
     // The SDK ends a stream quietly when it is aborted: the pool's reason is the outcome.
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('Aborted');
     // A stream cut short (a proxy, a server restart) ends with no finish_reason: write it again.

@@ -5,6 +5,7 @@ import {
   type PageProgress,
   type PageResult,
 } from '../../examples/ebook/ebook.js';
+import { estimatePageTokens, pageMaxTokens } from '../../examples/ebook/budget.js';
 import { createPageHandler } from '../../examples/ebook/page-handler.js';
 import { useEbookQueue, testPlan } from '../support/ebook.js';
 import {
@@ -284,5 +285,35 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
     expect(ebook.progress).toMatchObject({ completed: 2, failed: 0 });
     expect(mock.requests).toHaveLength(3);
+  });
+  it("charges each page its estimated tokens and settles them with the API's usage", async () => {
+    const plan = testPlan(2);
+    const estimate = estimatePageTokens({
+      ebookId: 'x',
+      topic: plan.topic,
+      title: plan.title,
+      outline: plan.pages,
+      index: 0,
+      mode: 'openai',
+      words: plan.words,
+    });
+    // Room for one page's estimate and the other's real usage (150 tokens at the mock), not two estimates.
+    mock.setScript((r) => echoPage(400)(r));
+    const queue = h.queue();
+    const pool = h.pool(
+      { page: handler() },
+      { concurrency: 2, limiter: [{ max: estimate + 200, duration: 60_000, by: 'cost' }] },
+    );
+    await pool.start();
+    const meta = await addEbook(queue, plan);
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+    expect(ebook.progress).toMatchObject({ completed: 2, failed: 0 });
+    const [first, second] = mock.requests;
+    // The second page waited for the first to settle (its estimate replaced by 150 tokens),
+    // and no longer: it did not wait for the window to pass (a minute).
+    expect(second!.at).toBeGreaterThanOrEqual(first!.answeredAt!);
+    expect(second!.at - first!.answeredAt!).toBeLessThan(30_000);
+    // Each request asked for at most the tokens the estimate counted on.
+    expect(first!.body.max_completion_tokens).toBe(pageMaxTokens(plan.words));
   });
 });

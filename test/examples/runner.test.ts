@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
+import { pageNumber, startMockOpenAI, type MockOpenAI } from '../support/mock-openai.js';
 import { Queue } from 'redis-worker-pool';
 import { DEFAULT_QUEUE, type EbookJobs } from '../../examples/ebook/ebook.js';
 import { redisUrl, uniquePrefix, until } from '../support/redis.js';
@@ -194,5 +194,34 @@ describe('the ebook runner (npm run ebook), offline, as a child process', () => 
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }
+  }, 150_000);
+  it('makes no model call for what was written when the same command runs again; --no-cache writes anew', async () => {
+    const online = { ...env(), OPENAI_API_KEY: 'test-key' };
+    const once = async (extra: string[] = []) => {
+      const p = runExample(
+        RUNNER,
+        ['--topic', 'Honey bees', '--pages', '3', '--prefix', prefix, '--out', out, ...extra],
+        online,
+      );
+      started.push(p);
+      expect(await p.exited).toBe(0);
+      return p.output();
+    };
+    await once();
+    // The outline (one request) and three pages.
+    expect(mock.requests).toHaveLength(4);
+    const pages = () => mock.requests.filter((r) => pageNumber(r) !== undefined).length;
+    expect(pages()).toBe(3);
+
+    const again = await once();
+    expect(again).toMatch(/3 pages, 3 of them already written \(cached/);
+    expect(pages()).toBe(3);
+    expect(mock.requests).toHaveLength(4);
+
+    await once(['--no-cache']);
+    expect(pages()).toBe(6);
+    expect(mock.requests).toHaveLength(8);
+    // Three ebooks, each written out in full.
+    expect((await readdir(out)).filter((f) => f.endsWith('.md'))).toHaveLength(3);
   }, 150_000);
 });
