@@ -3,7 +3,7 @@
  * ETA, and the pages being written with their length so far), plain
  * `[Progress]` lines anywhere else (CI, a log file, a pipe).
  */
-import type { BatchProgress, Logger } from 'redis-worker-pool';
+import { formatLogLine, type BatchProgress, type Logger, type LogFields } from 'redis-worker-pool';
 
 export interface ProgressDisplay {
   update(progress: BatchProgress): void;
@@ -137,12 +137,14 @@ export function createProgressDisplay(
       }
     },
     logger(verbose = false) {
+      // The library passes the worker and scope as fields: the line gets its `[Worker-N]` prefix here.
+      const line = (m: string, fields?: LogFields) => formatLogLine(m, fields);
       const quiet = (m: string) =>
         tty && !verbose && /^\[Worker-\d+\] (Processing|Completed) job/.test(m);
       return {
-        info: (m) => quiet(m) || display.log(m),
-        warn: (m) => display.log(m),
-        error: (m) => display.log(m),
+        info: (m, fields) => quiet(line(m, fields)) || display.log(line(m, fields)),
+        warn: (m, fields) => display.log(line(m, fields)),
+        error: (m, fields) => display.log(line(m, fields)),
       };
     },
     stop() {

@@ -27,6 +27,8 @@ describe('the runner progress bar', () => {
       display,
       /** The line the bar shows now (the text after the last clear-line). */
       line: () => written.split('\r\x1b[2K').at(-1) ?? '',
+      /** Everything written so far. */
+      all: () => written,
       advance: (ms: number) => (t += ms),
     };
   }
@@ -72,5 +74,26 @@ describe('the runner progress bar', () => {
       expect.stringMatching(/^\[Progress\] 1\/5 pages \| 0 failed/),
       expect.stringMatching(/^\[Progress\] 2\/5 pages \| 0 failed/),
     ]);
+  });
+
+  it("prints the pool's log lines with their [Worker-N] prefix, and hides per-job lines on a terminal", () => {
+    let written = '';
+    display = createProgressDisplay({ stream: { write: (c: string) => (written += c) } });
+    const plain = display.logger();
+    plain.info('Processing job: ID=1, Name=page (Attempt 1/4)', { workerId: 2, jobId: '1' });
+    plain.warn('Closed.', { scope: 'Worker Pool' });
+    expect(written).toBe(
+      '[Worker-2] Processing job: ID=1, Name=page (Attempt 1/4)\n[Worker Pool] Closed.\n',
+    );
+    display.stop();
+    const { display: bar, all } = terminal();
+    bar.update(progress(0));
+    bar.logger().info('Processing job: ID=1, Name=page (Attempt 1/4)', { workerId: 2 });
+    bar.logger().info('Retrying job 1', { workerId: 2 });
+    expect(all()).toContain('[Worker-2] Retrying job 1\n');
+    expect(all()).not.toContain('Processing job');
+    // With --verbose, the per-job lines show too.
+    bar.logger(true).info('Processing job: ID=1, Name=page (Attempt 1/4)', { workerId: 2 });
+    expect(all()).toContain('[Worker-2] Processing job: ID=1');
   });
 });
