@@ -293,6 +293,40 @@ describe('groups', () => {
     expect(await queue.waitForResult(b.id, { timeout: 5000 })).toBe(b.id);
   });
 
+  it('cancels grouped jobs waiting, delayed and running: nothing of them runs, and the slot comes back', async () => {
+    const queue = h.queue();
+    const waiting = await queue.add('page', { n: 1 }, { group: 'g' });
+    const delayed = await queue.add('page', { n: 2 }, { group: 'g', delay: 60_000 });
+    await queue.cancel(waiting.id);
+    await queue.cancel(delayed.id);
+    expect(await queue.getGroupCounts('g')).toMatchObject({ waiting: 0, delayed: 0, failed: 2 });
+    const ran: string[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const pool = h.pool(
+      async (job, ctx) => {
+        ran.push(job.id);
+        if ((job.data as { hold?: boolean }).hold) {
+          started();
+          await new Promise((_resolve, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+          );
+        }
+        return job.id;
+      },
+      { group: { concurrency: 1 } },
+    );
+    await pool.start();
+    const held = await queue.add('page', { hold: true }, { group: 'g' });
+    await running;
+    const next = await queue.add('page', {}, { group: 'g' });
+    await queue.cancel(held.id);
+    // The group's one slot was the cancelled job's: the next job gets it.
+    expect(await queue.waitForResult(next.id, { timeout: 10_000 })).toBe(next.id);
+    expect(ran).toEqual([held.id, next.id]);
+    expect(await queue.getGroupCounts('g')).toMatchObject({ waiting: 0, active: 0, failed: 3 });
+  });
+
   it('puts every job of addBatch in its group, a job of its own group aside', async () => {
     const queue = h.queue();
     const batch = await queue.addBatch(

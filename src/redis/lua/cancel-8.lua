@@ -15,20 +15,27 @@
   'missing', 'completed' or 'failed' when there was nothing to cancel
 ]]
 --- @include "includes/events.lua"
+--- @include "includes/now.lua"
+--- @include "includes/groups.lua"
 --- @include "includes/cancel-job.lua"
 
 local id = ARGV[2]
 if redis.call('EXISTS', KEYS[7]) == 0 then return 'missing' end
 if redis.call('ZSCORE', KEYS[5], id) then return 'completed' end
 if redis.call('ZSCORE', KEYS[6], id) then return 'failed' end
-local attempts = tonumber(redis.call('HGET', KEYS[7], 'a')) or 0
+local job = redis.call('HMGET', KEYS[7], 'a', 'g')
+local attempts = tonumber(job[1]) or 0
+-- A grouped job waits in its group's list, and holds one of its group's slots while active.
+local group = job[2] or nil
 
 local token = redis.call('HGET', KEYS[3], id)
 if token then
   redis.call('ZREM', KEYS[2], id)
   redis.call('HDEL', KEYS[3], id)
   -- The running attempt counts as one made.
-  cancelJob(ARGV[1], KEYS[6], id, KEYS[7], ARGV[3], attempts + 1, 'c:' .. token)
+  cancelJob(ARGV[1], KEYS[6], id, KEYS[7], ARGV[3], attempts + 1, 'c:' .. token, group)
+  -- Its slot is free again (an idle pool finds the group's next job on its next poll).
+  if group then groupJobDone(ARGV[1], group, nowMs()) end
   emitEvents(KEYS[8], ARGV[4])
   redis.call('PUBLISH', ARGV[5], id .. '\n' .. token .. '\n' .. ARGV[6])
   return 'active'
@@ -37,9 +44,14 @@ end
 local state = 'waiting'
 if redis.call('ZREM', KEYS[4], id) == 1 then
   state = 'delayed'
+  if group then groupCount(ARGV[1], group, 'd', -1, nowMs()) end
+elseif group then
+  if redis.call('LREM', groupWait(ARGV[1], group), 1, id) > 0 then
+    redis.call('HINCRBY', ARGV[1] .. 'meta', 'gw', -1)
+  end
 else
   redis.call('LREM', KEYS[1], 1, id)
 end
-cancelJob(ARGV[1], KEYS[6], id, KEYS[7], ARGV[3], attempts, 'c:')
+cancelJob(ARGV[1], KEYS[6], id, KEYS[7], ARGV[3], attempts, 'c:', group)
 emitEvents(KEYS[8], ARGV[4])
 return state

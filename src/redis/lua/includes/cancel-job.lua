@@ -8,7 +8,10 @@
 --- @include "batch-item.lua"
 --- @include "events.lua"
 --- @include "cache.lua"
-local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy)
+--- @include "groups.lua"
+-- `group`: the job's group, or nil. Its counts move as a failure's do in
+-- move-10.lua: one more failed job retained, or one grouped job fewer.
+local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy, group)
   local now = nowMs()
   local f = redis.call('HMGET', jobKey, 'kf', 'b', 'bi', 'ck', 'ct')
   -- A cancelled job is never reused: the next add with its cache key runs anew.
@@ -24,11 +27,13 @@ local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy)
     redis.call('DEL', jobKey)
     redis.call('HDEL', base .. 'data', id)
     jobEvent(id, 'failed', batchId, f[3], err)
+    if group then redis.call('HINCRBY', base .. 'meta', 'gn', -1) end
   else
     if batchId == '' then redis.call('HSET', jobKey, 'e', err) end
     redis.call('HSET', jobKey, 'a', attempt, 'f', now, 'fk', finishedBy)
     redis.call('ZADD', failedKey, now, id)
     jobEvent(id, 'failed', batchId, f[3])
+    if group then groupCount(base, group, 'f', 1, now) end
   end
   local metrics = base .. 'metrics:failed:' .. math.floor(now / 60000)
   redis.call('INCRBY', metrics, 1)
