@@ -17,10 +17,11 @@ export class CancelListener {
     channel: string,
     logger: Logger,
     onCancel: (message: CancelMessage) => void,
+    onConnectionError?: (error: Error) => void,
   ) {
     this.#channel = channel;
     this.#subscriber = duplicateClient(source, { maxRetriesPerRequest: null, lazyConnect: false });
-    watchConnection(this.#subscriber, logger, 'Worker Pool');
+    watchConnection(this.#subscriber, logger, 'Worker Pool', onConnectionError);
     this.#subscriber.on('message', (from: string, message: string) => {
       if (from !== channel) return;
       const cancel = decodeMessage(message);

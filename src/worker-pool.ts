@@ -212,6 +212,8 @@ export class WorkerPool<J extends JobMap<J> = DefaultJobMap> extends SafeEventEm
       this.#keys.cancel,
       log,
       ({ token, reason }) => this.#executor.cancel(token, reason),
+      // One of the pool's connections: whichever notices an outage first reports it.
+      (error) => this.#reportError(error, 'Redis connection', false),
     );
     this.#scripts = scripts;
     await loadTracing();
