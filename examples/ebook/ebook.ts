@@ -4,7 +4,8 @@
  * it back (progress, or the finished pages in order) from any process.
  */
 import { randomBytes } from 'node:crypto';
-import type { BatchItem, BatchProgress, Queue } from 'redis-worker-pool';
+import type { BatchItem, BatchProgress, ItemProgress, Queue } from 'redis-worker-pool';
+import { estimatePageTokens, pageCacheKey } from './budget.js';
 
 /** One line of the outline: a page's title and what it covers. */
 export interface OutlineEntry {
@@ -62,8 +63,37 @@ export interface PageResult {
   usage: TokenUsage;
 }
 
-/** The job map of the example's queue: one job name, `page`. */
+/**
+ * What a page handler reports while it writes (`ctx.progress()`): the text so
+ * far. `done` on the last report, sent just before the page is returned.
+ */
+export interface PageProgress {
+  chars: number;
+  text: string;
+  done?: boolean;
+}
+
+/** The payload of an `assemble` job: the ebook it writes out (its batch is `job.parentBatchId`). */
+export interface AssembleJobData {
+  ebookId: string;
+}
+
+/** What an `assemble` job returns: where it wrote the files, or why it wrote none. */
+export type AssembleResult =
+  { state: 'written'; markdown: string; html: string } | { state: 'cancelled' };
+
+/** The job map of the example's queue: `page`, one per page. */
 export type EbookJobs = { page: { data: PageJobData; result: PageResult } };
+
+/**
+ * What the runner's and the API's pools run: pages, and `assemble`, the batch's
+ * `then` job (`addEbook(..., { assemble: true })`), which writes the ebook's
+ * files once every page finished. Any pool of a queue may claim the `assemble`
+ * job of an ebook added that way: give every one of them its handler.
+ */
+export type EbookPoolJobs = EbookJobs & {
+  assemble: { data: AssembleJobData; result: AssembleResult };
+};
 
 /** The queue the runner, the workers and the HTTP API share unless told otherwise. */
 export const DEFAULT_QUEUE = 'ebook-pages';
@@ -72,25 +102,52 @@ export const DEFAULT_QUEUE = 'ebook-pages';
 export const EBOOK_TTL_SECONDS = 7 * 24 * 3600;
 
 /** What `addEbook` returns: the ebook, and the id of the job that writes each page, in order. */
-export type AddedEbook = EbookMeta & { readonly jobIds: readonly string[] };
+export type AddedEbook = EbookMeta & {
+  readonly jobIds: readonly string[];
+  /** Pages reused from the cache (written, or being written, for an earlier ebook). */
+  readonly cachedPages: number;
+};
+
+/** How `addEbook` adds the pages. */
+export interface AddEbookOptions {
+  /** A client's id, or the model's name: the pages' group (groups take turns). */
+  group?: string;
+  /**
+   * Make assembly the batch's `then` job: when the last page finishes, any pool of
+   * the queue writes the files (its own `--out`), even if the process that added
+   * the ebook is gone.
+   */
+  assemble?: boolean;
+  /**
+   * Reuse pages already written (or being written) for the same topic, prompt and
+   * model, for `ttl` ms: such a page costs no model call. `undefined`: every page is written anew.
+   */
+  cache?: { ttl: number };
+  /** The model the workers write with when the plan names none: part of each page's cache key. */
+  model?: string;
+}
+
+/** Pages and outlines are reused for 7 days, as long as an ebook stays in Redis. */
+export const CACHE_TTL_MS = EBOOK_TTL_SECONDS * 1000;
 
 /**
  * Add one page job per outline entry as one batch, the plan as its meta; returns the ebook.
  * With `group` (a client's id, or the model's name), the pages are that group's: groups
- * take turns, so one client's 200 pages do not hold up another's 5.
+ * take turns, so one client's 200 pages do not hold up another's 5. A page for a model
+ * carries its estimated tokens as its `cost`, charged to a `by: 'cost'` window.
  */
 export async function addEbook(
   queue: Queue<EbookJobs>,
   plan: EbookPlan,
-  { group }: { group?: string } = {},
+  { group, assemble = false, cache, model }: AddEbookOptions = {},
 ): Promise<AddedEbook> {
   const id = `${Date.now()}-${randomBytes(3).toString('hex')}`;
   const meta: EbookMeta = { ...plan, id, createdAt: Date.now() };
+  const keyModel = plan.mode === 'offline' ? 'offline' : (plan.model ?? model ?? 'default');
   // The title and outline travel with the batch: any process that sees it can assemble the ebook.
   const batch = await queue.addBatch(
-    plan.pages.map((_, index) => ({
-      name: 'page' as const,
-      data: {
+    plan.pages.map((_, index) => {
+      const data: PageJobData = {
         ebookId: id,
         topic: plan.topic,
         title: plan.title,
@@ -99,11 +156,27 @@ export async function addEbook(
         mode: plan.mode,
         words: plan.words,
         ...(plan.model ? { model: plan.model } : {}),
-      },
-    })),
-    { batchId: id, ttl: EBOOK_TTL_SECONDS, meta, ...(group === undefined ? {} : { group }) },
+      };
+      // The ebook id is in the data but not in the prompt: another ebook's page of the same prompt is reused.
+      const opts = {
+        ...(plan.mode === 'openai' ? { cost: estimatePageTokens(data) } : {}),
+        ...(cache ? { cache: { key: pageCacheKey(data, keyModel), ttl: cache.ttl } } : {}),
+      };
+      return { name: 'page' as const, data, ...(Object.keys(opts).length ? { opts } : {}) };
+    }),
+    {
+      batchId: id,
+      ttl: EBOOK_TTL_SECONDS,
+      meta,
+      ...(group === undefined ? {} : { group }),
+      ...(assemble ? { then: { name: 'assemble' as const, data: { ebookId: id } } } : {}),
+    },
   );
-  return { ...meta, jobIds: batch.jobs.map((job) => job.id) };
+  return {
+    ...meta,
+    jobIds: batch.jobs.map((job) => job.id),
+    cachedPages: batch.jobs.filter((job) => job.cached).length,
+  };
 }
 
 /** The stored metadata of an ebook, or `null` if there is none (never added, or expired). */
@@ -158,6 +231,8 @@ export async function waitForEbook(
   id: string,
   options: {
     onProgress?: (progress: BatchProgress) => void;
+    /** A page's text so far as its handler reports it (`PageProgress`), as it comes. */
+    onItemProgress?: (item: ItemProgress) => void;
     timeout?: number;
     signal?: AbortSignal;
   } = {},

@@ -4,7 +4,13 @@
  * planner and the `page` handler.
  */
 import OpenAI from 'openai';
-import { UnrecoverableError, type HandlerContext, type Job } from 'redis-worker-pool';
+import {
+  perMinute,
+  UnrecoverableError,
+  type HandlerContext,
+  type Job,
+  type LimiterWindow,
+} from 'redis-worker-pool';
 import type { EbookPlan, PageJobData, PageResult } from './ebook.js';
 import {
   createOfflinePageHandler,
@@ -156,4 +162,49 @@ export function parseRateLimit(text: string): { max: number; duration: number } 
       `Expected a rate limit like \`60/min\`, \`10/s\` or \`3/1500\` (ms), got \`${text}\``,
     );
   return { max, duration };
+}
+
+/** The budget flags of the runner and the HTTP API, as given (strings), or `undefined`. */
+export interface BudgetFlags {
+  /** `--rate-limit` / `RATE_LIMIT`: `60/min`, `10/s`, `3/1500`. */
+  rateLimit?: string | undefined;
+  /** `--rpm`: pages started per minute, across every pool of the queue. */
+  rpm?: string | undefined;
+  /** `--tpm`: tokens per minute (a `by: 'cost'` window), across every pool of the queue. */
+  tpm?: string | undefined;
+  /** `--max-workers`: adaptive concurrency, from 1 up to this many pages at once per process. */
+  maxWorkers?: string | undefined;
+}
+
+/**
+ * The pool options the budget flags ask for: `limiter` windows (job starts, and
+ * tokens `by: 'cost'`) and adaptive `concurrency: { min: 1, max }`. A flag wins over
+ * its environment variable (`RATE_LIMIT_RPM`, `RATE_LIMIT_TPM`, `MAX_WORKERS`,
+ * which `optionsFromEnv()` reads into `envOptions`); `--rate-limit` adds a window.
+ */
+export function budgetOptions(
+  flags: BudgetFlags,
+  /** What `optionsFromEnv()` returned (or any pool options): its `limiter` is kept unless replaced. */
+  envOptions: { limiter?: LimiterWindow | readonly LimiterWindow[] } = {},
+): { limiter?: LimiterWindow[]; concurrency?: { min: number; max: number } } {
+  const count = (name: string, raw: string | undefined, max: number) => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < 1 || n > max)
+      throw new Error(`Expected --${name} to be an integer from 1 to ${max}, got \`${raw}\``);
+    return n;
+  };
+  const rpm = count('rpm', flags.rpm, 1_000_000);
+  const tpm = count('tpm', flags.tpm, 1_000_000_000);
+  const maxWorkers = count('max-workers', flags.maxWorkers, 10_000);
+  const fromEnv = envOptions.limiter === undefined ? [] : [envOptions.limiter].flat();
+  const windows: LimiterWindow[] = [
+    ...(flags.rateLimit ? [parseRateLimit(flags.rateLimit)] : []),
+    // --rpm / --tpm replace the environment's windows; without them those stay.
+    ...(rpm === undefined && tpm === undefined ? fromEnv : perMinute(rpm, tpm)),
+  ];
+  return {
+    ...(windows.length > 0 ? { limiter: windows } : {}),
+    ...(maxWorkers === undefined ? {} : { concurrency: { min: 1, max: maxWorkers } }),
+  };
 }

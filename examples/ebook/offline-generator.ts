@@ -5,7 +5,7 @@
  * first log line of the runner and at the top of every file it produces.
  */
 import type { HandlerContext, Job } from 'redis-worker-pool';
-import type { OutlineEntry, PageJobData, PageResult } from './ebook.js';
+import type { OutlineEntry, PageJobData, PageProgress, PageResult } from './ebook.js';
 
 export const OFFLINE_NOTICE =
   'OFFLINE MODE: OPENAI_API_KEY is not set, so no model is called. Pages are placeholder text ' +
@@ -39,7 +39,9 @@ export function createOfflinePageHandler(
     for (let part = 1; part <= parts; part++) {
       await sleep(step, signal);
       const sofar = text.slice(0, Math.ceil((text.length * part) / parts));
-      void progress({ chars: sofar.length, text: sofar });
+      const report: PageProgress = { chars: sofar.length, text: sofar };
+      if (part === parts) report.done = true;
+      void progress(report);
     }
     return {
       index,

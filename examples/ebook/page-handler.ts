@@ -3,25 +3,34 @@
  * an ebook with the official `openai` SDK, against OpenAI or any server that
  * speaks its chat completions API (Ollama, vLLM, llama.cpp) via `baseURL`.
  *
+ * The page is streamed (`stream: true`, with `stream_options.include_usage`
+ * for the token count) and the text so far is reported as the job's progress
+ * at each chunk (the pool coalesces the writes), so followers see the page
+ * being written. The job's `signal` goes to the request: a timeout, a lost
+ * lease or `queue.cancel()` closes the socket and no more tokens are paid for.
+ *
  * The queue owns retries, so the SDK's own are off (`maxRetries: 0`), and
  * every SDK error is turned into what the queue understands:
  *
  * | the API says                         | the handler throws                                   |
  * | ------------------------------------ | ---------------------------------------------------- |
  * | 429 with `retry-after(-ms)`          | `RateLimitError(ms)`: every pool of the queue waits   |
- * | 429 `insufficient_quota`             | `UnrecoverableError`: waiting will not add credit    |
+ * | 429 `insufficient_quota`, billing    | `QuotaExceededError`: the queue pauses until resumed |
  * | 408, 409, 5xx, connection, timeout   | `Error`: retried with the queue's backoff            |
+ * | an error event or a cut mid-stream   | `Error`: retried with the queue's backoff            |
  * | 400, 401, 403, 404, 422 (other 4xx)  | `UnrecoverableError` with the API's own message      |
  */
 import { trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import {
+  QuotaExceededError,
   RateLimitError,
   UnrecoverableError,
   type HandlerContext,
   type Job,
 } from 'redis-worker-pool';
-import type { PageJobData, PageResult } from './ebook.js';
+import type { PageJobData, PageProgress, PageResult } from './ebook.js';
+import { estimateTokens, pageMaxTokens } from './budget.js';
 import { pageMessages, stripLeadingTitle } from './prompts.js';
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -66,7 +75,7 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
       });
   const defaultRetryAfter = options.defaultRetryAfter ?? DEFAULT_RETRY_AFTER_MS;
 
-  return async (job, { signal }) => {
+  return async (job, { signal, progress, reportCost }) => {
     const entry = job.data.outline[job.data.index];
     // The attempt's span, when the app registered an OpenTelemetry SDK (see docs/tracing.md);
     // without one, `getActiveSpan()` is undefined and this costs nothing.
@@ -76,36 +85,71 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': model,
     });
-    let completion: OpenAI.ChatCompletion;
+    const report = (value: PageProgress) =>
+      // Best effort: a progress write that fails (Redis away for a moment) must not fail the page.
+      progress(value).catch(() => undefined);
+    let text = '';
+    let responseModel = '';
+    let finishReason: string | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    const messages = pageMessages(job.data);
     try {
-      completion = await client.chat.completions.create(
-        { model: job.data.model ?? model, messages: pageMessages(job.data) },
+      const stream = await client.chat.completions.create(
+        {
+          model: job.data.model ?? model,
+          messages,
+          // The bound the job's `cost` estimate counted on.
+          max_completion_tokens: pageMaxTokens(job.data.words),
+          stream: true,
+          stream_options: { include_usage: true },
+        },
         { signal },
       );
+      for await (const chunk of stream) {
+        responseModel ||= chunk.model;
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const delta = choice?.delta?.content;
+        if (!delta) continue;
+        text += delta;
+        void report({ chars: text.length, text });
+      }
     } catch (error) {
+      // A 429 (slow down, or out of credit) was refused before any token: settle the estimate to 0.
+      if (error instanceof OpenAI.APIError && error.status === 429) reportCost(0);
       throw classifyOpenAIError(error, { signal, defaultRetryAfter });
     }
+    // Settle the estimate charged to a `by: 'cost'` window with what the API counted
+    // (servers that send no usage: about four characters a token, prompt and page).
+    reportCost(usage?.total_tokens ?? estimateTokens(messages) + Math.ceil(text.length / 4));
+    // The SDK ends a stream quietly when it is aborted: the pool's reason is the outcome.
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('Aborted');
+    // A stream cut short (a proxy, a server restart) ends with no finish_reason: write it again.
+    if (!finishReason)
+      throw new Error(
+        `The model API's stream ended before the page was finished (${text.length} characters in)`,
+      );
     span?.setAttributes({
-      'gen_ai.response.model': completion.model || model,
-      'gen_ai.usage.input_tokens': completion.usage?.prompt_tokens ?? 0,
-      'gen_ai.usage.output_tokens': completion.usage?.completion_tokens ?? 0,
+      'gen_ai.response.model': responseModel || model,
+      'gen_ai.usage.input_tokens': usage?.prompt_tokens ?? 0,
+      'gen_ai.usage.output_tokens': usage?.completion_tokens ?? 0,
     });
-    const text = completion.choices[0]?.message?.content ?? '';
     if (!text.trim()) {
       // An empty page (a content filter, a model that stopped at once) may well come out right next time.
-      throw new Error(
-        `The model returned an empty page (finish_reason: ${completion.choices[0]?.finish_reason ?? 'none'})`,
-      );
+      throw new Error(`The model returned an empty page (finish_reason: ${finishReason})`);
     }
+    const page = stripLeadingTitle(text, entry?.title);
+    void report({ chars: page.length, text: page, done: true });
     return {
       index: job.data.index,
       ...(entry ? { title: entry.title } : {}),
-      text: stripLeadingTitle(text, entry?.title),
-      model: completion.model || model,
+      text: page,
+      model: responseModel || model,
       usage: {
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-        totalTokens: completion.usage?.total_tokens ?? 0,
+        promptTokens: usage?.prompt_tokens ?? 0,
+        completionTokens: usage?.completion_tokens ?? 0,
+        totalTokens: usage?.total_tokens ?? 0,
       },
     };
   };
@@ -135,13 +179,16 @@ export function classifyOpenAIError(
   if (error instanceof OpenAI.APIConnectionError)
     return new Error(`Could not reach the model API: ${apiMessage}`, { cause: error });
 
-  const status = error.status ?? 0;
+  // An out-of-credit answer is not a rate limit: no wait will fix it.
+  if (isQuotaError(error)) {
+    const what = [error.status, error.code && `(${error.code})`].filter(Boolean).join(' ');
+    return quotaExceeded(`OpenAI API ${what}: ${apiMessage}`, error);
+  }
+  const status = error.status;
+  // An error event in the middle of a stream has no status: the server broke off, try again.
+  if (status === undefined)
+    return new Error(`The model API broke off the stream: ${apiMessage}`, { cause: error });
   if (status === 429) {
-    // A 429 for an empty account is not a rate limit: no wait will fix it.
-    if (error.code === 'insufficient_quota')
-      return new UnrecoverableError(`OpenAI API 429 (insufficient_quota): ${apiMessage}`, {
-        cause: error,
-      });
     const retryAfter = retryAfterMs(error.headers) ?? defaultRetryAfter;
     return new RateLimitError(
       retryAfter,
@@ -156,6 +203,29 @@ export function classifyOpenAIError(
     return new Error(`OpenAI API ${status}: ${apiMessage}`, { cause: error });
   // 400, 401, 403, 404, 422...: the same request will get the same answer.
   return new UnrecoverableError(`OpenAI API ${status}: ${apiMessage}`, { cause: error });
+}
+
+/**
+ * The account is out of credit or its billing is off: OpenAI's 429
+ * `insufficient_quota`, its billing codes, or a 402 (OpenRouter and others).
+ */
+const QUOTA_CODES = new Set([
+  'insufficient_quota',
+  'billing_hard_limit_reached',
+  'billing_not_active',
+]);
+
+function isQuotaError(error: InstanceType<typeof OpenAI.APIError>): boolean {
+  return (typeof error.code === 'string' && QUOTA_CODES.has(error.code)) || error.status === 402;
+}
+
+/**
+ * What an out-of-credit answer becomes: a `QuotaExceededError`, which hands the page
+ * back to the queue without spending an attempt and pauses the whole queue (every
+ * pool, every process) until someone resumes it, since no wait will add credit.
+ */
+function quotaExceeded(message: string, cause: Error): Error {
+  return new QuotaExceededError(message, { cause });
 }
 
 /** The API's own message (`error.message` of its JSON body), else the SDK's. */

@@ -1,11 +1,17 @@
 /**
  * Progress of an ebook: a live bar on a terminal (pages done, failed, rate,
- * ETA), plain `[Progress]` lines anywhere else (CI, a log file, a pipe).
+ * ETA, and the pages being written with their length so far), plain
+ * `[Progress]` lines anywhere else (CI, a log file, a pipe).
  */
-import type { BatchProgress, Logger } from 'redis-worker-pool';
+import { formatLogLine, type BatchProgress, type Logger, type LogFields } from 'redis-worker-pool';
 
 export interface ProgressDisplay {
   update(progress: BatchProgress): void;
+  /**
+   * A page's progress as its handler reports it (`{ chars, done? }`, from
+   * `waitForBatch`'s `onItemProgress`): shown on the bar until it is `done`.
+   */
+  writing(index: number, progress: unknown): void;
   /** Print a line without breaking the bar. */
   log(line: string): void;
   /** A logger for the pool that prints through `log()`. On a terminal, per-job lines are left out unless `verbose`. */
@@ -21,6 +27,9 @@ interface Writable {
 }
 
 const CLEAR_LINE = '\r\x1b[2K';
+
+/** A page not heard from for this long is no longer shown as being written. */
+const WRITING_STALE_MS = 15_000;
 
 export function formatEta(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
@@ -45,6 +54,21 @@ export function createProgressDisplay(
   let lastLine = '';
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Pages being written: characters so far, and when that was reported. */
+  const pages = new Map<number, { chars: number; at: number }>();
+  let drawnAt = 0;
+  let drawSoon: NodeJS.Timeout | undefined;
+
+  /** `writing #3 1204 ch, #5 640 ch`: pages heard from lately (a page that failed mid-way goes quiet). */
+  const describeWriting = (t: number): string | undefined => {
+    for (const [index, page] of pages) if (t - page.at > WRITING_STALE_MS) pages.delete(index);
+    if (pages.size === 0) return undefined;
+    const shown = [...pages.entries()]
+      .sort(([a], [b]) => a - b)
+      .slice(0, 3)
+      .map(([index, page]) => `#${index + 1} ${page.chars} ch`);
+    return `writing ${shown.join(', ')}${pages.size > 3 ? ` +${pages.size - 3}` : ''}`;
+  };
 
   const describe = (p: BatchProgress, bar: boolean): string => {
     const finished = p.completed + p.failed;
@@ -61,6 +85,8 @@ export function createProgressDisplay(
       `${formatEta(t - startedAt)} elapsed`,
     ];
     if (!bar) return `[Progress] ${parts.join(' | ')}`;
+    const writing = p.done ? undefined : describeWriting(t);
+    if (writing) parts.push(writing);
     const width = 24;
     const filled = Math.round((finished / Math.max(1, p.total)) * width);
     return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${parts.join(' | ')}`;
@@ -68,6 +94,7 @@ export function createProgressDisplay(
 
   const draw = () => {
     if (stopped || !last || !tty) return;
+    drawnAt = now();
     const line = describe(last, true);
     stream.write(`${CLEAR_LINE}${line.slice(0, Math.max(20, (stream.columns ?? 120) - 1))}`);
   };
@@ -88,6 +115,19 @@ export function createProgressDisplay(
       lastLine = key;
       stream.write(`${describe(p, false)}\n`);
     },
+    writing(index, progress) {
+      const { chars, done } = (progress ?? {}) as { chars?: unknown; done?: unknown };
+      if (done === true || typeof chars !== 'number') pages.delete(index);
+      else pages.set(index, { chars, at: now() });
+      if (!tty || stopped) return;
+      // Reports come per page every ~100 ms: redraw at most every 100 ms.
+      if (now() - drawnAt >= 100) draw();
+      else
+        drawSoon ??= setTimeout(() => {
+          drawSoon = undefined;
+          draw();
+        }, 100).unref();
+    },
     log(line) {
       if (tty && last && !stopped) {
         stream.write(`${CLEAR_LINE}${line}\n`);
@@ -97,12 +137,14 @@ export function createProgressDisplay(
       }
     },
     logger(verbose = false) {
+      // The library passes the worker and scope as fields: the line gets its `[Worker-N]` prefix here.
+      const line = (m: string, fields?: LogFields) => formatLogLine(m, fields);
       const quiet = (m: string) =>
         tty && !verbose && /^\[Worker-\d+\] (Processing|Completed) job/.test(m);
       return {
-        info: (m) => quiet(m) || display.log(m),
-        warn: (m) => display.log(m),
-        error: (m) => display.log(m),
+        info: (m, fields) => quiet(line(m, fields)) || display.log(line(m, fields)),
+        warn: (m, fields) => display.log(line(m, fields)),
+        error: (m, fields) => display.log(line(m, fields)),
       };
     },
     stop() {
@@ -110,6 +152,7 @@ export function createProgressDisplay(
       draw();
       stopped = true;
       clearInterval(timer);
+      clearTimeout(drawSoon);
       if (tty && last) stream.write('\n');
     },
   };

@@ -19,23 +19,30 @@ import {
   type WorkerPoolOptions,
 } from 'redis-worker-pool';
 import { findRedis } from '../lib/local-redis.js';
+import { createAssembleHandler } from './assemble.js';
 import {
   addEbook,
+  CACHE_TTL_MS,
   DEFAULT_QUEUE,
   getEbookMeta,
   waitForEbook,
+  type AssembleResult,
   type Ebook,
   type EbookJobs,
+  type EbookPlan,
+  type EbookPoolJobs,
 } from './ebook.js';
 import {
+  budgetOptions,
   createEbookPageHandler,
   createOutlinePlanner,
   describeGenerator,
   generatorConfigFromEnv,
-  parseRateLimit,
+  type BudgetFlags,
   type GeneratorConfig,
 } from './generator.js';
 import { OFFLINE_BANNER } from './offline-generator.js';
+import { startOutlineService } from './outline-service.js';
 import { createProgressDisplay, formatEta, type ProgressDisplay } from './progress.js';
 import { writeEbookFiles } from './render.js';
 
@@ -52,6 +59,11 @@ Options
   --words <n>             words per page asked of the model (default 300)
   --out <dir>             where the files go (default ./ebooks)
   --rate-limit <r>        calls shared by every worker of the queue: 60/min, 10/s, 3/1500 (env RATE_LIMIT)
+  --rpm <n>               pages started per minute, shared by every worker of the queue (env RATE_LIMIT_RPM)
+  --tpm <n>               tokens per minute, shared likewise: each page is charged its estimate
+                          (prompt + max tokens) and settled with the API's usage (env RATE_LIMIT_TPM)
+  --max-workers <n>       adaptive: write 1 to n pages at once, finding what the API takes (env MAX_WORKERS)
+  --no-cache              write every page (and the outline) anew, even if the same was written before
   --queue <name>          queue name (default ${DEFAULT_QUEUE})
   --prefix <prefix>       Redis key prefix (default rwp)
   --verbose               on a terminal, also show every job's log lines
@@ -59,7 +71,8 @@ Options
 
 Environment: OPENAI_API_KEY (none: offline mode), OPENAI_BASE_URL, OPENAI_MODEL (default gpt-4o-mini),
 OPENAI_TIMEOUT, OFFLINE_LATENCY_MS, REDIS_URL, CONCURRENT_WORKERS (default 5), PROCESSING_DELAY (500),
-GENERATION_TIMEOUT (90000), POLL_INTERVAL, MAX_RETRIES (3), RATE_LIMIT.`;
+GENERATION_TIMEOUT (90000), POLL_INTERVAL, MAX_RETRIES (3), RATE_LIMIT, RATE_LIMIT_RPM, RATE_LIMIT_TPM,
+MAX_WORKERS.`;
 
 type Mode = 'all' | 'produce' | 'worker' | 'assemble';
 
@@ -71,7 +84,9 @@ interface Args {
   out: string;
   queue: string;
   prefix?: string;
-  rateLimit?: { max: number; duration: number };
+  budget: BudgetFlags;
+  /** Reuse the outline and pages written before for the same topic, prompt and model. */
+  cache: boolean;
   ebookId?: string;
   verbose: boolean;
 }
@@ -89,6 +104,10 @@ function readArgs(argv: string[]): Args | undefined {
       queue: { type: 'string' },
       prefix: { type: 'string' },
       'rate-limit': { type: 'string' },
+      rpm: { type: 'string' },
+      tpm: { type: 'string' },
+      'max-workers': { type: 'string' },
+      'no-cache': { type: 'boolean' },
       'produce-only': { type: 'boolean' },
       worker: { type: 'boolean' },
       assemble: { type: 'string' },
@@ -127,10 +146,14 @@ function readArgs(argv: string[]): Args | undefined {
   if (topic.length > 200) throw new UsageError('Keep --topic under 200 characters.');
   if (mode === 'assemble' && !values.assemble?.trim())
     throw new UsageError('--assemble needs an ebook id.');
-  const rate = values['rate-limit'] ?? process.env.RATE_LIMIT;
-  let rateLimit: Args['rateLimit'];
+  const budget: BudgetFlags = {
+    rateLimit: values['rate-limit'] ?? process.env.RATE_LIMIT,
+    rpm: values.rpm,
+    tpm: values.tpm,
+    maxWorkers: values['max-workers'],
+  };
   try {
-    rateLimit = rate ? parseRateLimit(rate) : undefined;
+    budgetOptions(budget);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -142,7 +165,8 @@ function readArgs(argv: string[]): Args | undefined {
     out: values.out ?? 'ebooks',
     queue: values.queue ?? DEFAULT_QUEUE,
     ...(values.prefix ? { prefix: values.prefix } : {}),
-    ...(rateLimit ? { rateLimit } : {}),
+    budget,
+    cache: !values['no-cache'],
     ...(values.assemble ? { ebookId: values.assemble.trim() } : {}),
     verbose: values.verbose ?? false,
   };
@@ -161,7 +185,8 @@ let display: ProgressDisplay | undefined;
 /** What a signal handler needs to know to close and say what is left. */
 const state: {
   mode?: Mode;
-  pool?: WorkerPool<EbookJobs>;
+  queue?: Queue<EbookJobs>;
+  pool?: WorkerPool<EbookPoolJobs>;
   ebookId?: string;
   temporaryRedis?: boolean;
 } = {};
@@ -195,14 +220,16 @@ async function main(): Promise<number> {
 
   const queue = new Queue<EbookJobs>(args.queue, connection);
   closers.push(() => queue.close());
+  state.queue = queue;
 
   switch (args.mode) {
     case 'worker':
-      return runWorker(args, generator, { ...envOptions, ...connection });
+      return runWorker(args, generator, queue, { ...envOptions, ...connection });
     case 'produce': {
-      const meta = await produce(args, generator, queue);
-      log(`[Ebook] Start workers with \`npm run ebook -- --worker\` (REDIS_URL=${redis.url}),`);
-      log(`[Ebook] and write the files with \`npm run ebook -- --assemble ${meta.id}\`.`);
+      const meta = await produce(args, generator, queue, redis.url);
+      log(`[Ebook] Start workers with \`npm run ebook -- --worker\` (REDIS_URL=${redis.url}):`);
+      log(`[Ebook] the one that finishes the last page writes the files into its own --out,`);
+      log(`[Ebook] or write them here with \`npm run ebook -- --assemble ${meta.id}\`.`);
       console.log(meta.id);
       return 0;
     }
@@ -210,14 +237,14 @@ async function main(): Promise<number> {
       return assemble(args, queue, args.ebookId ?? '');
     case 'all': {
       const progress = createProgressDisplay();
-      const pool = startPool(args, generator, {
+      const pool = startPool(args, generator, queue, {
         ...envOptions,
         ...connection,
         statsInterval: 0,
         logger: progress.logger(args.verbose),
       });
       await pool.start();
-      const meta = await produce(args, generator, queue);
+      const meta = await produce(args, generator, queue, redis.url);
       display = progress;
       const code = await collect(args, queue, meta.id, pool);
       return code;
@@ -225,15 +252,23 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * A pool of the ebook queue: it writes pages, and assembles the ebooks whose last page
+ * it finishes (the batch's `then` job) into its own `--out`.
+ */
 function startPool(
   args: Args,
   generator: GeneratorConfig,
-  options: WorkerPoolOptions<EbookJobs>,
-): WorkerPool<EbookJobs> {
-  const pool = new WorkerPool<EbookJobs>(
+  queue: Queue<EbookJobs>,
+  options: WorkerPoolOptions<EbookPoolJobs>,
+): WorkerPool<EbookPoolJobs> {
+  const pool = new WorkerPool<EbookPoolJobs>(
     args.queue,
-    { page: createEbookPageHandler(generator) },
-    { ...options, ...(args.rateLimit ? { limiter: args.rateLimit } : {}) },
+    {
+      page: createEbookPageHandler(generator),
+      assemble: createAssembleHandler({ queue, out: args.out, log }),
+    },
+    { ...options, ...budgetOptions(args.budget, options) },
   );
   closers.push(() => pool.close());
   state.pool = pool;
@@ -242,31 +277,73 @@ function startPool(
       `[Ebook] The model API asked to slow down: every worker of the queue waits ${formatEta(retryAfter)}.`,
     ),
   );
+  pool.on('quotaExceeded', ({ error }) =>
+    log(
+      `[Ebook] The model API says the account is out of credit (${error.message}): the queue ` +
+        `is paused, no page is lost. Add credit, then resume it: ` +
+        `\`npx worker-pool resume --queue ${args.queue}${args.prefix ? ` --prefix ${args.prefix}` : ''}\`.`,
+    ),
+  );
+  pool.on('concurrency', ({ from, to, reason }) => {
+    if (args.verbose) log(`[Ebook] Pages at once: ${from} -> ${to} (${reason}).`);
+  });
   return pool;
 }
 
-async function produce(args: Args, generator: GeneratorConfig, queue: Queue<EbookJobs>) {
+async function produce(
+  args: Args,
+  generator: GeneratorConfig,
+  queue: Queue<EbookJobs>,
+  redisUrl: string,
+) {
   log(`[Ebook] Planning ${args.pages} pages on "${args.topic}"...`);
-  const plan = await createOutlinePlanner(generator)(
-    { topic: args.topic, pages: args.pages, words: args.words },
-    { warn: (m) => log(`[Ebook] ${m}`) },
-  );
-  const meta = await addEbook(queue, plan);
+  const model = generator.mode === 'offline' ? 'offline' : generator.model;
+  const cache = args.cache ? { ttl: CACHE_TTL_MS } : undefined;
+  const outlines = await startOutlineService({
+    queue: args.queue,
+    connection: redisUrl,
+    ...(args.prefix ? { prefix: args.prefix } : {}),
+    planner: createOutlinePlanner(generator),
+    model,
+    ...(cache ? { cache } : {}),
+  });
+  closers.push(() => outlines.close());
+  let plan: EbookPlan;
+  try {
+    plan = await outlines.plan(
+      { topic: args.topic, pages: args.pages, words: args.words },
+      { warn: (m) => log(`[Ebook] ${m}`) },
+    );
+  } finally {
+    await outlines.close();
+  }
+  // Assembly is the batch's `then` job: the files appear even if this process is gone.
+  const meta = await addEbook(queue, plan, {
+    assemble: true,
+    model,
+    ...(cache ? { cache } : {}),
+  });
   state.ebookId = meta.id;
-  log(`[Ebook] Added ebook ${meta.id}: "${meta.title}", ${meta.pages.length} pages.`);
+  log(
+    `[Ebook] Added ebook ${meta.id}: "${meta.title}", ${meta.pages.length} pages` +
+      (meta.cachedPages > 0
+        ? `, ${meta.cachedPages} of them already written (cached; --no-cache writes them anew).`
+        : '.'),
+  );
   return meta;
 }
 
 async function runWorker(
   args: Args,
   generator: GeneratorConfig,
-  options: WorkerPoolOptions<EbookJobs>,
+  queue: Queue<EbookJobs>,
+  options: WorkerPoolOptions<EbookPoolJobs>,
 ): Promise<number> {
   if (generator.mode === 'offline')
     log(
       '[Ebook] This worker has no OPENAI_API_KEY: it writes offline ebooks only, and fails pages that need a model.',
     );
-  const pool = startPool(args, generator, { statsInterval: 30_000, ...options });
+  const pool = startPool(args, generator, queue, { statsInterval: 30_000, ...options });
   await pool.start();
   log('[Ebook] Worker running. Ctrl+C (or SIGTERM) closes it gracefully.');
   // Runs until a signal: shutdown() closes the pool and exits.
@@ -285,6 +362,7 @@ async function assemble(args: Args, queue: Queue<EbookJobs>, id: string): Promis
     log(
       '[Ebook] No worker is running on this queue yet: start one with `npm run ebook -- --worker`.',
     );
+  state.ebookId = id;
   display = createProgressDisplay();
   return collect(args, queue, id);
 }
@@ -293,18 +371,26 @@ async function collect(
   args: Args,
   queue: Queue<EbookJobs>,
   id: string,
-  pool?: WorkerPool<EbookJobs>,
+  pool?: WorkerPool<EbookPoolJobs>,
 ) {
   const progress = display ?? createProgressDisplay();
   log(`[Ebook] Waiting for ebook ${id}...`);
   let ebook: Ebook;
   try {
-    ebook = await waitForEbook(queue, id, { onProgress: (p) => progress.update(p) });
+    ebook = await waitForEbook(queue, id, {
+      onProgress: (p) => progress.update(p),
+      onItemProgress: ({ index, progress: page }) => progress.writing(index, page),
+    });
   } finally {
     progress.stop();
     display = undefined;
   }
-  const files = await writeEbookFiles(ebook, args.out);
+  // Ctrl+C cancelled it (which finished the batch): the user wants no files.
+  if (signals > 0) return 130;
+  // --assemble writes the files here; the all-in-one runner's come from the batch's `then` job.
+  const files = pool
+    ? await assembled(queue, ebook, args.out)
+    : await writeEbookFiles(ebook, args.out);
   const p = ebook.progress;
   const seconds = ((p.finishedAt ?? Date.now()) - p.createdAt) / 1000;
   const tokens = ebook.pages.reduce(
@@ -326,21 +412,58 @@ async function collect(
   return p.failed > 0 ? 1 : 0;
 }
 
+/**
+ * The files the batch's `then` job wrote (by this process's pool, or by any other pool
+ * of the queue, into its own `--out`); for an ebook added without one, written here.
+ */
+async function assembled(
+  queue: Queue<EbookJobs>,
+  ebook: Ebook,
+  out: string,
+): Promise<{ markdown: string; html: string }> {
+  const thenJobId = (await queue.getBatch(ebook.meta.id))?.thenJobId;
+  if (!thenJobId) return writeEbookFiles(ebook, out);
+  // The queue is typed for pages; the `then` job is an `assemble`.
+  const result = (await queue.waitForResult(thenJobId, {
+    timeout: 120_000,
+  })) as unknown as AssembleResult;
+  if (result.state !== 'written') throw new Error(`Ebook ${ebook.meta.id} was cancelled`);
+  return result;
+}
+
 let signals = 0;
-/** Ctrl+C / SIGTERM: close the pool gracefully (running pages get their grace period, the rest go back to the queue). */
+/**
+ * Ctrl+C in the all-in-one runner cancels the ebook it added (its pages are this
+ * run's, no one else waits for them): queued pages never run, pages being written
+ * stop (their requests are aborted), so nothing more is paid for. Then, as on
+ * SIGTERM and in the other modes, the pool closes gracefully (running pages get
+ * their grace period, the rest go back to the queue).
+ */
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (++signals > 1) process.exit(130); // a second Ctrl+C: leave now
   display?.stop();
   display = undefined;
-  console.log(`\n[Ebook] ${signal}: closing gracefully...`);
   const pool = state.pool;
+  const cancelling = signal === 'SIGINT' && state.mode === 'all' && state.ebookId && state.queue;
+  if (cancelling) {
+    console.log(`\n[Ebook] ${signal}: cancelling ebook ${state.ebookId}...`);
+    const cancelled = await state.queue!.cancelBatch(state.ebookId!, {
+      reason: 'cancelled with Ctrl+C',
+    });
+    console.log(
+      `[Ebook] Cancelled ebook ${state.ebookId}: ${cancelled} unfinished pages will not be written.`,
+    );
+  } else {
+    console.log(`\n[Ebook] ${signal}: closing gracefully...`);
+  }
   await closeAll();
   if (pool) console.log(formatStatsLine(pool.stats()));
   if (state.mode === 'worker') process.exit(0); // the normal way to stop a worker
-  if (state.ebookId && !state.temporaryRedis)
+  if (!cancelling && state.ebookId && !state.temporaryRedis)
     console.log(
       `[Ebook] Ebook ${state.ebookId} stays in Redis: finish it with \`npm run ebook -- --worker\` ` +
-        `and \`npm run ebook -- --assemble ${state.ebookId}\`.`,
+        `and \`npm run ebook -- --assemble ${state.ebookId}\`, or cancel it with ` +
+        `\`npx worker-pool cancel --queue ${state.queue?.name ?? DEFAULT_QUEUE} --batch ${state.ebookId}\`.`,
     );
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }

@@ -10,6 +10,7 @@
  *   GET    /api/ebook/:id/pages  one page of the pages' states (`start`, `size`)
  *   GET    /api/ebook/:id/ebook.md, /ebook.html   the finished ebook's files
  *   DELETE /api/ebook/:id        cancel the pages not written yet
+ *                                 (POST and DELETE: refused from another site's page)
  *   GET    /api/ebooks           the recent ebooks, newest first (`start`, `size`)
  *
  * and the web page that uses it: `/` (the form and the recent ebooks) and
@@ -62,6 +63,11 @@ export interface EbookApiOptions {
    * @default 'client'
    */
   groupBy?: 'client' | 'model';
+  /**
+   * Reuse pages already written (or being written) for the same topic, prompt and
+   * model, for `ttl` ms (see `addEbook`). @default none: every page is written anew
+   */
+  cache?: { ttl: number };
   log?: (line: string) => void;
 }
 
@@ -132,11 +138,10 @@ export function createEbookApi(options: EbookApiOptions): Server {
         { warn: (m) => log(`[API] ${m}`) },
       );
       const group = groupBy === 'model' ? (model ?? plan.mode) : client && `client:${client}`;
-      const added = await addEbook(
-        queue,
-        model ? { ...plan, model } : plan,
-        group ? { group } : {},
-      );
+      const added = await addEbook(queue, model ? { ...plan, model } : plan, {
+        ...(group ? { group } : {}),
+        ...(options.cache ? { cache: options.cache } : {}),
+      });
       await index.record(added);
       meta = added;
     } catch (error) {
@@ -312,10 +317,14 @@ export function createEbookApi(options: EbookApiOptions): Server {
       if (!id) {
         if (req.method !== 'POST')
           throw new HttpError(405, 'Use POST /api/ebook', { allow: 'POST' });
+        refuseCrossSite(req);
         return create(req, res);
       }
       const ebookId = decode(id);
-      if (req.method === 'DELETE' && !part) return cancel(res, ebookId);
+      if (req.method === 'DELETE' && !part) {
+        refuseCrossSite(req);
+        return cancel(res, ebookId);
+      }
       if (req.method !== 'GET')
         throw new HttpError(405, part ? 'Use GET' : 'Use GET or DELETE', {
           allow: part ? 'GET' : 'GET, DELETE',
@@ -342,6 +351,32 @@ export function createEbookApi(options: EbookApiOptions): Server {
 }
 
 type Query = URLSearchParams;
+
+/**
+ * A request that changes something (POST, DELETE) must come from this server's own
+ * page or from a program (curl, a backend), never from another site's page: refused
+ * when the browser says it is cross-site (`Sec-Fetch-Site`) or names another origin
+ * (`Origin`), as the dashboard does. Besides, POST needs a JSON body and DELETE is not
+ * a "simple" method, so a browser would ask first (CORS), and this server allows none.
+ * Behind a proxy, keep the `Host` header the browser sent, or `Origin` will not match.
+ */
+function refuseCrossSite(req: IncomingMessage): void {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin')
+    throw new HttpError(403, `Refused: a ${site} request (Sec-Fetch-Site) may not change anything`);
+  const origin = req.headers.origin;
+  if (origin !== undefined && !sameHost(origin, req.headers.host))
+    throw new HttpError(403, 'Refused: the request comes from another origin');
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
 
 /** `start` and `size` of a paged list: bounded, so no request reads a whole queue. */
 function pageRange(query: Query): { start: number; size: number } {

@@ -8,22 +8,42 @@
  *   curl -N localhost:3000/api/ebook/<id>/events
  *   curl -s localhost:3000/api/ebook/<id>
  *
+ * Flags: --no-workers; --rpm <n>, --tpm <n>, --max-workers <n> (the pool's budgets, as
+ * the runner's); --no-cache (plan every outline and write every page anew); --out <dir>
+ * (where this process's pool writes ebooks added by the runner, default ./ebooks).
  * Env: PORT (3000), HOST (127.0.0.1), OPENAI_MODELS (the models a request may pick,
- * comma-separated; default OPENAI_MODEL), plus the runner's (OPENAI_*, REDIS_URL, CONCURRENT_WORKERS...).
+ * comma-separated; default OPENAI_MODEL), plus the runner's (OPENAI_*, REDIS_URL,
+ * CONCURRENT_WORKERS, MAX_WORKERS, RATE_LIMIT_RPM, RATE_LIMIT_TPM...).
  */
+import { parseArgs } from 'node:util';
 import { optionsFromEnv, Queue, WorkerPool } from 'redis-worker-pool';
 import { findRedis } from '../lib/local-redis.js';
-import { DEFAULT_QUEUE, type EbookJobs } from '../ebook/ebook.js';
+import { createAssembleHandler } from '../ebook/assemble.js';
+import { CACHE_TTL_MS, DEFAULT_QUEUE, type EbookJobs, type EbookPoolJobs } from '../ebook/ebook.js';
 import {
+  budgetOptions,
   createEbookPageHandler,
   createOutlinePlanner,
   describeGenerator,
   generatorConfigFromEnv,
 } from '../ebook/generator.js';
 import { OFFLINE_BANNER } from '../ebook/offline-generator.js';
+import { startOutlineService } from '../ebook/outline-service.js';
 import { createEbookApi } from './ebook-api.js';
 
-const withWorkers = !process.argv.includes('--no-workers');
+const { values: flags } = parseArgs({
+  options: {
+    'no-workers': { type: 'boolean' },
+    'no-cache': { type: 'boolean' },
+    rpm: { type: 'string' },
+    tpm: { type: 'string' },
+    'max-workers': { type: 'string' },
+    out: { type: 'string' },
+  },
+  strict: true,
+});
+const withWorkers = !flags['no-workers'];
+const cache = flags['no-cache'] ? undefined : { ttl: CACHE_TTL_MS };
 const generator = generatorConfigFromEnv();
 console.log(
   generator.mode === 'offline'
@@ -36,14 +56,35 @@ const redis = await findRedis({ allowTemporary: withWorkers });
 console.log(`[API] Using ${redis.description}; queue \`${DEFAULT_QUEUE}\`.`);
 
 const queue = new Queue<EbookJobs>(DEFAULT_QUEUE, { connection: redis.url });
+const budget = budgetOptions(
+  { rpm: flags.rpm, tpm: flags.tpm, maxWorkers: flags['max-workers'] },
+  envOptions,
+);
+// Any pool of the queue may finish the last page of an ebook the runner added
+// (`assemble: true`): it writes that ebook's files into its own --out.
 const pool = withWorkers
-  ? new WorkerPool<EbookJobs>(
+  ? new WorkerPool<EbookPoolJobs>(
       DEFAULT_QUEUE,
-      { page: createEbookPageHandler(generator) },
-      { ...envOptions, connection: redis.url },
+      {
+        page: createEbookPageHandler(generator),
+        assemble: createAssembleHandler({
+          queue,
+          out: flags.out ?? 'ebooks',
+          log: (line) => console.log(line),
+        }),
+      },
+      { ...envOptions, ...budget, connection: redis.url },
     )
   : undefined;
 await pool?.start();
+// Outlines are jobs of their own queue, cached like pages (see outline-service.ts).
+const outlines = await startOutlineService({
+  queue: DEFAULT_QUEUE,
+  connection: redis.url,
+  planner: createOutlinePlanner(generator),
+  model: generator.mode === 'offline' ? 'offline' : generator.model,
+  ...(cache ? { cache } : {}),
+});
 
 const models =
   generator.mode === 'offline'
@@ -59,7 +100,8 @@ const models =
       ];
 const server = createEbookApi({
   queue,
-  planOutline: createOutlinePlanner(generator),
+  planOutline: outlines.plan,
+  ...(cache ? { cache } : {}),
   models,
   mode: generator.mode,
   maxAttempts: envOptions.attempts,
@@ -92,6 +134,7 @@ async function shutdown(signal: string) {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await pool?.close();
+  await outlines.close();
   await queue.close();
   await redis.stop();
   process.exit(0);

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createEbookPageHandler,
@@ -146,6 +146,73 @@ describe('the ebook HTTP API (offline generator)', () => {
     expect(body).toMatchObject({ id, total: 5, failed: 5, done: true });
     const missing = await fetch(`${base}/api/ebook/nope`, { method: 'DELETE' });
     expect(missing.status).toBe(404);
+  });
+
+  /** A request with headers that `fetch` would not let us set (`Origin`, `Sec-Fetch-Site`), as a browser sends them. */
+  const rawRequest = (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request(`${base}${path}`, { method, headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it("refuses to add or cancel an ebook from another site's page, and takes both from its own", async () => {
+    pool.pause();
+    const json = { 'content-type': 'application/json' };
+    const topic = JSON.stringify({ topic: 'Tides', pages: 3 });
+    const host = new URL(base).host;
+    const crossSite = await rawRequest('POST', '/api/ebook', {
+      ...json,
+      origin: 'https://evil.example',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(JSON.parse(crossSite.body)).toEqual({
+      error: 'Refused: the request comes from another origin',
+    });
+    const sameOrigin = await rawRequest(
+      'POST',
+      '/api/ebook',
+      { ...json, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' },
+      topic,
+    );
+    expect(sameOrigin.status).toBe(202);
+    const { id } = JSON.parse(sameOrigin.body) as { id: string };
+
+    const refused = [
+      await rawRequest('DELETE', `/api/ebook/${id}`, { origin: 'https://evil.example' }),
+      await rawRequest('DELETE', `/api/ebook/${id}`, { 'sec-fetch-site': 'cross-site' }),
+      await rawRequest('DELETE', `/api/ebook/${id}`, { 'sec-fetch-site': 'same-site' }),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([403, 403, 403]);
+    expect(JSON.parse(refused[1]!.body)).toEqual({
+      error: 'Refused: a cross-site request (Sec-Fetch-Site) may not change anything',
+    });
+    // None of them cancelled anything (a claim already on its way when the pool paused may
+    // have written a page, never failed one).
+    const before = await h.queue().getBatch(id);
+    expect(before).toMatchObject({ total: 3, failed: 0 });
+    expect(before!.pending).toBeGreaterThanOrEqual(2);
+
+    const cancelled = await rawRequest('DELETE', `/api/ebook/${id}`, {
+      origin: `http://${host}`,
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(cancelled.status).toBe(200);
+    expect(JSON.parse(cancelled.body)).toEqual({ id, cancelled: before!.pending });
+    expect(await h.queue().getBatch(id)).toMatchObject({
+      total: 3,
+      failed: before!.pending,
+      done: true,
+    });
   });
 
   it('refuses bad requests with a clear message', async () => {

@@ -1,16 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addEbook, waitForEbook } from '../../examples/ebook/ebook.js';
+import {
+  addEbook,
+  waitForEbook,
+  type PageProgress,
+  type PageResult,
+} from '../../examples/ebook/ebook.js';
+import { estimatePageTokens, pageMaxTokens } from '../../examples/ebook/budget.js';
 import { createPageHandler } from '../../examples/ebook/page-handler.js';
 import { useEbookQueue, testPlan } from '../support/ebook.js';
 import {
   echoPage,
   pageNumber,
   reply,
+  splitText,
   startMockOpenAI,
   type MockOpenAI,
   type RecordedRequest,
 } from '../support/mock-openai.js';
-import { until } from '../support/redis.js';
+import { sleep, until } from '../support/redis.js';
 
 describe('the OpenAI page handler, against a mock of the API', () => {
   const h = useEbookQueue('ebook-handler');
@@ -165,5 +172,148 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     await until(() => request.abortedAt !== undefined, 'the mock to see the socket close', 5000);
     expect(request.abortedAt! - startedAt).toBeGreaterThanOrEqual(1490);
     expect(mock.requests).toHaveLength(1);
+  });
+
+  it('streams each page and reports the text so far as progress, seen in order by a follower', async () => {
+    const text = 'Bees make honey from nectar, and wax from their own bodies.';
+    mock.setScript(() => reply.completion(text, { chunks: splitText(text, 6), chunkDelay: 60 }));
+    const queue = h.queue();
+    // The follower has queues and connections of its own, as another process would.
+    const follower = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 2 });
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(2));
+    const seen = new Map<number, PageProgress[]>();
+    const done = await follower.waitForBatch<PageResult>(meta.id, {
+      timeout: 30_000,
+      onItemProgress: ({ index, progress }) =>
+        seen.set(index, [...(seen.get(index) ?? []), progress as PageProgress]),
+    });
+    expect(done).toMatchObject({ completed: 2, failed: 0 });
+    for (const index of [0, 1]) {
+      const reports = seen.get(index) ?? [];
+      // Several reports per page (10 chunks, 60 ms apart; writes coalesced to one per 100 ms).
+      expect(reports.length, `reports of page ${index + 1}`).toBeGreaterThanOrEqual(2);
+      for (const [i, report] of reports.entries()) {
+        expect(text.startsWith(report.text)).toBe(true);
+        expect(report.chars).toBe(report.text.length);
+        if (i > 0) expect(report.chars).toBeGreaterThanOrEqual(reports[i - 1]!.chars);
+      }
+      expect(reports.at(-1)).toEqual({ chars: text.length, text, done: true });
+      expect(reports.slice(0, -1).some((r) => r.chars < text.length)).toBe(true);
+    }
+    const item = done.items[0]!;
+    expect(item.state === 'completed' && item.result).toMatchObject({
+      text,
+      usage: { promptTokens: 50, completionTokens: 100, totalTokens: 150 },
+    });
+    // Asked as a stream, with the usage in its last chunk.
+    for (const r of mock.requests) {
+      expect(r.body.stream).toBe(true);
+      expect(r.body.stream_options).toEqual({ include_usage: true });
+    }
+  });
+
+  it('stops a page being written when it is cancelled: the request is aborted mid-stream', async () => {
+    const text = 'word '.repeat(200);
+    mock.setScript(() => reply.completion(text, { chunks: splitText(text, 5), chunkDelay: 50 }));
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 3 });
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(1));
+    await until(async () => {
+      const progress = (await queue.getJob(meta.jobIds[0]!))?.progress as PageProgress | undefined;
+      return (progress?.chars ?? 0) > 0;
+    }, 'the page to be partly written');
+    await queue.cancel(meta.jobIds[0]!, { reason: 'the reader left' });
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+
+    const page = ebook.pages[0]!;
+    expect(page.state).toBe('failed');
+    expect(page.state === 'failed' && page.error).toMatch(/the reader left/);
+    const request = mock.requests[0]!;
+    await until(() => request.abortedAt !== undefined, 'the mock to see the socket close', 5000);
+    // It stopped long before the 200 chunks of the page: no more tokens were paid for.
+    expect(request.chunksSent).toBeLessThan(150);
+    expect(mock.requests).toHaveLength(1);
+  });
+
+  it('retries a page whose stream breaks off with an error event', async () => {
+    mock.setScript((r) =>
+      r.n === 1
+        ? reply.completion('Half a pa', { failAfterChunks: 1, chunks: ['Half ', 'a pa'] })
+        : reply.completion(`Text of page ${pageNumber(r)}.`),
+    );
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 3 });
+    const retries: string[] = [];
+    pool.on('retrying', ({ error }) => retries.push(error.message));
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(1));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+    expect(ebook.pages[0]).toMatchObject({
+      state: 'completed',
+      result: { text: 'Text of page 1.' },
+    });
+    expect(retries).toEqual([expect.stringMatching(/broke off the stream/)]);
+    expect(mock.requests).toHaveLength(2);
+  });
+
+  it('pauses the queue when the account is out of quota: the page waits, unspent, for a resume', async () => {
+    mock.setScript((r) =>
+      r.n === 1 ? reply.quotaExceeded() : reply.completion(`Text of page ${pageNumber(r)}.`),
+    );
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 4 });
+    const quota: string[] = [];
+    pool.on('quotaExceeded', ({ error }) => quota.push(error.message));
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(2));
+    await until(() => queue.isPaused(), 'the queue to pause');
+    expect(quota).toEqual([
+      expect.stringMatching(
+        /^OpenAI API 429 \(insufficient_quota\): You exceeded your current quota/,
+      ),
+    ]);
+    // Nothing more is sent while the queue is paused, and the page spent no attempt.
+    await sleep(1000);
+    expect(mock.requests).toHaveLength(1);
+    const job = await queue.getJob(meta.jobIds[pageNumber(mock.requests[0]!)! - 1]!);
+    expect(job).toMatchObject({ state: 'waiting', attempts: 0 });
+    // Credit added: a resume writes the ebook.
+    await queue.resume();
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+    expect(ebook.progress).toMatchObject({ completed: 2, failed: 0 });
+    expect(mock.requests).toHaveLength(3);
+  });
+  it("charges each page its estimated tokens and settles them with the API's usage", async () => {
+    const plan = testPlan(2);
+    const estimate = estimatePageTokens({
+      ebookId: 'x',
+      topic: plan.topic,
+      title: plan.title,
+      outline: plan.pages,
+      index: 0,
+      mode: 'openai',
+      words: plan.words,
+    });
+    // Room for one page's estimate and the other's real usage (150 tokens at the mock), not two estimates.
+    mock.setScript((r) => echoPage(400)(r));
+    const queue = h.queue();
+    const pool = h.pool(
+      { page: handler() },
+      { concurrency: 2, limiter: [{ max: estimate + 200, duration: 60_000, by: 'cost' }] },
+    );
+    await pool.start();
+    const meta = await addEbook(queue, plan);
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+    expect(ebook.progress).toMatchObject({ completed: 2, failed: 0 });
+    const [first, second] = mock.requests;
+    // The second page waited for the first to settle (its estimate replaced by 150 tokens),
+    // and no longer: it did not wait for the window to pass (a minute).
+    expect(second!.at).toBeGreaterThanOrEqual(first!.answeredAt!);
+    expect(second!.at - first!.answeredAt!).toBeLessThan(30_000);
+    // Each request asked for at most the tokens the estimate counted on.
+    expect(first!.body.max_completion_tokens).toBe(pageMaxTokens(plan.words));
   });
 });

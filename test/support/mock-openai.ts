@@ -3,7 +3,9 @@
  * on a free loopback port, answering each request as the test's script says
  * (a completion, a 429 with `retry-after`, a 5xx, an OpenAI-style 4xx, or no
  * answer at all), recording every request with its arrival time and the
- * moment its socket closed.
+ * moment its socket closed. A request with `stream: true` gets its completion
+ * as server-sent events, chunk by chunk (`chunkDelay` apart), with a last
+ * chunk carrying `usage` when it asked with `stream_options.include_usage`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -29,10 +31,26 @@ export interface RecordedRequest {
   answeredAt?: number;
   /** When the connection closed before an answer was sent (the client gave up). */
   abortedAt?: number;
+  /** A streamed answer: how many content chunks were sent so far. */
+  chunksSent?: number;
 }
 
 export type MockReply =
-  | { kind: 'completion'; text: string; delay?: number; model?: string; usage?: Partial<Usage> }
+  | {
+      kind: 'completion';
+      text: string;
+      delay?: number;
+      model?: string;
+      usage?: Partial<Usage>;
+      /** Extra response headers (`x-ratelimit-remaining-requests`, ...). */
+      headers?: Record<string, string>;
+      /** Streamed: the content chunks (default: the text in pieces of about 8 characters). */
+      chunks?: string[];
+      /** Streamed: ms between two chunks. @default 0 */
+      chunkDelay?: number;
+      /** Streamed: after this many content chunks, send an error event instead of the rest. */
+      failAfterChunks?: number;
+    }
   | {
       kind: 'rateLimit';
       retryAfter?: string;
@@ -61,11 +79,10 @@ interface Usage {
 /** Decide the answer to one request; may wait (return a promise) to hold the request open. */
 export type MockScript = (request: RecordedRequest) => MockReply | Promise<MockReply>;
 
+type CompletionOptions = Omit<Extract<MockReply, { kind: 'completion' }>, 'kind' | 'text'>;
+
 export const reply = {
-  completion: (
-    text: string,
-    options: { delay?: number; usage?: Partial<Usage> } = {},
-  ): MockReply => ({
+  completion: (text: string, options: CompletionOptions = {}): MockReply => ({
     kind: 'completion',
     text,
     ...options,
@@ -86,6 +103,14 @@ export const reply = {
     status,
     message,
     type: 'server_error',
+  }),
+  /** OpenAI's answer to an account out of credit: a 429 that no wait fixes. */
+  quotaExceeded: (
+    message = 'You exceeded your current quota, please check your plan and billing details.',
+  ): MockReply => ({
+    kind: 'rateLimit',
+    message,
+    code: 'insufficient_quota',
   }),
   badRequest: (message: string, param: string | null = null): MockReply => ({
     kind: 'error',
@@ -178,21 +203,32 @@ export async function startMockOpenAI(script: MockScript = echoPage()): Promise<
         total_tokens: 150,
         ...answer.usage,
       };
-      send(res, request, 200, {
-        id: `chatcmpl-mock-${request.n}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: answer.model ?? body.model ?? 'mock-model',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: answer.text, refusal: null },
-            logprobs: null,
-            finish_reason: 'stop',
-          },
-        ],
-        usage,
-      });
+      const model = answer.model ?? body.model ?? 'mock-model';
+      if (body.stream === true) {
+        await stream(res, request, answer, model, usage, timers);
+        return;
+      }
+      send(
+        res,
+        request,
+        200,
+        {
+          id: `chatcmpl-mock-${request.n}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: answer.text, refusal: null },
+              logprobs: null,
+              finish_reason: 'stop',
+            },
+          ],
+          usage,
+        },
+        answer.headers,
+      );
     } else if (answer.kind === 'rateLimit') {
       const headers: Record<string, string> = {};
       if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
@@ -204,7 +240,7 @@ export async function startMockOpenAI(script: MockScript = echoPage()): Promise<
         {
           error: {
             message: answer.message ?? 'Rate limit reached for requests. Please try again later.',
-            type: 'requests',
+            type: answer.code === 'insufficient_quota' ? 'insufficient_quota' : 'requests',
             param: null,
             code: answer.code ?? 'rate_limit_exceeded',
           },
@@ -269,6 +305,71 @@ export async function startMockOpenAI(script: MockScript = echoPage()): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Split `text` into pieces of about `size` characters, as a model streams tokens. */
+export function splitText(text: string, size = 8): string[] {
+  const pieces: string[] = [];
+  for (let at = 0; at < text.length; at += size) pieces.push(text.slice(at, at + size));
+  return pieces.length > 0 ? pieces : [''];
+}
+
+/** A completion as OpenAI streams it: role, content chunks, finish, usage (if asked), `[DONE]`. */
+async function stream(
+  res: ServerResponse,
+  request: RecordedRequest,
+  answer: Extract<MockReply, { kind: 'completion' }>,
+  model: string,
+  usage: Usage,
+  timers: Set<NodeJS.Timeout>,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-request-id': `req_mock_${request.n}`,
+    ...answer.headers,
+  });
+  request.reply = 200;
+  request.chunksSent = 0;
+  const base = {
+    id: `chatcmpl-mock-${request.n}`,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
+  const event = (data: unknown) => {
+    if (!res.destroyed) res.write(`data: ${JSON.stringify(data)}\n\n`);
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    event({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    });
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => (timers.delete(timer), resolve()), ms);
+      timers.add(timer);
+    });
+  chunk({ role: 'assistant', content: '' });
+  for (const piece of answer.chunks ?? splitText(answer.text)) {
+    if (answer.chunkDelay) await wait(answer.chunkDelay);
+    if (res.destroyed) return;
+    if (answer.failAfterChunks !== undefined && request.chunksSent >= answer.failAfterChunks) {
+      event({
+        error: { message: 'The server had an error while streaming.', type: 'server_error' },
+      });
+      res.end();
+      return;
+    }
+    chunk({ content: piece });
+    request.chunksSent++;
+  }
+  chunk({}, 'stop');
+  const options = request.body.stream_options as { include_usage?: boolean } | undefined;
+  if (options?.include_usage) event({ ...base, choices: [], usage });
+  if (res.destroyed) return;
+  res.end('data: [DONE]\n\n');
+  request.answeredAt = Date.now();
 }
 
 function send(

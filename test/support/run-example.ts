@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -14,6 +14,11 @@ export interface ExampleProcess {
   readonly exited: Promise<number | string>;
   /** SIGTERM, then its exit code. */
   terminate(): Promise<number | string>;
+  /**
+   * SIGKILL the program itself, then tsx: tsx passes SIGINT and SIGTERM on to the
+   * node process that runs the program, but nothing can pass SIGKILL on.
+   */
+  kill(): Promise<number | string>;
 }
 
 /**
@@ -73,6 +78,20 @@ export function runExample(
     },
     async terminate() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      let program: number[] = [];
+      try {
+        program = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        // pgrep exits 1 when tsx has no child (any more): nothing to kill but tsx.
+      }
+      for (const pid of program) process.kill(pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return exited;
     },
   };
