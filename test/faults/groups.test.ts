@@ -19,7 +19,8 @@ describe('groups across processes', () => {
     const prefix = uniquePrefix('groups-procs');
     const queue = new Queue('q', { connection: server.url, prefix, logger: false });
     const group = { concurrency: 2, limiter: { max: 4, duration: 1000 } };
-    const fleet = poolFleet({ url: server.url, prefix, concurrency: 4, group });
+    // 2 slots each: the 4 the groups may use at once need both processes.
+    const fleet = poolFleet({ url: server.url, prefix, concurrency: 2, group });
     const redis = rawClient(server.url);
     try {
       await Promise.all([fleet.start({ tag: 'p1' }), fleet.start({ tag: 'p2' })]);
