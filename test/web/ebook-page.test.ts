@@ -216,7 +216,8 @@ describe('the ebook page in a browser', () => {
       'finished with failures',
     );
     for (const n of [1, 5, 6]) {
-      expect(await stateOf(page, n)).toBe('failed');
+      // The cards follow the ebook's state on their next refresh.
+      await poll(() => stateOf(page, n), { timeout: 5000 }).toBe('failed');
       expect(await card(page, n).locator('.page-error').textContent()).toMatch(/cancelled/);
     }
     const asked = mock.requests.filter((r) => pageNumber(r) !== undefined).length;
