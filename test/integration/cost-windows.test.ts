@@ -18,10 +18,12 @@ import { redisUrl, sleep, until } from '../support/redis.js';
 const redis = new Redis(redisUrl());
 afterAll(() => redis.quit());
 
-/** The units a window of `duration` ms holds now (the sum of its sub-buckets). */
+/** The units a window of `duration` ms holds now (the sum of its sub-buckets, not its pacing). */
 async function windowSum(prefix: string, duration: number): Promise<number> {
-  const values = await redis.hvals(queueKeys(prefix, 'q').costWindow(duration));
-  return values.reduce((sum, v) => sum + Number(v), 0);
+  const fields = await redis.hgetall(queueKeys(prefix, 'q').costWindow(duration));
+  return Object.entries(fields)
+    .filter(([field]) => /^\d+$/.test(field))
+    .reduce((sum, [, v]) => sum + Number(v), 0);
 }
 
 describe('cost windows', () => {
@@ -69,6 +71,38 @@ describe('cost windows', () => {
       await fleet.stopAll();
     }
   }, 120_000);
+
+  it('paces a backlog over the window instead of claiming a whole budget at once', async () => {
+    // 20 jobs of 1 unit fit one window of max 20: the window alone would let all of
+    // them go at once, then nothing for 2 s (bursts one window apart). Paced, one goes
+    // per duration / max (a little more: 3 of the window's 60 sub-buckets of slack),
+    // after at most 2 sub-buckets' share (68 ms) at once.
+    const max = 20;
+    const duration = 2000;
+    const slot = Math.ceil(duration / 60);
+    const ahead = 2 * slot;
+    const interval = (duration + 3 * slot) / max;
+    const queue = h.queue();
+    const pool = h.pool(async () => 'ok', {
+      concurrency: 20,
+      limiter: { max, duration, by: 'cost' },
+    });
+    const jobs = await queue.addBulk(
+      Array.from({ length: max }, () => ({ name: 'call', data: {}, opts: { cost: 1 } })),
+    );
+    await pool.start();
+    for (const job of jobs) await queue.waitForResult(job.id, { timeout: 30_000 });
+    const claims: number[] = [];
+    for (const job of jobs) claims.push((await queue.getJob(job.id))!.processedAt!);
+    claims.sort((a, b) => a - b);
+    // The k-th claim comes at least k intervals after the first, less the lead that
+    // may go at once (and a ms of rounding): a slower machine only spreads them more.
+    for (const [k, at] of claims.entries()) {
+      expect(at - claims[0]!).toBeGreaterThanOrEqual(k * interval - ahead - 1);
+    }
+    // Without pacing all 20 start within a few ms; paced, they take about a window.
+    expect(claims.at(-1)! - claims[0]!).toBeGreaterThan(duration / 2);
+  }, 60_000);
 
   it('settles estimates that ran high, then low: the window holds the reported figures', async () => {
     const queue = h.queue();

@@ -479,9 +479,12 @@ if count > 0 then
         for _, w in ipairs(costWins) do
           if cost > w.max then
             over = true
-          elseif w.used + w.charged + cost > w.max then
-            fits = false
-            roomAt = math.max(roomAt, costRoomAt(w, cost))
+          else
+            local at = costRoomAt(w, cost, now)
+            if at then
+              fits = false
+              roomAt = math.max(roomAt, at)
+            end
           end
         end
         if over then
@@ -494,7 +497,7 @@ if count > 0 then
           heldUntil = math.max(heldUntil, roomAt)
           break
         else
-          for _, w in ipairs(costWins) do w.charged = w.charged + cost end
+          for _, w in ipairs(costWins) do chargeCost(w, cost, now) end
           fields[i].charged = true
         end
       end
