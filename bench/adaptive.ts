@@ -28,6 +28,16 @@ export interface AdaptiveFigures {
   limitedShare: number[];
   /** Jobs completed per second after settling, over the ideal (hidden / latency), per phase. */
   throughputRatio: number[];
+  /**
+   * Where the throughput went, per phase, after settling (the ratio above is
+   * about their product): the pool's mean limit over the hidden limit (the
+   * controller), the requests the server held at once over the pool's limit
+   * (the pool refilling its slots: claim round trips, handler overhead), and the
+   * server's real answer time over the nominal `LATENCY` (timers on a busy machine).
+   */
+  limitShare: number[];
+  inFlightShare: number[];
+  latencyStretch: number[];
 }
 
 export async function adaptiveConcurrencyBench(
@@ -36,20 +46,30 @@ export async function adaptiveConcurrencyBench(
 ): Promise<AdaptiveFigures> {
   let hidden = PHASES[0]![0];
   let inFlight = 0;
-  const answers: { at: number; ok: boolean }[] = [];
+  const answers: { at: number; ok: boolean; took?: number }[] = [];
+  // The time integral of the requests held (accepted, not 429), to get the mean held.
+  let heldArea = 0;
+  let heldSince = Date.now();
+  const held = (delta: number) => {
+    const now = Date.now();
+    heldArea += inFlight * (now - heldSince);
+    heldSince = now;
+    inFlight += delta;
+  };
+  const heldAreaAt = () => heldArea + inFlight * (Date.now() - heldSince);
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      inFlight++;
-      if (inFlight > hidden) {
-        inFlight--;
+      if (inFlight + 1 > hidden) {
         answers.push({ at: Date.now(), ok: false });
         res.writeHead(429, { 'retry-after-ms': '0' }).end('{"error":"too many"}');
         return;
       }
+      held(1);
+      const arrived = Date.now();
       setTimeout(() => {
-        inFlight--;
-        answers.push({ at: Date.now(), ok: true });
+        held(-1);
+        answers.push({ at: Date.now(), ok: true, took: Date.now() - arrived });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       }, LATENCY);
     });
@@ -80,12 +100,25 @@ export async function adaptiveConcurrencyBench(
   trace.push({ at: start, limit: 1 });
   await pool.start();
 
-  const figures: AdaptiveFigures = { settle: [], limitedShare: [], throughputRatio: [] };
+  const figures: AdaptiveFigures = {
+    settle: [],
+    limitedShare: [],
+    throughputRatio: [],
+    limitShare: [],
+    inFlightShare: [],
+    latencyStretch: [],
+  };
+  // The held-requests integral when each phase's steady part starts (settled), sampled
+  // as it happens: the bench looks back only at the phase's end.
+  const heldMarks: { at: number; area: number }[] = [];
+  const marker = setInterval(() => heldMarks.push({ at: Date.now(), area: heldAreaAt() }), 100);
   let phaseStart = start;
   for (const [limit, seconds] of PHASES) {
     hidden = limit;
     const phaseEnd = phaseStart + seconds * 1000;
     await new Promise((r) => setTimeout(r, phaseEnd - Date.now()));
+    const endArea = heldAreaAt();
+    const endAt = Date.now();
     const inBand = (n: number) => Math.abs(n - limit) <= limit * 0.25;
     // The limit at the phase's start, then each change in it: settled at the last entry into the band.
     let current = [...trace].reverse().find((t) => t.at <= phaseStart)?.limit ?? 1;
@@ -103,8 +136,31 @@ export async function adaptiveConcurrencyBench(
     const steady = inPhase.filter((a) => a.ok && a.at > steadyFrom).length;
     const ideal = (limit / LATENCY) * (phaseEnd - steadyFrom);
     figures.throughputRatio.push(ideal > 0 ? steady / ideal : 0);
+    // The pool's limit over the steady part, weighted by time.
+    let limitArea = 0;
+    let level = [...trace].reverse().find((t) => t.at <= steadyFrom)?.limit ?? 1;
+    let since = steadyFrom;
+    for (const t of trace.filter((t) => t.at > steadyFrom && t.at <= phaseEnd)) {
+      limitArea += level * (t.at - since);
+      level = t.limit;
+      since = t.at;
+    }
+    limitArea += level * (phaseEnd - since);
+    const span = phaseEnd - steadyFrom;
+    const meanLimit = span > 0 ? limitArea / span : Number.NaN;
+    const startMark = heldMarks.find((m) => m.at >= steadyFrom);
+    const meanHeld = startMark
+      ? (endArea - startMark.area) / Math.max(1, endAt - startMark.at)
+      : Number.NaN;
+    figures.limitShare.push(meanLimit / limit);
+    figures.inFlightShare.push(meanHeld / meanLimit);
+    const took = inPhase.filter((a) => a.ok && a.at > steadyFrom).map((a) => a.took!);
+    figures.latencyStretch.push(
+      took.length > 0 ? took.reduce((a, b) => a + b, 0) / took.length / LATENCY : Number.NaN,
+    );
     phaseStart = phaseEnd;
   }
+  clearInterval(marker);
   await pool.close({ force: true });
   await queue.close();
   server.closeAllConnections();

@@ -491,6 +491,24 @@ const cases: Record<string, () => Promise<void>> = {
           f.throughputRatio[i]! * 100,
           first ? '>= 85' : undefined,
         );
+        record(
+          'adaptive-concurrency',
+          `${phase}: mean limit / hidden`,
+          '%',
+          f.limitShare[i]! * 100,
+        );
+        record(
+          'adaptive-concurrency',
+          `${phase}: requests held at the server / limit`,
+          '%',
+          f.inFlightShare[i]! * 100,
+        );
+        record(
+          'adaptive-concurrency',
+          `${phase}: answer time / ${300} ms`,
+          '%',
+          f.latencyStretch[i]! * 100,
+        );
       });
     }
   },
