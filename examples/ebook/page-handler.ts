@@ -19,6 +19,10 @@
  * | 408, 409, 5xx, connection, timeout   | `Error`: retried with the queue's backoff            |
  * | an error event or a cut mid-stream   | `Error`: retried with the queue's backoff            |
  * | 400, 401, 403, 404, 422 (other 4xx)  | `UnrecoverableError` with the API's own message      |
+ *
+ * Before a 429, too: the `x-ratelimit-remaining-*` headers of the last answer
+ * say what is left of the API's limits; a page that would not fit waits out
+ * their reset, unsent (see rate-limit-headroom.ts).
  */
 import { trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
@@ -32,6 +36,7 @@ import {
 import type { PageJobData, PageProgress, PageResult } from './ebook.js';
 import { estimateTokens, pageMaxTokens } from './budget.js';
 import { pageMessages, stripLeadingTitle } from './prompts.js';
+import { RateLimitHeadroom } from './rate-limit-headroom.js';
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
 
@@ -55,6 +60,13 @@ export interface PageHandlerOptions {
   defaultRetryAfter?: number;
   /** A client of your own (headers, a proxy, a custom fetch); its retries are turned off. */
   client?: OpenAI;
+  /**
+   * Read the API's `x-ratelimit-remaining-*` / `x-ratelimit-reset-*` headers and
+   * hold a page that would not fit in what is left until their reset (a
+   * `RateLimitError`: the queue waits, no attempt spent) instead of sending it
+   * into a 429. @default true
+   */
+  rateLimitHeaders?: boolean;
 }
 
 export type PageHandler = (
@@ -74,6 +86,7 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
         ...(options.requestTimeout !== undefined ? { timeout: options.requestTimeout } : {}),
       });
   const defaultRetryAfter = options.defaultRetryAfter ?? DEFAULT_RETRY_AFTER_MS;
+  const headroom = options.rateLimitHeaders === false ? undefined : new RateLimitHeadroom();
 
   return async (job, { signal, progress, reportCost }) => {
     const entry = job.data.outline[job.data.index];
@@ -93,18 +106,31 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
     let finishReason: string | undefined;
     let usage: OpenAI.CompletionUsage | undefined;
     const messages = pageMessages(job.data);
-    try {
-      const stream = await client.chat.completions.create(
-        {
-          model: job.data.model ?? model,
-          messages,
-          // The bound the job's `cost` estimate counted on.
-          max_completion_tokens: pageMaxTokens(job.data.words),
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal },
+    // What OpenAI counts against its tokens per minute: the prompt and `max_tokens`.
+    const need = estimateTokens(messages) + pageMaxTokens(job.data.words);
+    const wait = headroom?.reserve(need) ?? 0;
+    if (wait > 0) {
+      reportCost(0); // nothing sent: the estimate charged to a cost window is refunded
+      throw new RateLimitError(
+        wait,
+        `The model API's x-ratelimit-remaining headers leave less than this page needs (1 request, ${need} tokens) until their reset: waiting ${wait} ms instead of sending it into a 429`,
       );
+    }
+    try {
+      const { data: stream, response } = await client.chat.completions
+        .create(
+          {
+            model: job.data.model ?? model,
+            messages,
+            // The bound the job's `cost` estimate counted on.
+            max_completion_tokens: pageMaxTokens(job.data.words),
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal },
+        )
+        .withResponse();
+      headroom?.update(response.headers);
       for await (const chunk of stream) {
         responseModel ||= chunk.model;
         if (chunk.usage) usage = chunk.usage;
@@ -116,6 +142,7 @@ export function createPageHandler(options: PageHandlerOptions = {}): PageHandler
         void report({ chars: text.length, text });
       }
     } catch (error) {
+      if (error instanceof OpenAI.APIError) headroom?.update(error.headers);
       // A 429 (slow down, or out of credit) was refused before any token: settle the estimate to 0.
       if (error instanceof OpenAI.APIError && error.status === 429) reportCost(0);
       throw classifyOpenAIError(error, { signal, defaultRetryAfter });

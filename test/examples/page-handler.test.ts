@@ -259,6 +259,40 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     expect(mock.requests).toHaveLength(2);
   });
 
+  it('holds the next page until the reset the x-ratelimit headers name when it would not fit, sending nothing into a 429', async () => {
+    // The first answer says 0 requests are left until 1.5 s from now.
+    let firstAnswered = 0;
+    mock.setScript((r) => {
+      if (r.n === 1) {
+        firstAnswered = Date.now();
+        return reply.completion(`Text of page ${pageNumber(r)}.`, {
+          headers: {
+            'x-ratelimit-remaining-requests': '0',
+            'x-ratelimit-reset-requests': '1.5s',
+            'x-ratelimit-remaining-tokens': '100000',
+            'x-ratelimit-reset-tokens': '1s',
+          },
+        });
+      }
+      return reply.completion(`Text of page ${pageNumber(r)}.`);
+    });
+    const queue = h.queue();
+    const pool = h.pool({ page: handler() }, { concurrency: 1, attempts: 1 });
+    const held: number[] = [];
+    pool.on('rateLimited', ({ retryAfter }) => held.push(retryAfter));
+    await pool.start();
+    const meta = await addEbook(queue, testPlan(2));
+    const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
+    expect(ebook.progress).toMatchObject({ completed: 2, failed: 0 });
+    // Two requests, no 429: the second page waited for the reset before it was sent.
+    expect(mock.requests.map((r) => r.reply)).toEqual([200, 200]);
+    expect(mock.requests[1]!.at - firstAnswered).toBeGreaterThanOrEqual(1400);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toBeGreaterThan(1000);
+    // The hold spent no attempt (attempts: 1 would have failed the page otherwise).
+    for (const id of meta.jobIds) expect((await queue.getJob(id))?.attempts).toBe(1);
+  });
+
   it('pauses the queue when the account is out of quota: the page waits, unspent, for a resume', async () => {
     mock.setScript((r) =>
       r.n === 1 ? reply.quotaExceeded() : reply.completion(`Text of page ${pageNumber(r)}.`),
