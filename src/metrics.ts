@@ -8,9 +8,9 @@
  * read from Redis on each scrape, so they are queue-wide (`metrics/queue-gauges.ts`).
  */
 import { register as defaultRegistry, type Registry } from 'prom-client';
-import type { JobMap } from './index.js';
+import type { JobMap, WorkerPool } from './index.js';
 import { checkOptions, type WorkerPoolMetricsOptions } from './metrics/options.js';
-import { PoolMetrics, type ObservedPool } from './metrics/pool-metrics.js';
+import { PoolMetrics } from './metrics/pool-metrics.js';
 import { QueueGauges, type ObservedQueue } from './metrics/queue-gauges.js';
 
 export {
@@ -51,7 +51,9 @@ export class WorkerPoolMetrics {
    * Count the jobs of a pool (in this process) from its events. Returns a
    * function that stops counting.
    */
-  observePool<J extends JobMap<J>>(pool: ObservedPool<J>): () => void {
+  observePool<J extends JobMap<J>>(
+    pool: Pick<WorkerPool<J>, 'name' | 'on' | 'off'> & Partial<Pick<WorkerPool<J>, 'stats'>>,
+  ): () => void {
     return this.#pools.observe(pool);
   }
 
