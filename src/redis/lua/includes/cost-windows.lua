@@ -105,6 +105,8 @@ local function chargeCost(w, cost, now)
   w.pace = math.max(w.pace or now, now) + cost / w.rate
 end
 
+-- Write the units charged in this call to the current sub-bucket of each window, and
+-- the pacing they moved.
 local function chargeCostWindows(windows)
   for _, w in ipairs(windows) do
     if w.charged > 0 then
