@@ -45,7 +45,10 @@
             retention is 'count:age' (see retention.ts);
           batch id or '';
           result or error JSON
-  ARGV[10 + 4R] per-group limits, `concurrency|max|window` (0: none); absent for none
+  ARGV[10 + 4R] per-group limits, `concurrency|starts|costs` (concurrency 0: none; starts
+          and costs: `group.limiter`'s windows of job starts and of cost units,
+          `max:window (ms)` joined by ',', or '0' for none; see includes/group-limits.lua);
+          absent for none
   Returns: { statuses, claimed, stalled, next due, now, held until, paused, over cost, groups }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
               'dup' (this lease's report was already applied: a resend) or
@@ -69,6 +72,7 @@
 --- @include "includes/groups.lua"
 --- @include "includes/cache.lua"
 --- @include "includes/cost-windows.lua"
+--- @include "includes/group-limits.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -215,6 +219,8 @@ end
 -- outcome of the worker that took over.
 local statuses = {}
 local reportCount = tonumber(ARGV[9])
+-- The pool's limits for each group (nothing to do for a pool without them).
+local groupLimits = groupPolicy(base, ARGV[10 + 4 * reportCount], now)
 if reportCount > 0 then
   local ids = {}
   for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[10 + r * 4] end
@@ -242,7 +248,13 @@ if reportCount > 0 then
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
       -- Before the job's hash may be deleted (retention 0) below.
-      if costWins and realCost ~= '' then settleCost(costWins, jobKey, tonumber(realCost), now) end
+      if realCost ~= '' then
+        if group and groupLimits.costs then
+          groupLimits.settle(group, jobKey, tonumber(realCost), costWins)
+        elseif costWins then
+          settleCost(costWins, jobKey, tonumber(realCost), now)
+        end
+      end
       if kind == 'q' then
         -- The attempt does not count; `w`: when it became ready (read by the queue-lag script).
         redis.call('HSET', jobKey, 'e', payload, 'a', tonumber(attempt) - 1, 'p', startedAt, 'fk', token, 'w', nowText)
@@ -447,9 +459,7 @@ local overCost = {}
 if count > 0 then
   local ids, groups, data, fields
   if flags().ring then
-    local c, mx, w = string.match(ARGV[10 + 4 * reportCount] or '0|0|0', '^(%d+)|(%d+)|(%d+)$')
-    local policy = { concurrency = tonumber(c), max = tonumber(mx), window = tonumber(w) }
-    ids, groups, parkedUntil = claimFair(base, KEYS[1], count, now, policy, ARGV[5])
+    ids, groups, parkedUntil = claimFair(base, KEYS[1], count, now, groupLimits, ARGV[5])
     if #ids == 0 then ids = nil end
   else
     ids = redis.call('RPOP', KEYS[1], count)
@@ -462,9 +472,23 @@ if count > 0 then
       for i = #ids, 1, -1 do
         local g = groups and groups[i] or nil
         makeReady(base, KEYS[1], { ids[i] }, g, true)
-        if g then groupJobDone(base, g, now) end
+        if g then
+          groupJobDone(base, g, now)
+          groupUnclaim(base, groupLimits, ids[i])
+        end
       end
       ids = nil
+    end
+  end
+  if ids and groupLimits.costs then
+    -- Over a cost window of its group: never fits, fails at once (not charged anywhere).
+    for i, id in ipairs(ids) do
+      local cost = groupOverCost(groupLimits, id)
+      if cost and fields[i][1] then
+        overCost[#overCost + 1] = id
+        overCost[#overCost + 1] = cost
+        fields[i].overCost = true
+      end
     end
   end
   if ids and costWins then
@@ -473,7 +497,7 @@ if count > 0 then
     for _, w in ipairs(costWins) do loadCostWindow(w, now) end
     local kept = #ids
     for i, id in ipairs(ids) do
-      if fields[i][1] then
+      if fields[i][1] and not fields[i].overCost then
         local cost = tonumber(redis.call('HGET', base .. 'job:' .. id, 'cu')) or 1
         local over, fits, roomAt = false, true, -1
         for _, w in ipairs(costWins) do
@@ -489,6 +513,8 @@ if count > 0 then
           overCost[#overCost + 1] = id
           overCost[#overCost + 1] = cost
           fields[i].overCost = true
+          -- It will not run: its group gets back what it was charged.
+          groupUnclaim(base, groupLimits, id)
         elseif not fits then
           kept = i - 1
           heldUntil = math.max(heldUntil, roomAt)
@@ -502,7 +528,10 @@ if count > 0 then
     for i = #ids, kept + 1, -1 do
       local g = groups and groups[i] or nil
       makeReady(base, KEYS[1], { ids[i] }, g, true)
-      if g then groupJobDone(base, g, now) end
+      if g then
+        groupJobDone(base, g, now)
+        groupUnclaim(base, groupLimits, ids[i])
+      end
       ids[i] = nil
     end
   end
@@ -513,6 +542,7 @@ if count > 0 then
       -- A job removed while it waited leaves its id behind: skip it.
       if not fields[i][1] and groups and groups[i] then
         groupJobDone(base, groups[i], now)
+        groupUnclaim(base, groupLimits, id)
       elseif fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
         local token = claimToken(#tokens / 2 + 1, nowText)
@@ -522,7 +552,9 @@ if count > 0 then
         tokens[#tokens + 1] = token
         appendClaimed(claimed, id, token, fields[i], data[i])
         -- The sub-bucket a settle of this attempt goes to.
-        if fields[i].charged then redis.call('HSET', base .. 'job:' .. id, 'ct', nowText) end
+        if fields[i].charged or groupCharged(groupLimits, id) then
+          redis.call('HSET', base .. 'job:' .. id, 'ct', nowText)
+        end
         if groups and groups[i] then
           claimedGroups[#claimedGroups + 1] = #tokens / 2
           claimedGroups[#claimedGroups + 1] = groups[i]
@@ -543,6 +575,7 @@ if count > 0 then
       end
       if costWins then chargeCostWindows(costWins) end
     end
+    chargeGroupWindows(groupLimits)
     -- This pool took all it asked for and more is waiting: wake the next idle pool.
     if #ids == requested and (groups or redis.call('LLEN', KEYS[1]) > 0) then wake = true end
   end

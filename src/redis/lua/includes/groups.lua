@@ -19,7 +19,11 @@
                                  ('r' ring, 'z' parked, 'c' waiting for a slot,
                                  'p' set aside while paused; none: idle)
   - `<base>gw:<group>`     LIST  its waiting jobs (LPUSH to add, RPOP to claim)
-  - `<base>gl:<group>`     ZSET  its recent claims, for `group.limiter`
+  - `<base>gl:<group>`     ZSET  its recent job starts, for `group.limiter`'s windows of
+                                 job starts (see group-limits.lua)
+  - `<base>gc:<duration>:<group>` HASH  cost units it was charged per sub-bucket of a
+                                 `group.limiter` window with `by: 'cost'` (see
+                                 group-limits.lua and cost-windows.lua)
   - meta `g`: the ring is running; `gj`: jobs with a group were ever added;
     `gn`: how many jobs with a group exist (in any state, retained ones too:
     every script that adds one counts it, and the scripts that delete one
@@ -39,6 +43,9 @@ local GROUP_NONE = ''
 
 local function groupHash(base, g) return base .. 'gh:' .. g end
 local function groupWait(base, g) return base .. 'gw:' .. g end
+local function groupLimiter(base, g) return base .. 'gl:' .. g end
+-- The duration is digits and ends at the first ':', so no two (duration, group) pairs share a key.
+local function groupCostWindow(base, g, duration) return base .. 'gc:' .. duration .. ':' .. g end
 
 -- Whether a job of the queue may have a group, from the meta fields `gj` and
 -- `gn` (see above): only then must a path look a job's group up.
@@ -149,9 +156,11 @@ end
 
 --[[
   One turn of group `g` (just rotated to the ring's head): take its next job
-  if it may run, else take it out of the ring. `policy`: { concurrency,
-  max, window } per group (0: no limit); `stamp`: a member for its limiter.
-  Returns the job id, or nil.
+  if it may run, else take it out of the ring. `policy`: { concurrency (0: no
+  limit), and for a `group.limiter` (see group-limits.lua) gate(g): when the
+  group may start a job again if not now, admit(g, id, stamp): nil when job
+  `id` may start (counted in the group's windows), else when it may }; `stamp`:
+  a member for its limiter. Returns the job id, or nil.
 ]]
 local function groupTurn(base, g, now, policy, stamp)
   local key = groupHash(base, g)
@@ -161,6 +170,10 @@ local function groupTurn(base, g, now, policy, stamp)
     redis.call('LPOP', ring)
     if state then redis.call('HSET', key, 's', state) else redis.call('HDEL', key, 's') end
   end
+  local function park(until_)
+    leave('z')
+    redis.call('ZADD', base .. 'groups:parked', until_, g)
+  end
   local f = redis.call('HMGET', key, 'a', 'p', 'h')
   if f[2] then
     leave('p')
@@ -169,8 +182,7 @@ local function groupTurn(base, g, now, policy, stamp)
   end
   local held = tonumber(f[3])
   if held and held > now then
-    leave('z')
-    redis.call('ZADD', base .. 'groups:parked', held, g)
+    park(held)
     return nil
   end
   if policy.concurrency > 0 and (tonumber(f[1]) or 0) >= policy.concurrency then
@@ -179,15 +191,10 @@ local function groupTurn(base, g, now, policy, stamp)
     redis.call('SADD', base .. 'groups:aside', g)
     return nil
   end
-  local limiter = base .. 'gl:' .. g
-  if policy.max > 0 then
-    redis.call('ZREMRANGEBYSCORE', limiter, '-inf', now - policy.window)
-    if redis.call('ZCARD', limiter) >= policy.max then
-      local oldest = redis.call('ZRANGE', limiter, 0, 0, 'WITHSCORES')
-      leave('z')
-      redis.call('ZADD', base .. 'groups:parked', (tonumber(oldest[2]) or now) + policy.window, g)
-      return nil
-    end
+  local until_ = policy.gate and policy.gate(g)
+  if until_ then
+    park(until_)
+    return nil
   end
   local wait = groupWait(base, g)
   local id = redis.call('RPOP', wait)
@@ -196,11 +203,14 @@ local function groupTurn(base, g, now, policy, stamp)
     tidyGroup(base, g, now)
     return nil
   end
-  redis.call('HINCRBY', key, 'a', 1)
-  if policy.max > 0 then
-    redis.call('ZADD', limiter, now, stamp)
-    redis.call('PEXPIRE', limiter, policy.window)
+  until_ = policy.admit and policy.admit(g, id, stamp)
+  if until_ then
+    -- Does not fit in the group's cost windows: back to the head of its line.
+    redis.call('RPUSH', wait, id)
+    park(until_)
+    return nil
   end
+  redis.call('HINCRBY', key, 'a', 1)
   if redis.call('LLEN', wait) == 0 then leave(nil) end
   return id
 end
