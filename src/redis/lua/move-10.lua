@@ -211,7 +211,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     jobEvent(id, state, batchId, index)
     if group then groupCount(base, group, completed and 'c' or 'f', 1, now) end
   end
-  if group and groupJobDone(base, group, now) then wake = true end
+  if group and groupJobDone(base, group, now, not removed) then wake = true end
 end
 
 -- 1. Reports of finished attempts. A report counts only if its token still
@@ -260,7 +260,7 @@ if reportCount > 0 then
         redis.call('HSET', jobKey, 'e', payload, 'a', tonumber(attempt) - 1, 'p', startedAt, 'fk', token, 'w', nowText)
         -- Front of the line: it runs first when the queue is resumed.
         makeReady(base, KEYS[1], { id }, group, true)
-        if group then groupJobDone(base, group, now) end
+        if group then groupJobDone(base, group, now, true) end
         pauseForQuota(id, payload)
       elseif kind == 'r' or kind == 'l' or kind == 'g' then
         delay = tonumber(delay)
@@ -284,7 +284,7 @@ if reportCount > 0 then
         else
           makeReady(base, KEYS[1], { id }, group, false)
         end
-        if group then groupJobDone(base, group, now) end
+        if group then groupJobDone(base, group, now, true) end
         wake = true
       else
         finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group, cached)
@@ -337,7 +337,7 @@ if #expired > 0 then
         redis.call('HSET', jobKey, 'a', attempt, 'e', err, 'w', nowText)
         -- Back to the front of the line: this job was already someone's turn.
         makeReady(base, KEYS[1], { id }, f[7], true)
-        if f[7] then groupJobDone(base, f[7], now) end
+        if f[7] then groupJobDone(base, f[7], now, true) end
         wake = true
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'retry'
@@ -473,7 +473,7 @@ if count > 0 then
         local g = groups and groups[i] or nil
         makeReady(base, KEYS[1], { ids[i] }, g, true)
         if g then
-          groupJobDone(base, g, now)
+          groupJobDone(base, g, now, true)
           groupUnclaim(base, groupLimits, ids[i])
         end
       end
@@ -529,7 +529,7 @@ if count > 0 then
       local g = groups and groups[i] or nil
       makeReady(base, KEYS[1], { ids[i] }, g, true)
       if g then
-        groupJobDone(base, g, now)
+        groupJobDone(base, g, now, true)
         groupUnclaim(base, groupLimits, ids[i])
       end
       ids[i] = nil
