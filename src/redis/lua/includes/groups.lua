@@ -215,17 +215,19 @@ local function groupTurn(base, g, now, policy, stamp, want)
     return nil
   end
   local wait = groupWait(base, g)
-  local ids
-  if want > 1 and not policy.admit then
-    ids = redis.call('RPOP', wait, want)
-  else
-    ids = redis.call('RPOP', wait)
-    if ids then ids = { ids } end
-  end
+  if policy.admit then want = 1 end
+  -- One more than wanted: when it comes, it goes back to the head of the line
+  -- (as many commands as asking LLEN); when it does not, the line is empty.
+  local ids = redis.call('RPOP', wait, want + 1)
   if not ids then
     leave(nil)
     tidyGroup(base, g, now)
     return nil
+  end
+  local more = #ids > want
+  if more then
+    redis.call('RPUSH', wait, ids[#ids])
+    ids[#ids] = nil
   end
   until_ = policy.admit and policy.admit(g, ids[1], stamp)
   if until_ then
@@ -235,7 +237,7 @@ local function groupTurn(base, g, now, policy, stamp, want)
     return nil
   end
   redis.call('HINCRBY', key, 'a', #ids)
-  if redis.call('LLEN', wait) == 0 then leave(nil) end
+  if not more then leave(nil) end
   return ids
 end
 
