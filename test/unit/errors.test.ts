@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import type * as ErrorsModule from '../../src/errors.js';
 import {
   AttemptAbortedError,
@@ -371,12 +371,14 @@ describe('brands: is() and instanceof', () => {
 });
 
 describe('two copies of the module', () => {
-  // A query string makes the module loader evaluate the file again: a second
-  // copy with classes of its own, as with two installs of the package.
-  const loadCopy = async () =>
-    (await import(
-      /* @vite-ignore */ `../../src/errors.ts?copy=${Date.now()}`
-    )) as typeof ErrorsModule;
+  // Emptying the module registry makes the loader evaluate errors.ts and the
+  // files under errors/ again: a second copy with classes of its own, as with
+  // two installs of the package. (A query string on errors.ts alone would load
+  // the same classes again through its re-exports.)
+  const loadCopy = async () => {
+    vi.resetModules();
+    return (await import('../../src/errors.js')) as typeof ErrorsModule;
+  };
 
   it('are really two copies', async () => {
     const other = await loadCopy();
