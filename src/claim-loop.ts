@@ -83,6 +83,13 @@ export class ClaimLoop {
   /** False after a claim came back short: the queue is empty until the marker says otherwise. */
   #mayHaveWork = true;
   /**
+   * True while claims come back full (a backlog): only then does a second
+   * claiming call go out beside the first. A pool woken for one new job sends
+   * one claim, not two of which the second finds nothing and delays the
+   * first's reply (Redis answers a connection's pipelined calls together).
+   */
+  #backlog = false;
+  /**
    * When a job may next become claimable, on this machine's clock (the earliest
    * delayed job, lease deadline or rate-limit release); 0 for none.
    */
@@ -185,7 +192,7 @@ export class ClaimLoop {
         ? Math.max(1, Math.ceil(this.#host.concurrency() / MAX_IN_FLIGHT))
         : this.#claimPerCall;
       const claim =
-        this.#stopped || !this.#mayHaveWork || free <= 0
+        this.#stopped || !this.#mayHaveWork || free <= 0 || (this.#claiming > 0 && !this.#backlog)
           ? 0
           : Math.min(free, perCall, MAX_JOBS_PER_CALL);
       if (this.#reports.length === 0 && claim === 0) break;
@@ -218,6 +225,7 @@ export class ClaimLoop {
       for (const job of result.stalled) this.#host.onStalled(job);
       if (claim > 0) {
         const jobs = result.claimed;
+        this.#backlog = jobs.length >= claim;
         if (jobs.length > 0) this.#host.onClaimed(jobs, result.now);
         if (jobs.length < claim) {
           // Sleep until the marker wakes us, or until the rate limit lets go, or a delayed job is due.

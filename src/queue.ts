@@ -150,6 +150,9 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       readBatch: (id) => readBatch(client, keys, id),
     };
     this.#progress = new ProgressFollower(client, keys, this.#options.logger);
+    // Find out now whether OpenTelemetry is installed (an import from disk, tens of
+    // ms): the first add() would otherwise wait for it (the pickup's slowest job).
+    void loadTracing();
   }
 
   /** The ioredis client this queue uses (yours, if you passed one). */

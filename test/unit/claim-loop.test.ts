@@ -99,14 +99,35 @@ describe('ClaimLoop', () => {
     return { script, waits, state, loop };
   }
 
-  it('keeps two calls in flight, each claiming half of the free slots', () => {
-    const { script, loop } = setup({ concurrency: 4 });
+  it('sends one claim when woken, and a second beside it once a claim comes back full', async () => {
+    const { script, loop } = setup({ concurrency: 6 });
     loop.wake();
+    // Whether jobs wait is unknown: one call, so that a lone new job is not answered late
+    // behind a second call that finds nothing.
+    expect(script.calls.map((c) => c.request.claim)).toEqual([3]);
+    loop.wake();
+    expect(script.calls).toHaveLength(1);
+    script.calls[0]?.answer();
+    await turn();
+    // Full: a backlog. Two calls in flight, each claiming half of the slots.
+    expect(script.calls.map((c) => c.request.claim)).toEqual([3, 3]);
+  });
+
+  it('keeps two calls in flight, each claiming half of the free slots, while claims come back full', async () => {
+    const { script, state, loop } = setup({ concurrency: 4 });
+    loop.wake();
+    script.calls[0]?.answer();
+    await turn();
     expect(script.calls.map((c) => c.request.claim)).toEqual([2, 2]);
     // Distinct calls: each has its own token prefix, so a resend of one is recognised.
     expect(new Set(script.calls.map((c) => c.request.tokenPrefix)).size).toBe(2);
+    // Two slots come free while the second call is on its way: a third claims them beside it.
+    state.free += 2;
+    loop.report(report('a'), () => {});
+    await turn();
+    expect(script.calls.map((c) => c.request.claim)).toEqual([2, 2, 2]);
     loop.wake();
-    expect(script.calls).toHaveLength(2);
+    expect(script.calls).toHaveLength(3);
   });
 
   it('starts the jobs a call claims, and claims again for the slots left', async () => {
@@ -160,13 +181,14 @@ describe('ClaimLoop', () => {
     loop.wake();
     for (const call of script.calls) call.answer({ claimed: [] });
     await turn();
-    expect(state.empty).toBe(2);
+    expect(state.empty).toBe(1);
     expect(waits).toHaveLength(1);
     expect(waits[0]?.ms).toBe(5000);
-    expect(script.calls).toHaveLength(2);
+    expect(script.calls).toHaveLength(1);
     waits[0]?.wake();
     await turn();
-    expect(script.calls).toHaveLength(4);
+    expect(script.calls).toHaveLength(2);
+    expect(script.calls[1]?.request.claim).toBe(1);
   });
 
   it('waits only until the next delayed job is due', async () => {
