@@ -57,6 +57,8 @@ export interface AttemptReport {
   readonly groupScope?: true;
   /** The job has a cache (`completed` and `failed` only): the script settles its cache entry. */
   readonly cached?: true;
+  /** That cache entry's key, declared to the script (absent for a job stored without it). */
+  readonly cacheKey?: string;
   /** The attempt's real cost units (`ctx.reportCost`), settled in the cost windows; undefined if none. */
   readonly cost?: number;
 }
@@ -105,7 +107,7 @@ export function reportFor(
   });
   if (outcome.ok) {
     const done = report('completed', outcome.result, 0, claimed.keepCompleted);
-    return claimed.options.cache ? { ...done, cached: true } : done;
+    return withCache(done, claimed.options.cache);
   }
   const payload = JSON.stringify(toStoredError(outcome.error));
   if (isQuotaExceeded(outcome.error))
@@ -125,7 +127,7 @@ export function reportFor(
     (outcome.error as { code?: unknown }).code === 'ERR_UNRECOVERABLE';
   if (permanent || attempt >= maxAttempts) {
     const failed = report('failed', payload, 0, claimed.keepFailed);
-    return claimed.options.cache ? { ...failed, cached: true } : failed;
+    return withCache(failed, claimed.options.cache);
   }
   // The job's own backoff (stored resolved at add time) wins over the pool's.
   const own = claimed.options.backoff as Partial<ResolvedBackoff> | undefined;
@@ -154,4 +156,12 @@ function rateLimitDelay(error: Error): number | undefined {
   return code === 'ERR_RATE_LIMITED' && typeof retryAfter === 'number' && retryAfter >= 0
     ? retryAfter
     : undefined;
+}
+
+/** A final report of a job with a cache: marked, so the script settles the entry. */
+function withCache(report: AttemptReport, cache: string | 1 | undefined): AttemptReport {
+  if (!cache) return report;
+  return typeof cache === 'string'
+    ? { ...report, cached: true, cacheKey: cache }
+    : { ...report, cached: true };
 }

@@ -193,12 +193,12 @@ export function checkJobId(name: string, value: unknown): string {
 /** What the pool needs to know of a job's own options, stored as the job's `o` field. */
 export function encodeRunOptions(options: ResolvedJobOptions): string {
   if (options.backoff === undefined && options.timeout === undefined && !options.cache) return '';
-  // `cache: 1` tells the pool to mark the job's report (see attempt-report.ts): only a job
-  // with a cache has its cache entry settled when it ends.
+  // `cache: <key>` tells the pool to mark the job's report (see attempt-report.ts): only a
+  // job with a cache has its cache entry settled when it ends, and the report declares it.
   return JSON.stringify({
     backoff: options.backoff,
     timeout: options.timeout,
-    ...(options.cache ? { cache: 1 } : {}),
+    ...(options.cache ? { cache: options.cache.key } : {}),
   });
 }
 

@@ -107,8 +107,11 @@ export interface ClaimedJob {
   /** Attempts finished before this one. */
   readonly attemptsMade: number;
   readonly maxAttempts: number | undefined;
-  /** `cache: 1`: the job has a cache entry to settle when it ends (see attempt-report.ts). */
-  readonly options: { backoff?: unknown; timeout?: number; cache?: 1 };
+  /**
+   * `cache`: the job has a cache entry to settle when it ends (see attempt-report.ts): its
+   * key (1 for a job stored by an earlier version, which did not keep it here).
+   */
+  readonly options: { backoff?: unknown; timeout?: number; cache?: string | 1 };
   /** Its retentions, `count:age` (see retention.ts), handed back in its report. */
   readonly keepCompleted: string;
   readonly keepFailed: string;

@@ -3,7 +3,7 @@ import type { RedisClient } from './connection.js';
 import { BatchNotFoundError } from './errors.js';
 import type { JobInfo, JobState } from './job.js';
 import type { PoolInfo } from './pool-info.js';
-import type { QueueKeys } from './redis/keys.js';
+import { metricsField, type QueueKeys } from './redis/keys.js';
 import { readBatch, readProgress } from './redis/protocol/batch-hash.js';
 import { readPools } from './redis/protocol/pools.js';
 import { heldUntil, HOLD_FIELD } from './redis/protocol/queue-state.js';
@@ -234,11 +234,12 @@ export class QueueReader {
     const current = Math.floor((Number(seconds) * 1000) / 60_000);
     const range = Array.from({ length: count }, (_, i) => current - count + 1 + i);
     const k = this.#keys;
-    const values = await this.#client.mget(
-      ...range.map((m) => k.metrics('completed', m)),
-      ...range.map((m) => k.metrics('failed', m)),
-      ...range.map((m) => k.metrics('cache-hits', m)),
-      ...range.map((m) => k.metrics('cache-misses', m)),
+    const values = await this.#client.hmget(
+      k.metrics,
+      ...range.map((m) => metricsField('completed', m)),
+      ...range.map((m) => metricsField('failed', m)),
+      ...range.map((m) => metricsField('cache-hits', m)),
+      ...range.map((m) => metricsField('cache-misses', m)),
     );
     return Object.freeze({
       waiting: lag.waiting,

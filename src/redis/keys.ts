@@ -19,8 +19,10 @@
  * - `rwp:{pages}:limiter`   ZSET  recent claims (token -> time), for the shared rate limit
  * - `rwp:{pages}:pools`     HASH  pool id -> JSON info of each running pool
  * - `rwp:{pages}:pools:seen` ZSET pool id -> last heartbeat (ms)
- * - `rwp:{pages}:metrics:<completed|failed>:<minute>` counters of finished jobs, kept an hour
- * - `rwp:{pages}:metrics:<cache-hits|cache-misses>:<minute>` counters of adds with a `cache`
+ * - `rwp:{pages}:metrics`   HASH  per-minute counters, field `<counter>:<minute>`: finished
+ *                                 jobs (`completed`, `failed`) and adds with a `cache`
+ *                                 (`cache-hits`, `cache-misses`), kept an hour (see
+ *                                 lua/includes/metrics.lua)
  * - `rwp:{pages}:cache:<key>` HASH the job that runs or ran for a cache key, and its result once
  *                                 completed (expires `ttl` ms after; see lua/includes/cache.lua)
  * - `rwp:{pages}:job:<id>`  HASH  one job (small fields: a listpack; legend in protocol/job-fields.ts)
@@ -36,11 +38,18 @@
  * - `rwp:{pages}:groups`, `groups:parked`, `groups:aside`, `gh:<group>`, `gw:<group>`,
  *   `gl:<group>`, `gc:<duration>:<group>`: the groups' ring, parked and set-aside
  *   groups, each group's state, waiting jobs, job starts and cost units charged (its
- *   `group.limiter` windows); built in the scripts from `base` (see
- *   lua/includes/groups.lua), and here for reading
+ *   `group.limiter` windows) (see lua/includes/groups.lua, which builds the same
+ *   names from `base`)
  * - `rwp:{pages}:cost:<duration>` HASH  cost units charged per sub-bucket of a
- *   `by: 'cost'` window; built in the scripts from `base` (a pool has any
- *   number of windows; see lua/includes/cost-windows.lua), and here for reading
+ *   `by: 'cost'` window (see lua/includes/cost-windows.lua, which builds the same
+ *   names from `base`)
+ *
+ * Scripts receive in KEYS every key they can know before they run (Redis Cluster
+ * and proxies check declared keys; see docs/deployment.md): the fixed keys
+ * above, and the job, batch, group, retention-set and cost-window keys their
+ * arguments name. The keys a script discovers as it runs (the hashes of the
+ * jobs it claims, and what those lead to) it builds from `base`, so they stay
+ * in the queue's slot.
  *
  * ioredis' `keyPrefix` goes before all of them: ioredis adds it to the keys of
  * every command and to a script's KEYS, `base` carries it for the keys a
@@ -92,10 +101,12 @@ export interface QueueKeys {
   readonly groupRing: string;
   readonly groupsParked: string;
   readonly groupsAside: string;
-  /** The replay record of one script call (see add-4.lua and move-10.lua). */
+  /** The replay record of one script call (see add-6+.lua and move-18+.lua). */
   call(token: string): string;
-  /** Counter of jobs that reached `state` (or of cache hits, misses) during `minute` (ms since the epoch / 60000). */
-  metrics(state: MetricsCounter, minute: number): string;
+  /** The HASH of payloads: job id -> data JSON. */
+  readonly data: string;
+  /** The HASH of per-minute counters (see `metricsField`). */
+  readonly metrics: string;
   /** The entry of a cache key (see lua/includes/cache.lua); the scripts build it from `base` alike. */
   cache(key: string): string;
 }
@@ -136,8 +147,14 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     groupRing: `${local}groups`,
     groupsParked: `${local}groups:parked`,
     groupsAside: `${local}groups:aside`,
-    metrics: (state: MetricsCounter, minute: number) => `${local}metrics:${state}:${minute}`,
+    data: `${local}data`,
+    metrics: `${local}metrics`,
     cache: (key: string) => `${local}cache:${key}`,
     costWindow: (duration: number) => `${local}cost:${duration}`,
   });
+}
+
+/** The field of the `metrics` hash counting `counter` during `minute` (ms since the epoch / 60000). */
+export function metricsField(counter: MetricsCounter, minute: number): string {
+  return `${counter}:${minute}`;
 }

@@ -5,7 +5,11 @@ import { basename, dirname, resolve } from 'node:path';
  * Turns a Lua script file into the module the library imports: its source
  * with every `--- @include "includes/name.lua"` line replaced by that file
  * (each included once per script), and its number of KEYS, read from the file
- * name (`move-9.lua`: 9), so the count is written in one place.
+ * name (`heartbeat-2.lua`: 2), so the count is written in one place. A name
+ * ending in `-<N>+.lua` (`move-18+.lua`) is a script whose first N KEYS are
+ * fixed and whose caller declares more after them (the keys of the jobs and
+ * batches it reports, say): its `numberOfKeys` is left out, so ioredis takes
+ * the count from each call's first argument.
  *
  * Shared by the build (tsup.config.ts) and the tests (vitest.config.ts); it
  * imports only Node built-ins, so loading a config never pulls the library in.
@@ -13,7 +17,8 @@ import { basename, dirname, resolve } from 'node:path';
 export interface LoadedLua {
   /** The script, includes inlined. */
   readonly lua: string;
-  readonly numberOfKeys: number;
+  /** Undefined for a script that takes a variable number of KEYS (`name-<N>+.lua`). */
+  readonly numberOfKeys: number | undefined;
   /** Every file read, the script first: for a watcher to reload on change. */
   readonly files: readonly string[];
 }
@@ -21,11 +26,15 @@ export interface LoadedLua {
 const INCLUDE = /^--- @include "([^"]+)"[ \t]*$/gm;
 
 export function loadLua(file: string): LoadedLua {
-  const match = /-(\d+)\.lua$/.exec(basename(file));
-  if (!match) throw new Error(`A Lua script's name must end in -<number of KEYS>.lua: ${file}`);
+  const match = /-(\d+)(\+?)\.lua$/.exec(basename(file));
+  if (!match) {
+    throw new Error(
+      `A Lua script's name must end in -<number of KEYS>.lua (or -<fixed KEYS>+.lua): ${file}`,
+    );
+  }
   const files: string[] = [];
   const lua = inline(resolve(file), files);
-  return { lua, numberOfKeys: Number(match[1]), files };
+  return { lua, numberOfKeys: match[2] ? undefined : Number(match[1]), files };
 }
 
 function inline(file: string, files: string[]): string {

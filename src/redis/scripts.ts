@@ -77,7 +77,8 @@ export class Scripts {
       const command = COMMANDS[name];
       if (typeof (client as unknown as Record<string, unknown>)[command] !== 'function') {
         const { lua, numberOfKeys } = SCRIPTS[name];
-        client.defineCommand(command, { numberOfKeys, lua });
+        // Without numberOfKeys (a script of `name-<N>+.lua`), ioredis reads the count from the call's first argument.
+        client.defineCommand(command, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
       }
     }
   }

@@ -86,6 +86,9 @@ describe('the cost of groups', () => {
     // No lookup of a job's group (HGET) and no turn in a ring (LMOVE), as in a fresh queue.
     expect(after.get('hget') ?? 0).toBe(fresh.get('hget') ?? 0);
     expect(after.get('lmove')).toBeUndefined();
-    expect(after.get('hincrby') ?? 0).toBe(fresh.get('hincrby') ?? 0);
+    // HINCRBY also counts finished jobs in the per-minute counters, once per call that
+    // finished any, and how many calls a run takes varies; a group's bookkeeping would
+    // take at least one per job.
+    expect((after.get('hincrby') ?? 0) - (fresh.get('hincrby') ?? 0)).toBeLessThan(total / 10);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { queueKeys } from '../../src/redis/keys.js';
+import { metricsField, queueKeys } from '../../src/redis/keys.js';
 import { encode as encodeAdd, type JobToAdd } from '../../src/redis/protocol/add.js';
 import type { MoveRequest } from '../../src/redis/protocol/move.js';
 import { Scripts } from '../../src/redis/scripts.js';
@@ -81,7 +81,9 @@ describe('script calls sent twice', () => {
     expect(first.statuses).toEqual(['ok']);
     expect(again.statuses).toEqual(['ok']);
     expect(await client.hmget(keys.batch('b1'), 'completed', 'failed')).toEqual(['1', '0']);
-    expect(await client.get(keys.metrics('completed', Math.floor(first.now / 60_000)))).toBe('1');
+    expect(
+      await client.hget(keys.metrics, metricsField('completed', Math.floor(first.now / 60_000))),
+    ).toBe('1');
   });
 
   it('replays a claim that skipped a removed job, with the same tokens', async () => {

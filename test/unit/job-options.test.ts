@@ -318,10 +318,10 @@ describe('encodeForAdd', () => {
 });
 
 describe('the cache option', () => {
-  it('resolves a cache, and marks the run options so the pool reports it', () => {
+  it('resolves a cache, and keeps its key in the run options so the pool reports and declares it', () => {
     const resolved = resolveJobOptions('opts', { cache: { key: 'page:v1:x', ttl: 1000 } });
     expect(resolved.cache).toEqual({ key: 'page:v1:x', ttl: 1000 });
-    expect(JSON.parse(encodeForAdd(resolved).runOptions)).toEqual({ cache: 1 });
+    expect(JSON.parse(encodeForAdd(resolved).runOptions)).toEqual({ cache: 'page:v1:x' });
     // A job without cache keeps its empty run options.
     expect(encodeForAdd(resolveJobOptions('opts', {})).runOptions).toBe('');
   });

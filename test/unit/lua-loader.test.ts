@@ -24,6 +24,11 @@ describe('loadLua', () => {
     expect(files).toHaveLength(2);
   });
 
+  it('leaves the KEYS count to each call for a script named -<N>+.lua', () => {
+    writeFileSync(join(dir, 'many-2+.lua'), 'return #KEYS\n');
+    expect(loadLua(join(dir, 'many-2+.lua')).numberOfKeys).toBeUndefined();
+  });
+
   it('refuses a script whose name does not give its KEYS count', () => {
     writeFileSync(join(dir, 'nameless.lua'), 'return 1\n');
     expect(() => loadLua(join(dir, 'nameless.lua'))).toThrow(/-<number of KEYS>\.lua/);

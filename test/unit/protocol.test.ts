@@ -11,6 +11,15 @@ import { NO_LIMITER } from '../../src/limiter.js';
 
 const keys = queueKeys('rwp', 'q');
 
+/** A call of a script with a variable number of KEYS: the count first, then the keys, then ARGV. */
+function split(args: readonly (string | number)[]): {
+  keys: string[];
+  argv: (string | number)[];
+} {
+  const count = Number(args[0]);
+  return { keys: args.slice(1, 1 + count) as string[], argv: args.slice(1 + count) };
+}
+
 const request = (overrides: Partial<move.MoveRequest> = {}): move.MoveRequest => ({
   leaseDuration: 30_000,
   claim: 2,
@@ -50,8 +59,7 @@ describe('move protocol', () => {
         keys,
         request({ reports: [report({ kind: kind as AttemptReport['kind'] })] }),
       );
-      expect(args.slice(-4)).toEqual([
-        '7',
+      expect(args.slice(-3)).toEqual([
         `pool.1.1.1700000000000|${letter}|1|1700000000000|0|1000:86400|`,
         '',
         '"done"',
@@ -87,22 +95,19 @@ describe('move protocol', () => {
   });
 
   it('asks for no look at expired leases unless `reclaim`', () => {
-    // 10 KEYS, then ARGV[6].
-    const at = (r: move.MoveRequest) => move.encode(keys, r)[15];
+    const at = (r: move.MoveRequest) => split(move.encode(keys, r)).argv[5];
     expect(at(request({ reclaim: true }))).toBe(4);
     expect(at(request({ reclaim: false }))).toBe(0);
   });
 
   it('declares the events stream and hands the scripts the base with the client’s keyPrefix', () => {
     const prefixed = queueKeys('rwp', 'q', 'app:');
-    const args = move.encode(prefixed, request());
-    expect(args[9]).toBe('rwp:{q}:events');
-    expect(args[10]).toBe('app:rwp:{q}:');
-    expect(removeJob.encode(prefixed, '7').slice(5, 8)).toEqual([
-      'rwp:{q}:events',
-      'app:rwp:{q}:',
-      '7',
-    ]);
+    const args = split(move.encode(prefixed, request()));
+    expect(args.keys[9]).toBe('rwp:{q}:events');
+    expect(args.argv[0]).toBe('app:rwp:{q}:');
+    const removal = removeJob.encode(prefixed, '7');
+    expect(removal.slice(5, 7)).toEqual(['rwp:{q}:events', 'rwp:{q}:job:7']);
+    expect(removal.slice(-3, -1)).toEqual(['app:rwp:{q}:', '7']);
   });
 
   it('decodes stalled jobs, and -1 as absent', () => {
@@ -154,7 +159,9 @@ describe('scriptError', () => {
 describe('move and add protocols: groups', () => {
   it('sends nothing for groups when no job has one', () => {
     const plain = move.encode(keys, request({ reports: [report()] }));
-    expect(plain).toHaveLength(19 + 4);
+    // 18 fixed keys and the job's; 9 values, then 3 for the report.
+    expect(split(plain).keys).toHaveLength(18 + 1);
+    expect(split(plain).argv).toHaveLength(9 + 3);
     expect(String(plain.at(-3))).toMatch(/\|$/);
     const jobs = [
       {
@@ -169,7 +176,9 @@ describe('move and add protocols: groups', () => {
         batchIndex: undefined,
       },
     ];
-    expect(add.encode(keys, { batch: undefined, jobs, callToken: 't' })).toHaveLength(12 + 9);
+    const added = split(add.encode(keys, { batch: undefined, jobs, callToken: 't' }));
+    expect(added.keys).toHaveLength(6);
+    expect(added.argv).toHaveLength(8 + 9);
   });
 
   it("packs a grouped report's group last, its group-scoped 429 as 'g', and the pool's group limits after the reports", () => {
@@ -187,8 +196,16 @@ describe('move and add protocols: groups', () => {
       }),
     );
     expect(args.at(-1)).toBe('2|20:60000|0');
-    expect(args[19 + 1]).toBe('pool.1.1.1700000000000|c|1|1700000000000|0|1000:86400|3|user|42');
-    expect(args[19 + 5]).toBe('pool.1.1.1700000000000|g|1|1700000000000|500|1000:86400||m');
+    const { argv, keys: declared } = split(args);
+    expect(argv[9]).toBe('pool.1.1.1700000000000|c|1|1700000000000|0|1000:86400|3|user|42');
+    expect(argv[12]).toBe('pool.1.1.1700000000000|g|1|1700000000000|500|1000:86400||m');
+    // The reported groups' hash and list are declared, once each.
+    expect(declared.filter((k) => /:g[hw]:/.test(k))).toEqual([
+      'rwp:{q}:gh:user|42',
+      'rwp:{q}:gw:user|42',
+      'rwp:{q}:gh:m',
+      'rwp:{q}:gw:m',
+    ]);
   });
 
   it("packs the group limiter's windows of job starts and of cost units apart", () => {
@@ -204,8 +221,24 @@ describe('move and add protocols: groups', () => {
         [{ max: 9000, duration: 60_000 }],
       ),
     ).toBe('0|5:1000,50:60000|9000:60000');
+    // A reported cost declares the group's cost windows (and nothing when none is reported).
+    const limiter = { jobs: [], cost: [{ max: 9000, duration: 60_000 }] };
+    const settled = split(
+      move.encode(
+        keys,
+        request({ group: { concurrency: 0, limiter }, reports: [report({ group: 'u', cost: 5 })] }),
+      ),
+    ).keys;
+    expect(settled.filter((k) => k.includes(':gc:'))).toEqual(['rwp:{q}:gc:60000:u']);
+    const unsettled = split(
+      move.encode(
+        keys,
+        request({ group: { concurrency: 0, limiter }, reports: [report({ group: 'u' })] }),
+      ),
+    ).keys;
+    expect(unsettled.filter((k) => k.includes(':gc:'))).toEqual([]);
     // A pool without group limits sends nothing for them.
-    expect(move.encode(keys, request({}))).toHaveLength(10 + 9);
+    expect(split(move.encode(keys, request({}))).argv).toHaveLength(9);
   });
 
   it('sends one group per job, after the jobs, once any job of the call has one', () => {
@@ -227,7 +260,7 @@ describe('move and add protocols: groups', () => {
     });
     expect(args.slice(-3)).toEqual(['', 'a', '']);
     // The traceparent slot (empty) comes first.
-    expect(args).toHaveLength(12 + 27 + 1 + 3);
+    expect(split(args).argv).toHaveLength(8 + 27 + 1 + 3);
   });
 });
 
@@ -251,7 +284,8 @@ describe('move and add protocols: the result cache', () => {
       callToken: 't',
     });
     // Traceparent slot, 2 group slots, 2 cost slots, the events' length, 2 caches.
-    expect(args).toHaveLength(12 + 18 + 1 + 2 + 2 + 1 + 2);
+    expect(split(args).argv).toHaveLength(8 + 18 + 1 + 2 + 2 + 1 + 2);
+    expect(split(args).keys).toContain('rwp:{q}:cache:page:v1:a|b');
     expect(args.slice(-7)).toEqual(['', '', '', '', 1000, '', '5000|page:v1:a|b']);
   });
 
@@ -274,8 +308,9 @@ describe('move and add protocols: the result cache', () => {
         ],
       }),
     );
-    expect(String(args[19 + 1]).split('|')[1]).toBe('C');
-    expect(String(args[19 + 5]).split('|')[1]).toBe('F');
-    expect(String(args[19 + 9]).split('|')[1]).toBe('c');
+    const { argv } = split(args);
+    expect(String(argv[9]).split('|')[1]).toBe('C');
+    expect(String(argv[12]).split('|')[1]).toBe('F');
+    expect(String(argv[15]).split('|')[1]).toBe('c');
   });
 });

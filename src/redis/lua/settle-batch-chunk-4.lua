@@ -8,7 +8,7 @@
   addBatch created is touched: its first call ran.
 
   KEYS[1] the batch hash
-  KEYS[2] this chunk's add call record (`<base>call:<token>`, see add-4.lua)
+  KEYS[2] this chunk's add call record (`<base>call:<token>`, see add-6+.lua)
   KEYS[3] the first chunk's add call record (the call that created the batch)
   KEYS[4] events (STREAM, see includes/events.lua)
   ARGV[1] about how many entries the events stream keeps
@@ -21,7 +21,7 @@
 --- @include "includes/batch-item.lua"
 --- @include "includes/events.lua"
 
--- '[]' is a settled call's record: a reply of no jobs (add-4.lua's replay returns it as is).
+-- '[]' is a settled call's record: a reply of no jobs (add-6+.lua's replay returns it as is).
 local SETTLED = '[]'
 local ran = redis.call('GET', KEYS[2])
 if ran and ran ~= SETTLED then return 1 end

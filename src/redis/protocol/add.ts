@@ -1,8 +1,8 @@
 import type { QueueKeys } from '../keys.js';
-import addScript from '../lua/add-4.lua';
+import addScript from '../lua/add-6+.lua';
 import { EVENTS_MAXLEN } from './events.js';
 
-/** Stores jobs and puts them in `wait` or `delayed` (see add-4.lua). */
+/** Stores jobs and puts them in `wait` or `delayed` (see add-6+.lua). */
 export const script = addScript;
 
 /** One job as the add script stores it: validated and serialised (see job-options.ts). */
@@ -63,17 +63,17 @@ export function encode(
   keys: QueueKeys,
   { batch, jobs, callToken, traceparent }: AddRequest,
 ): (string | number)[] {
+  const declared = declaredKeys(keys, batch, jobs, callToken);
   const args: (string | number)[] = [
-    keys.wait,
-    keys.delayed,
-    keys.marker,
-    keys.meta,
+    // The script takes a variable number of KEYS: their count comes first.
+    declared.length,
+    ...declared,
     keys.base,
     jobs.length,
     batch?.id ?? '',
     batch?.total ?? 0,
     batch?.ttl ?? -1,
-    // The first call carries the then job's spec in the place of its '1' (see add-4.lua).
+    // The first call carries the then job's spec in the place of its '1' (see add-6+.lua).
     batch?.first ? (batch.then ?? '1') : '0',
     callToken,
     batch?.meta ?? '',
@@ -106,6 +106,51 @@ export function encode(
     for (const job of jobs) args.push(job.cache ? `${job.cache.ttl}|${job.cache.key}` : '');
   }
   return args;
+}
+
+/**
+ * Every key the call may touch that is known before it runs (see add-6+.lua): the
+ * fixed ones, then the batch, the hash of each job with a `jobId`, and for a call
+ * with a cache or a group the keys those lead to. A plain add of numbered jobs
+ * declares six keys, whatever its size.
+ */
+function declaredKeys(
+  keys: QueueKeys,
+  batch: AddRequest['batch'],
+  jobs: readonly JobToAdd[],
+  callToken: string,
+): string[] {
+  const declared = [
+    keys.wait,
+    keys.delayed,
+    keys.marker,
+    keys.meta,
+    keys.data,
+    keys.call(callToken),
+  ];
+  if (batch) declared.push(keys.batch(batch.id));
+  let grouped = false;
+  let cached = false;
+  const groups = new Set<string>();
+  for (const job of jobs) {
+    if (job.id !== undefined) declared.push(keys.job(job.id));
+    if (job.cache) {
+      cached = true;
+      declared.push(keys.cache(job.cache.key));
+    }
+    if (job.group !== undefined) {
+      grouped = true;
+      groups.add(job.group);
+    }
+  }
+  if (cached) {
+    declared.push(keys.events, keys.metrics, keys.completed, keys.failed, `${keys.completed}:sets`);
+  }
+  if (grouped) {
+    declared.push(keys.groupRing, keys.groupsParked, keys.groupsAside);
+    for (const g of groups) declared.push(keys.group(g), keys.groupWait(g));
+  }
+  return declared;
 }
 
 /** id, created flag (1; 0 for a duplicate; 2 for a job the cache gave), per job. */

@@ -1,9 +1,9 @@
 import type { QueueKeys } from '../keys.js';
-import cancelScript from '../lua/cancel-8.lua';
+import cancelScript from '../lua/cancel-14.lua';
 import { EVENTS_MAXLEN } from './events.js';
 
 /**
- * Cancelling a job (see cancel-8.lua), and the message it sends the pool that
+ * Cancelling a job (see cancel-14.lua), and the message it sends the pool that
  * runs it: `<id>\n<lease token>\n<reason>` on the queue's cancel channel.
  */
 export const script = cancelScript;
@@ -28,6 +28,12 @@ export function encode(keys: QueueKeys, request: CancelRequest): (string | numbe
     keys.failed,
     keys.job(request.id),
     keys.events,
+    keys.data,
+    keys.meta,
+    keys.metrics,
+    keys.groupRing,
+    keys.groupsParked,
+    keys.groupsAside,
     keys.base,
     request.id,
     request.error,

@@ -2,15 +2,25 @@ import type { StoredError } from '../../errors.js';
 import type { JobInfo, JobState } from '../../job.js';
 import { deserialize } from '../../serialize.js';
 import type { QueueKeys } from '../keys.js';
-import getJobScript from '../lua/get-job-5.lua';
+import getJobScript from '../lua/get-job-7.lua';
 import { INFO_FIELDS, positions } from './job-fields.js';
 import { PARENT_BATCH_KEY, parentBatchOf } from './then-job.js';
 
-/** Reads one job and where it is (see get-job-5.lua). */
+/** Reads one job and where it is (see get-job-7.lua). */
 export const script = getJobScript;
 
 export function encode(keys: QueueKeys, id: string): string[] {
-  return [keys.active, keys.delayed, keys.completed, keys.failed, keys.leases, keys.base, id];
+  return [
+    keys.active,
+    keys.delayed,
+    keys.completed,
+    keys.failed,
+    keys.leases,
+    keys.job(id),
+    keys.data,
+    keys.base,
+    id,
+  ];
 }
 
 type Field = string | null;

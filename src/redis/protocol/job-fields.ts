@@ -83,7 +83,7 @@ export const CLAIMED_FIELDS = [
 /** Values per claimed job in the move script's reply: id, token, then CLAIMED_FIELDS. */
 export const CLAIMED_STRIDE = 2 + CLAIMED_FIELDS.length;
 
-/** The fields the get-job script returns, in order: see ../lua/get-job-5.lua. */
+/** The fields the get-job script returns, in order: see ../lua/get-job-7.lua. */
 export const INFO_FIELDS = [
   'name',
   'attemptsMade',

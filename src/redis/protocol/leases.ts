@@ -1,11 +1,11 @@
 import type { QueueKeys } from '../keys.js';
-import releaseScript from '../lua/release-4.lua';
-import renewScript from '../lua/renew-2.lua';
+import releaseScript from '../lua/release-8+.lua';
+import renewScript from '../lua/renew-2+.lua';
 
 /**
  * The two scripts on the leases of running jobs: `renew` pushes their
- * deadlines back (renew-2.lua), `release` hands them back to `wait` when a
- * pool closes with jobs unfinished (release-4.lua).
+ * deadlines back (renew-2+.lua), `release` hands them back to `wait` when a
+ * pool closes with jobs unfinished (release-8+.lua).
  */
 export const renew = renewScript;
 export const release = releaseScript;
@@ -16,7 +16,20 @@ export interface Lease {
   readonly token: string;
 }
 
-function pushLeases(args: (string | number)[], leases: readonly Lease[]): (string | number)[] {
+/**
+ * A call of a script that takes a variable number of KEYS: their count, the
+ * script's fixed keys, then each lease's job hash (declared: the script touches
+ * it), then `argv` and each lease's id and token.
+ */
+function withLeases(
+  keys: QueueKeys,
+  fixed: readonly string[],
+  argv: readonly (string | number)[],
+  leases: readonly Lease[],
+): (string | number)[] {
+  const args: (string | number)[] = [fixed.length + leases.length, ...fixed];
+  for (const { id } of leases) args.push(keys.job(id));
+  args.push(...argv);
   for (const { id, token } of leases) args.push(id, token);
   return args;
 }
@@ -26,7 +39,7 @@ export function encodeRenew(
   leaseDuration: number,
   leases: readonly Lease[],
 ): (string | number)[] {
-  return pushLeases([keys.active, keys.leases, leaseDuration, keys.base], leases);
+  return withLeases(keys, [keys.active, keys.leases], [leaseDuration, keys.base], leases);
 }
 
 /** A lease that renewal found gone: taken over, reclaimed, removed, or its job cancelled. */
@@ -44,7 +57,17 @@ export function decodeRenew(reply: unknown): LostLease[] {
 }
 
 export function encodeRelease(keys: QueueKeys, leases: readonly Lease[]): (string | number)[] {
-  return pushLeases([keys.wait, keys.active, keys.leases, keys.marker, keys.base], leases);
+  const fixed = [
+    keys.wait,
+    keys.active,
+    keys.leases,
+    keys.marker,
+    keys.meta,
+    keys.groupRing,
+    keys.groupsParked,
+    keys.groupsAside,
+  ];
+  return withLeases(keys, fixed, [keys.base], leases);
 }
 
 /** The ids handed back (those whose lease was still held). */

@@ -3,12 +3,13 @@ import { CostOverLimitError } from '../../errors.js';
 import type { ClaimedJob } from '../../job.js';
 import type { LimitWindow, ResolvedLimiter } from '../../limiter.js';
 import type { QueueKeys } from '../keys.js';
-import moveScript from '../lua/move-10.lua';
+import moveScript from '../lua/move-18+.lua';
+import { DEFAULT_KEEP, policySetsKey } from './retention-sets.js';
 import { EVENTS_MAXLEN } from './events.js';
 import { decodeClaimedJobs } from './claimed-job.js';
 
 /**
- * The pool's hot path (see move-10.lua): report finished attempts, reclaim
+ * The pool's hot path (see move-18+.lua): report finished attempts, reclaim
  * expired leases, claim jobs, in one call. This module is the only one that
  * knows how its arguments are packed and its reply laid out.
  */
@@ -67,7 +68,7 @@ export interface MoveReply {
   paused: boolean;
 }
 
-/** The one-letter kinds of move-10.lua. */
+/** The one-letter kinds of move-18+.lua. */
 const KIND: Record<ReportKind, string> = {
   completed: 'c',
   failed: 'f',
@@ -78,17 +79,11 @@ const KIND: Record<ReportKind, string> = {
 
 export function encode(keys: QueueKeys, request: MoveRequest): (string | number)[] {
   const { reports } = request;
+  const declared = declaredKeys(keys, request);
   const args: (string | number)[] = [
-    keys.wait,
-    keys.active,
-    keys.leases,
-    keys.delayed,
-    keys.completed,
-    keys.failed,
-    keys.marker,
-    keys.meta,
-    keys.limiter,
-    keys.events,
+    // The script takes a variable number of KEYS: their count comes first.
+    declared.length,
+    ...declared,
     keys.base,
     EVENTS_MAXLEN,
     request.leaseDuration,
@@ -103,7 +98,6 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
   for (const r of reports) {
     // Packed: fewer arguments is less work on both sides.
     args.push(
-      r.id,
       `${r.token}|${kindLetter(r)}${r.cost === undefined ? '' : wireInt(r.cost)}|${wireInt(r.attempt)}|${wireInt(r.startedAt)}|${wireInt(r.delay)}|${r.keep}|${r.batchIndex ?? ''}${r.group === undefined ? '' : `|${r.group}`}`,
       r.batchId ?? '',
       r.payload,
@@ -117,6 +111,61 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
     );
   }
   return args;
+}
+
+/**
+ * Every key the call may touch that is known before it runs (see move-18+.lua):
+ * the queue's fixed keys, each reported job's hash (in report order: the script
+ * reads the id from it), then the keys those reports lead to (their batches,
+ * groups, their groups' cost windows when a cost is settled, and retention
+ * sets) and the pool's cost windows. Redis Cluster checks
+ * declared keys before running a script (a slot being migrated answers ASK or
+ * TRYAGAIN instead of a half-run), and ioredis' `keyPrefix` reaches them all.
+ */
+function declaredKeys(keys: QueueKeys, request: MoveRequest): string[] {
+  const declared = [
+    keys.wait,
+    keys.active,
+    keys.leases,
+    keys.delayed,
+    keys.completed,
+    keys.failed,
+    keys.marker,
+    keys.meta,
+    keys.limiter,
+    keys.events,
+    keys.data,
+    keys.call(request.tokenPrefix),
+    keys.metrics,
+    keys.groupRing,
+    keys.groupsParked,
+    keys.groupsAside,
+    policySetsKey(keys, 'completed'),
+    policySetsKey(keys, 'failed'),
+  ];
+  const { reports } = request;
+  for (const r of reports) declared.push(keys.job(r.id));
+  if (reports.length === 0 && request.limiter.cost.length === 0) return declared;
+  // A Set: each once, however many reports lead to it.
+  const more = new Set<string>();
+  for (const r of reports) {
+    if (r.batchId) more.add(keys.batch(r.batchId));
+    if (r.cacheKey !== undefined) more.add(keys.cache(r.cacheKey));
+    if (r.group !== undefined) {
+      more.add(keys.group(r.group));
+      more.add(keys.groupWait(r.group));
+      // A reported cost is settled in the group's cost windows too.
+      if (r.cost !== undefined && request.group) {
+        for (const w of request.group.limiter.cost)
+          more.add(keys.groupCostWindow(r.group, w.duration));
+      }
+    }
+    const state = r.kind === 'completed' ? 'completed' : r.kind === 'failed' ? 'failed' : undefined;
+    if (state && r.keep !== DEFAULT_KEEP[state]) more.add(`${keys[state]}:${r.keep}`);
+  }
+  for (const w of request.limiter.cost) more.add(keys.costWindow(w.duration));
+  for (const key of more) declared.push(key);
+  return declared;
 }
 
 /** A report's kind letter: upper case for a job with a cache, whose entry the script settles. */

@@ -16,7 +16,7 @@ export async function pauseQueue(client: RedisClient, keys: QueueKeys): Promise<
 
 /**
  * Why the queue is paused, when the move script paused it for a
- * `QuotaExceededError` (see move-10.lua): `pr` the error's message (bounded),
+ * `QuotaExceededError` (see move-18+.lua): `pr` the error's message (bounded),
  * `pt` when (ms, Redis clock), `pj` the job whose handler threw it.
  */
 const REASON_FIELDS = ['pr', 'pt', 'pj'] as const;

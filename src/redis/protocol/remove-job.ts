@@ -1,8 +1,9 @@
 import type { QueueKeys } from '../keys.js';
-import removeJobScript from '../lua/remove-job-6.lua';
+import { policySetsKey } from './retention-sets.js';
+import removeJobScript from '../lua/remove-job-14.lua';
 import { EVENTS_MAXLEN } from './events.js';
 
-/** Removes a job that is not running (see remove-job-6.lua). */
+/** Removes a job that is not running (see remove-job-14.lua). */
 export const script = removeJobScript;
 
 /** `removed`; `missing`: no such job; `active`: it is running, and was left alone. */
@@ -16,6 +17,14 @@ export function encode(keys: QueueKeys, id: string): (string | number)[] {
     keys.completed,
     keys.failed,
     keys.events,
+    keys.job(id),
+    keys.data,
+    keys.meta,
+    policySetsKey(keys, 'completed'),
+    policySetsKey(keys, 'failed'),
+    keys.groupRing,
+    keys.groupsParked,
+    keys.groupsAside,
     keys.base,
     id,
     EVENTS_MAXLEN,

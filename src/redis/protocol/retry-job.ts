@@ -1,7 +1,8 @@
 import type { QueueKeys } from '../keys.js';
-import retryJobScript from '../lua/retry-job-4.lua';
+import { policySetsKey } from './retention-sets.js';
+import retryJobScript from '../lua/retry-job-10.lua';
 
-/** Sends a failed job back to `wait`, its attempts reset (see retry-job-4.lua). */
+/** Sends a failed job back to `wait`, its attempts reset (see retry-job-10.lua). */
 export const script = retryJobScript;
 
 /**
@@ -13,7 +14,20 @@ export type RetryJobReply = 'retried' | 'missing' | 'completed' | 'notFailed';
 const REPLIES: readonly RetryJobReply[] = ['retried', 'missing', 'completed', 'notFailed'];
 
 export function encode(keys: QueueKeys, id: string): string[] {
-  return [keys.wait, keys.failed, keys.marker, keys.completed, keys.base, id];
+  return [
+    keys.wait,
+    keys.failed,
+    keys.marker,
+    keys.completed,
+    keys.job(id),
+    keys.meta,
+    policySetsKey(keys, 'failed'),
+    keys.groupRing,
+    keys.groupsParked,
+    keys.groupsAside,
+    keys.base,
+    id,
+  ];
 }
 
 export function decode(reply: unknown): RetryJobReply {

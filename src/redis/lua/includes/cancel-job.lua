@@ -1,6 +1,6 @@
 -- End a job that was cancelled: `failed` with the cancel error, never retried.
 -- `finishedBy` marks it for the renewal of the lease it had, if it was running
--- (`c:<token>`: see renew-2.lua). Like a failure in move-10.lua, a batch job's
+-- (`c:<token>`: see renew-2+.lua). Like a failure in move-18+.lua, a batch job's
 -- error goes to its batch, the per-minute counter counts it, and waiters hear
 -- of it on the events stream (with the error when the job is removed at once,
 -- as its retention asks). The caller runs emitEvents() after.
@@ -9,9 +9,10 @@
 --- @include "events.lua"
 --- @include "cache.lua"
 --- @include "groups.lua"
+--- @include "metrics.lua"
 -- `group`: the job's group, or nil. Its counts move as a failure's do in
--- move-10.lua: one more failed job retained, or one grouped job fewer.
-local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy, group)
+-- move-18+.lua: one more failed job retained, or one grouped job fewer.
+local function cancelJob(base, failedKey, metricsKey, id, jobKey, err, attempt, finishedBy, group)
   local now = nowMs()
   local f = redis.call('HMGET', jobKey, 'kf', 'b', 'bi', 'ck', 'ct')
   -- A cancelled job is never reused: the next add with its cache key runs anew.
@@ -35,7 +36,5 @@ local function cancelJob(base, failedKey, id, jobKey, err, attempt, finishedBy, 
     jobEvent(id, 'failed', batchId, f[3])
     if group then groupCount(base, group, 'f', 1, now) end
   end
-  local metrics = base .. 'metrics:failed:' .. math.floor(now / 60000)
-  redis.call('INCRBY', metrics, 1)
-  redis.call('EXPIRE', metrics, 3660)
+  countMinute(metricsKey, 'failed', 1, now)
 end

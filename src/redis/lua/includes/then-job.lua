@@ -1,8 +1,8 @@
 -- A batch's `then` job (`addBatch(items, { then })`): its spec waits in the
--- batch hash as `th` (JSON, written by add-4.lua, encoded by
+-- batch hash as `th` (JSON, written by add-6+.lua, encoded by
 -- src/redis/protocol/then-job.ts) and is added here, in the script that
 -- finishes the batch's last item, whichever script that is (a report in
--- move-10.lua, a stalled job reclaimed there, a cancel, a removal, a chunk
+-- move-18+.lua, a stalled job reclaimed there, a cancel, a removal, a chunk
 -- settled after a failed add). `th` is then replaced by `tj`, the then job's
 -- id, so a batch that finishes again (an item sent back by `retryJob()`)
 -- never adds it twice. A batch without `then` pays one HGET, once, when it
@@ -30,7 +30,7 @@ local function addThenJob(base, batchKey, now)
   if s.ma then fields[#fields + 1] = 'ma'; fields[#fields + 1] = tostring(s.ma) end
   if s.g then fields[#fields + 1] = 'g'; fields[#fields + 1] = s.g end
   local delay = tonumber(s.dl) or 0
-  -- `w`: when a delayed job becomes ready, for the queue lag (as add-4.lua does).
+  -- `w`: when a delayed job becomes ready, for the queue lag (as add-6+.lua does).
   if delay > 0 then fields[#fields + 1] = 'w'; fields[#fields + 1] = tostring(now + delay) end
   redis.call('HSET', jobKey, unpack(fields))
   redis.call('HSET', base .. 'data', id, s.d)
@@ -45,6 +45,6 @@ local function addThenJob(base, batchKey, now)
   else
     makeReady(base, base .. 'wait', { id }, s.g, false)
   end
-  -- Wake one idle pool (as add-4.lua does).
+  -- Wake one idle pool (as add-6+.lua does).
   redis.call('ZADD', base .. 'marker', 0, 'm')
 end

@@ -2,12 +2,13 @@
   Extend the leases this pool still holds; report the ones it lost.
 
   KEYS[1] active   KEYS[2] leases
+  KEYS[3 + i] the hash of job i (declared: the script builds the same names from ARGV[2])
   ARGV[1] lease duration (ms)
   ARGV[2] key prefix of job hashes (`rwp:{queue}:`)
   ARGV[3 + 2i], ARGV[4 + 2i]: id and lease token of job i
   Returns: the tokens that no longer hold their job's lease (taken over,
   reclaimed, removed or cancelled): those attempts can no longer be reported.
-  A token whose job was cancelled (see cancel-8.lua) comes back as `c:<token>`.
+  A token whose job was cancelled (see cancel-14.lua) comes back as `c:<token>`.
 ]]
 --- @include "includes/now.lua"
 

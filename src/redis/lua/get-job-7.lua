@@ -4,6 +4,7 @@
   see includes/retention.lua), else `waiting`.
 
   KEYS[1] active   KEYS[2] delayed   KEYS[3] completed   KEYS[4] failed   KEYS[5] leases
+  KEYS[6] the job's hash   KEYS[7] data (its batch, named in its hash, is built from ARGV[1])
   ARGV[1] key prefix of job and batch hashes
   ARGV[2] job id
   Returns: false when there is no such job, else
@@ -16,11 +17,11 @@
 --- @include "includes/retention.lua"
 
 local INFO_FIELDS = { 'n', 'a', 't', 'ma', 'b', 'bi', 'r', 'e', 'p', 'f', 'kc', 'kf', 'pg', 'g', 'o' }
-local jobKey = ARGV[1] .. 'job:' .. ARGV[2]
+local jobKey = KEYS[6]
 local f = redis.call('HMGET', jobKey, unpack(INFO_FIELDS))
 if not f[1] then return false end
--- The payload lives in the queue's data hash (see move-9.lua), not in the job's.
-local data = redis.call('HGET', ARGV[1] .. 'data', ARGV[2])
+-- The payload lives in the queue's data hash (see move-18+.lua), not in the job's.
+local data = redis.call('HGET', KEYS[7], ARGV[2])
 local state, score = 'waiting', false
 local names = { 'active', 'delayed', 'completed', 'failed' }
 local sets = { KEYS[1], KEYS[2], keptIn(KEYS[3], 'completed', f[11]), keptIn(KEYS[4], 'failed', f[12]) }
@@ -32,7 +33,7 @@ for i = 1, 4 do
   end
 end
 if state == 'active' then
-  -- A lease token ends with its claim time (see move-9.lua): the running attempt's start.
+  -- A lease token ends with its claim time (see move-18+.lua): the running attempt's start.
   local token = redis.call('HGET', KEYS[5], ARGV[2])
   f[9] = token and string.match(token, '%.(%d+)$') or f[9]
 end

@@ -3,6 +3,15 @@
   it has a delay. One call adds a whole chunk of `addBulk()`.
 
   KEYS[1] wait      KEYS[2] delayed   KEYS[3] marker   KEYS[4] meta
+  KEYS[5] data      KEYS[6] this call's replay record (`call:<ARGV[7]>`)
+  KEYS[7 ..] the other keys the caller knows this call may touch, declared and
+          otherwise unused (the script builds the same names from ARGV[1]): the
+          batch, the hash of each job added with a `jobId`, each cache entry, and
+          for a call with a cache or a group the events stream, the metrics hash, the
+          finished sets, the groups' ring, parked and set-aside keys and each group's
+          hash and list. The hashes of numbered jobs (their ids are taken from the
+          queue's sequence as the script runs) and of jobs a cache entry names are
+          built from ARGV[1], in the queue's slot.
   ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`)
   ARGV[2] number of jobs N
   ARGV[3] batch id, or '' when the jobs are not a batch
@@ -39,6 +48,7 @@
 --- @include "includes/batch-item.lua"
 --- @include "includes/events.lua"
 --- @include "includes/cache.lua"
+--- @include "includes/metrics.lua"
 
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
@@ -46,7 +56,7 @@ local batchId = ARGV[3]
 -- After the jobs' arguments (9 per job, as in the loops below); nil when absent.
 local traceparent = ARGV[9 + n * 9]
 if traceparent == '' then traceparent = nil end
-local callKey = base .. 'call:' .. ARGV[7]
+local callKey = KEYS[6]
 local replay = redis.call('GET', callKey)
 if replay then return cjson.decode(replay) end
 if batchId ~= '' and ARGV[6] ~= '0' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 1 then
@@ -58,7 +68,7 @@ local cacheAt = 10 + n * 11
 local cached = ARGV[cacheAt + 1] ~= nil
 local grouped = ARGV[10 + n * 9] ~= nil
 local costed = ARGV[10 + n * 10] ~= nil
--- Formatted once, not with sprintf for every job (see move-9.lua).
+-- Formatted once, not with sprintf for every job (see move-18+.lua).
 local nowText = tostring(now)
 
 -- Number all the new jobs with one HINCRBY. Custom ids can never be integers
@@ -99,7 +109,7 @@ local function cachedJob(e, payload, keepFailed)
     keep = DEFAULT_KEEP.completed
   end
   redis.call('HSET', jobKey, 'n', e[3], 't', nowText, 'r', e[2], 'f', e[4], 'a', e[5], 'kc', keep, 'kf', keepFailed)
-  redis.call('HSET', base .. 'data', id, payload)
+  redis.call('HSET', KEYS[5], id, payload)
   local stateKey = base .. 'completed'
   local set = keptIn(stateKey, 'completed', keep)
   redis.call('ZADD', set, now, id)
@@ -161,7 +171,7 @@ for i = 0, n - 1 do
       redis.call('DEL', entry)
       redis.call('HSET', entry, 'i', id)
     end
-    -- The payload goes to the queue's data hash (see move-9.lua): the job's own hash stays small.
+    -- The payload goes to the queue's data hash (see move-18+.lua): the job's own hash stays small.
     payloads[#payloads + 1] = id
     payloads[#payloads + 1] = ARGV[a + 2]
     if ARGV[a + 3] ~= '' then fields[#fields + 1] = 'o'; fields[#fields + 1] = ARGV[a + 3] end
@@ -200,7 +210,7 @@ for i = 0, n - 1 do
   out[#out + 1] = fresh
 end
 
-if #payloads > 0 then redis.call('HSET', base .. 'data', unpack(payloads)) end
+if #payloads > 0 then redis.call('HSET', KEYS[5], unpack(payloads)) end
 if freshGrouped > 0 then
   redis.call('HSET', KEYS[4], 'gj', '1')
   redis.call('HINCRBY', KEYS[4], 'gn', freshGrouped)
@@ -213,12 +223,8 @@ if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
 -- Delayed jobs wake it too, so that it can shorten its wait to their due time.
 if #ready > 0 or #groupOrder > 0 or #delayed > 0 then redis.call('ZADD', KEYS[3], 0, 'm') end
 if cached then
-  local minute = math.floor(now / 60000)
   for name, count in pairs({ ['cache-hits'] = hits, ['cache-misses'] = misses }) do
-    if count > 0 then
-      local key = base .. 'metrics:' .. name .. ':' .. minute
-      if redis.call('INCRBY', key, count) == count then redis.call('EXPIRE', key, 3660) end
-    end
+    if count > 0 then countMinute(base .. 'metrics', name, count, now) end
   end
   emitEvents(base .. 'events', ARGV[cacheAt])
 end

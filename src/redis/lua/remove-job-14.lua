@@ -5,6 +5,11 @@
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] delayed   KEYS[4] completed   KEYS[5] failed
   KEYS[6] events (STREAM, see includes/events.lua)
+  KEYS[7] the job's hash   KEYS[8] data   KEYS[9] meta
+  KEYS[10] completed:sets   KEYS[11] failed:sets (see includes/retention.lua)
+  KEYS[12] the groups' ring   KEYS[13] parked groups   KEYS[14] set-aside groups
+          (declared: the includes build the same names from ARGV[1]; the job's batch,
+          group, cache entry and retention sets are named in its hash)
   ARGV[1] key prefix of job and batch hashes (after the client's keyPrefix)
   ARGV[2] job id
   ARGV[3] about how many entries the events stream keeps
@@ -18,7 +23,7 @@
 --- @include "includes/cache.lua"
 
 local id = ARGV[2]
-local jobKey = ARGV[1] .. 'job:' .. id
+local jobKey = KEYS[7]
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[2], id) then return -1 end
 local read = redis.call('HMGET', jobKey, 'g', 'ck', 'ct')
@@ -43,7 +48,7 @@ end
 if finished == 0 then
   if group then
     if redis.call('LREM', groupWait(ARGV[1], group), 0, id) > 0 then
-      redis.call('HINCRBY', ARGV[1] .. 'meta', 'gw', -1)
+      redis.call('HINCRBY', KEYS[9], 'gw', -1)
     end
     if redis.call('ZREM', KEYS[3], id) > 0 then groupCount(ARGV[1], group, 'd', -1, nowMs()) end
   else
@@ -64,7 +69,7 @@ else
   jobEvent(id, 'removed')
 end
 redis.call('DEL', jobKey)
-redis.call('HDEL', ARGV[1] .. 'data', id)
-if group then redis.call('HINCRBY', ARGV[1] .. 'meta', 'gn', -1) end
+redis.call('HDEL', KEYS[8], id)
+if group then redis.call('HINCRBY', KEYS[9], 'gn', -1) end
 emitEvents(KEYS[6], ARGV[3])
 return 1

@@ -7,6 +7,19 @@
   KEYS[5] completed   KEYS[6] failed   KEYS[7] marker   KEYS[8] meta
   KEYS[9] limiter (ZSET of recent claims, for the shared rate limit)
   KEYS[10] events (STREAM of finished jobs, see includes/events.lua)
+  KEYS[11] data (HASH of payloads)   KEYS[12] this call's replay record (`call:<ARGV[5]>`)
+  KEYS[13] metrics (HASH of per-minute counters, see includes/metrics.lua)
+  KEYS[14] the groups' ring   KEYS[15] parked groups   KEYS[16] set-aside groups
+  KEYS[17] completed:sets   KEYS[18] failed:sets (see includes/retention.lua)
+  KEYS[19 .. 18 + R] the hash of each reported job, in the order of the reports (the
+          job's id is the key after `ARGV[1]job:`)
+  KEYS[19 + R ..] the other keys the caller knows this call may touch, declared and
+          otherwise unused: the batch of a reported job, the group hash and list of a
+          reported job's group, the retention set of a reported job's policy, the cost
+          windows (see includes/cost-windows.lua). The script builds the same names from
+          ARGV[1]; keys it discovers (the hashes of the jobs it claims, reclaims,
+          promotes or trims, and their batches, groups and cache entries) are built
+          from ARGV[1] too, so they share the queue's hash tag.
   ARGV[1] key prefix of job and batch hashes (`rwp:{queue}:`, after the client's keyPrefix)
   ARGV[2] about how many entries the events stream keeps
   ARGV[3] lease duration (ms)
@@ -27,8 +40,7 @@
   ARGV[8] cost windows (`by: 'cost'`), `max:window (ms)` joined by ',', or '0' for none
           (see includes/cost-windows.lua)
   ARGV[9] number of reports R
-  ARGV[10 + 4r .. 13 + 4r], for report r:
-          job id;
+  ARGV[10 + 3r .. 12 + 3r], for report r (its job's key is KEYS[19 + r]):
           `token|kind|attempt|started at (ms)|retry delay (ms)|retention|batch index`,
             then `|group` for a job in a group; the kind letter is followed by the
             attempt's real cost units when its handler reported one (`ctx.reportCost`)
@@ -45,7 +57,7 @@
             retention is 'count:age' (see retention.ts);
           batch id or '';
           result or error JSON
-  ARGV[10 + 4R] per-group limits, `concurrency|starts|costs` (concurrency 0: none; starts
+  ARGV[10 + 3R] per-group limits, `concurrency|starts|costs` (concurrency 0: none; starts
           and costs: `group.limiter`'s windows of job starts and of cost units,
           `max:window (ms)` joined by ',', or '0' for none; see includes/group-limits.lua);
           absent for none
@@ -72,6 +84,7 @@
 --- @include "includes/groups.lua"
 --- @include "includes/cache.lua"
 --- @include "includes/cost-windows.lua"
+--- @include "includes/metrics.lua"
 --- @include "includes/group-limits.lua"
 
 local base = ARGV[1]
@@ -83,7 +96,10 @@ local nowText = tostring(now)
 -- Job payloads live in one hash for the whole queue (`data`, field = job id), not
 -- in each job's hash: a payload over 64 bytes would turn a job's small hash from
 -- a compact listpack into a hashtable and double its memory.
-local dataKey = base .. 'data'
+local dataKey = KEYS[11]
+-- The reported jobs' hashes: KEYS[FIRST_REPORT + r], r counted from 0.
+local FIRST_REPORT = 19
+local jobKeyPrefixLength = #base + #'job:'
 
 -- The k-th job a call claims gets the token `<prefix>.<k>.<claim time>`, so a
 -- call's record (see the end) needs only its statuses, its time and the ids.
@@ -94,7 +110,7 @@ local LETTER_STATUS = { o = 'ok', s = 'stale', d = 'dup', i = 'invalid' }
 -- Cost windows: parsed only for a pool that has them.
 local costWins = ARGV[8] ~= '0' and costWindows(base, ARGV[8]) or nil
 
-local callKey = base .. 'call:' .. ARGV[5]
+local callKey = KEYS[12]
 local replay = redis.call('GET', callKey)
 if replay then
   -- { status letters, claim time, claimed id... }
@@ -220,21 +236,23 @@ end
 local statuses = {}
 local reportCount = tonumber(ARGV[9])
 -- The pool's limits for each group (nothing to do for a pool without them).
-local groupLimits = groupPolicy(base, ARGV[10 + 4 * reportCount], now)
+local groupLimits = groupPolicy(base, ARGV[10 + 3 * reportCount], now)
 if reportCount > 0 then
   local ids = {}
-  for r = 0, reportCount - 1 do ids[#ids + 1] = ARGV[10 + r * 4] end
+  for r = 0, reportCount - 1 do
+    ids[#ids + 1] = string.sub(KEYS[FIRST_REPORT + r], jobKeyPrefixLength + 1)
+  end
   local holders = redis.call('HMGET', KEYS[3], unpack(ids))
   local released = {}
   for r = 0, reportCount - 1 do
-    local a = 10 + r * 4
-    local id, batchId, payload = ARGV[a], ARGV[a + 2], ARGV[a + 3]
+    local a = 10 + r * 3
+    local id, batchId, payload = ids[r + 1], ARGV[a + 1], ARGV[a + 2]
     local token, kind, realCost, attempt, startedAt, delay, keep, batchIndex, group =
-      string.match(ARGV[a + 1], '^([^|]+)|(%a)(%d*)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
+      string.match(ARGV[a], '^([^|]+)|(%a)(%d*)|(%d+)|(%d+)|(%d+)|([^|]+)|(%d*)|?(.*)$')
     if group == '' then group = nil end
     local cached = kind == 'C' or kind == 'F'
     if cached then kind = string.lower(kind) end
-    local jobKey = base .. 'job:' .. id
+    local jobKey = KEYS[FIRST_REPORT + r]
     if not token then
       -- Never "stale": that would tell the pool another pool took the job over.
       statuses[r + 1] = 'invalid'
@@ -591,14 +609,9 @@ if requested > 0 and heldUntil < 0 and paused == 0 and #claimed < requested * CL
   if parkedUntil and (nextDue < 0 or parkedUntil < nextDue) then nextDue = parkedUntil end
 end
 
--- Per-minute counters of finished jobs, for `getMetrics()`; each lives an hour.
-local minute = math.floor(now / 60000)
+-- Per-minute counters of finished jobs, for `getMetrics()`.
 for state, n in pairs(done) do
-  if n > 0 then
-    local key = base .. 'metrics:' .. state .. ':' .. minute
-    -- The first call of the minute creates the counter and sets its ttl; the rest only count.
-    if redis.call('INCRBY', key, n) == n then redis.call('EXPIRE', key, 3660) end
-  end
+  if n > 0 then countMinute(KEYS[13], state, n, now) end
 end
 
 -- Remember what this call did, for a replay of it (see ARGV[5]), packed: one

@@ -2,6 +2,10 @@
   Send a failed job back to `wait` with its attempts reset.
 
   KEYS[1] wait   KEYS[2] failed   KEYS[3] marker   KEYS[4] completed
+  KEYS[5] the job's hash   KEYS[6] meta   KEYS[7] failed:sets (see includes/retention.lua)
+  KEYS[8] the groups' ring   KEYS[9] parked groups   KEYS[10] set-aside groups
+          (declared: the includes build the same names from ARGV[1]; the job's batch,
+          group and retention set are named in its hash)
   ARGV[1] key prefix of job and batch hashes
   ARGV[2] job id
   (A finished job is in the set its retention keeps it in: includes/retention.lua.)
@@ -13,7 +17,7 @@
 --- @include "includes/groups.lua"
 
 local id = ARGV[2]
-local jobKey = ARGV[1] .. 'job:' .. id
+local jobKey = KEYS[5]
 local f = redis.call('HMGET', jobKey, 'b', 'bi', 'kc', 'kf', 'n', 'g')
 if not f[5] then return 'missing' end
 local failedSet = keptIn(KEYS[2], 'failed', f[4])

@@ -4,6 +4,9 @@
   attempt is not counted: the job did not fail, its pool stopped.
 
   KEYS[1] wait   KEYS[2] active   KEYS[3] leases   KEYS[4] marker
+  KEYS[5] meta   KEYS[6] the groups' ring   KEYS[7] parked groups   KEYS[8] set-aside groups
+  KEYS[9 + i] the hash of job i (declared: the script builds the same names from ARGV[1];
+          a job's group is read from its hash)
   ARGV[1] key prefix of job and group keys
   ARGV[2 + 2i], ARGV[3 + 2i]: id and lease token of job i
   Returns: the ids handed back (those whose lease this pool still held)
@@ -27,7 +30,7 @@ if #released > 0 then
   -- `w`: when each became ready again, for the queue lag (this runs when a pool closes, not per job).
   for _, id in ipairs(released) do redis.call('HSET', base .. 'job:' .. id, 'w', now) end
   -- Front of the line: these jobs were already started once.
-  local meta = redis.call('HMGET', base .. 'meta', 'gj', 'gn')
+  local meta = redis.call('HMGET', KEYS[5], 'gj', 'gn')
   if groupedJobsExist(meta[1], meta[2]) then
     for _, id in ipairs(released) do
       local g = redis.call('HGET', base .. 'job:' .. id, 'g')
