@@ -15,6 +15,16 @@ export function serialize(
   if (value === null || value === undefined || typeof value === 'string') {
     return checkSize(value == null ? 'null' : JSON.stringify(value), what, maxBytes);
   }
+  // The common payload is plain data (objects, arrays, strings, finite numbers): checked
+  // by a quick walk, it is stringified without a replacer, which V8 does several times
+  // faster (a bulk add spent about a third of its CPU in the replacer). Anything else,
+  // or a walk that throws (a getter), takes the careful path below, which says where
+  // the bad value is.
+  try {
+    if (isPlainJson(value, 0)) return checkSize(JSON.stringify(value), what, maxBytes);
+  } catch {
+    // A getter threw: the careful path meets it again and reports it with its path.
+  }
   // Each object's holder and key, so an error can say where the bad value is
   // (`data.pages[3].at`). The path string is only built for an error: this runs
   // for every value of every job added and every result.
@@ -61,6 +71,42 @@ export function serialize(
   }
   // Only a top-level function/symbol gets here as undefined; the replacer refuses those.
   return checkSize(json ?? 'null', what, maxBytes);
+}
+
+/** Deeper than this, the quick walk gives up (a cycle, or unusual data) and the careful path decides. */
+const PLAIN_DEPTH = 64;
+
+/**
+ * Whether JSON stores `v` as it is: null, booleans, strings, finite numbers,
+ * `undefined` (dropped, as the careful path allows), and arrays and objects of
+ * those whose prototype is Object's (or null). A Date, a class instance, a
+ * `toJSON`, a Map or a cycle is left to the careful path.
+ */
+function isPlainJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object': {
+      if (v === null) return true;
+      if (depth >= PLAIN_DEPTH) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in v) {
+        if (!isPlainJson((v as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function checkSize(text: string, what: string, maxBytes: number | undefined): string {

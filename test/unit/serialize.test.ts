@@ -134,6 +134,38 @@ describe('serialize refuses what JSON would lose, naming where', () => {
   });
 });
 
+describe('serialize: plain data and everything else give the same JSON', () => {
+  it('stringifies plain data, data with a Date or a class instance, and data nested deeper than the quick walk alike', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    let deep: Record<string, unknown> = { leaf: [1, 'two', null, true] };
+    for (let i = 0; i < 100; i++) deep = { next: deep };
+    const values = [
+      { title: 'x', pages: [{ n: 1, text: 'a' }], nested: { ok: true, none: undefined } },
+      { at: new Date(0), where: new Point(1, 2) },
+      Object.assign(Object.create(null) as object, { a: 1 }),
+      deep,
+    ];
+    for (const value of values) expect(serialize(value, 'data')).toBe(JSON.stringify(value));
+  });
+
+  it('still names a bad value nested in otherwise plain data, and a getter that throws', () => {
+    expect(
+      catchError(() => serialize({ pages: [{ n: 1 }, { n: Number.NaN }] }, 'data')).message,
+    ).toMatch(/`data\.pages\[1\]\.n` is NaN/);
+    const throwing = {
+      get page(): never {
+        throw new Error('no page');
+      },
+    };
+    expect(catchError(() => serialize({ a: throwing }, 'data')).message).toMatch(/no page/);
+  });
+});
+
 describe('serialize maxBytes', () => {
   it('refuses a payload over the limit with its size and the limit', () => {
     const value = { text: 'é'.repeat(10) }; // 2 bytes each in UTF-8
