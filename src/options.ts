@@ -126,9 +126,10 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
   /**
    * Limits for each group of jobs (`add(..., { group })`), enforced in Redis
    * across every pool and process: at most `concurrency` jobs of one group
-   * active at once, and at most `limiter.max` of them started in any window of
-   * `limiter.duration` ms. A group at a limit is skipped; the others go on.
-   * Give every pool of the queue the same limits.
+   * active at once, and `limiter`'s windows (the same shape as the pool's
+   * `limiter`: job starts, or cost units with `by: 'cost'`) for each group on
+   * its own. A group at a limit is skipped; the others go on. Give every pool
+   * of the queue the same limits.
    * @default none
    */
   group?: GroupLimits;
@@ -152,8 +153,14 @@ export interface WorkerPoolOptions<J = DefaultJobMap> extends ConnectionOptions 
 export interface GroupLimits {
   /** Jobs of one group active at once, across every pool. @default no limit */
   concurrency?: number;
-  /** At most `max` jobs of one group start in any window of `duration` ms. @default none */
-  limiter?: { max: number; duration: number };
+  /**
+   * Windows for each group on its own, the same shape as the pool's `limiter`:
+   * at most `max` jobs of one group start in any window of `duration` ms, or,
+   * with `by: 'cost'`, at most `max` of its jobs' cost units (settled by
+   * `ctx.reportCost(n)`). One window or an array of windows.
+   * @default none
+   */
+  limiter?: LimiterWindow | readonly LimiterWindow[];
 }
 
 export interface ResolvedConnectionOptions {
@@ -337,8 +344,6 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   return Object.freeze(resolved);
 }
 
-const NO_LIMIT = Object.freeze({ max: 0, duration: 0 });
-
 const MAX_CONCURRENCY = 10_000;
 
 /** `concurrency: { min, max }`, checked; undefined for anything else, checked by the caller. */
@@ -358,16 +363,6 @@ function resolveConcurrencyRange(value: unknown): ConcurrencyRange | undefined {
   return Object.freeze({ min, max });
 }
 
-/** A group's limiter: one window of job starts. */
-function resolveGroupLimiter(value: unknown, name: string): { max: number; duration: number } {
-  const o = checkObject(name, value);
-  checkKnownKeys(`\`${name}\``, o, ['max', 'duration']);
-  return Object.freeze({
-    max: checkInteger(`${name}.max`, o.max, { min: 1, max: 1_000_000 }),
-    duration: checkInteger(`${name}.duration`, o.duration, { min: 1, max: MAX_TIMER_MS }),
-  });
-}
-
 function resolveGroupLimits(value: unknown): GroupPolicy {
   const o = checkObject('group', value);
   checkKnownKeys('`group`', o, ['concurrency', 'limiter']);
@@ -376,6 +371,6 @@ function resolveGroupLimits(value: unknown): GroupPolicy {
       o.concurrency === undefined
         ? 0
         : checkInteger('group.concurrency', o.concurrency, { min: 1, max: 1_000_000 }),
-    limiter: o.limiter === undefined ? NO_LIMIT : resolveGroupLimiter(o.limiter, 'group.limiter'),
+    limiter: o.limiter === undefined ? NO_LIMITER : resolveLimiter(o.limiter, 'group.limiter'),
   });
 }

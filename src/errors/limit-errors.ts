@@ -97,11 +97,12 @@ export class CostOverLimitError extends UnrecoverableError {
   readonly cost: number;
   /** The window's max it is over (undefined if the pool's windows changed since). */
   readonly max: number | undefined;
-  constructor(jobId: string, cost: number, max?: number, duration?: number) {
+  /** `option`: the pool's option the window is in, `limiter` or `group.limiter`. */
+  constructor(jobId: string, cost: number, max?: number, duration?: number, option = 'limiter') {
     super(
       `Job ${jobId} costs ${cost} units, over the ${
         max === undefined ? 'max' : `max of ${max} units per ${duration} ms`
-      } of the pool's \`limiter\` window with \`by: 'cost'\`: it can never fit, so it fails without running`,
+      } of the pool's \`${option}\` window with \`by: 'cost'\`: it can never fit, so it fails without running`,
     );
     this.jobId = jobId;
     this.cost = cost;

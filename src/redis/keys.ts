@@ -36,8 +36,9 @@
  *                                 that a job's (a batch item's) stored progress changed
  * - `rwp:{pages}:cancel`    pub/sub channel telling the pool that runs a job it was cancelled
  * - `rwp:{pages}:groups`, `groups:parked`, `groups:aside`, `gh:<group>`, `gw:<group>`,
- *   `gl:<group>`: the groups' ring, parked and set-aside groups, each group's state,
- *   waiting jobs and limiter (see lua/includes/groups.lua, which builds the same
+ *   `gl:<group>`, `gc:<duration>:<group>`: the groups' ring, parked and set-aside
+ *   groups, each group's state, waiting jobs, job starts and cost units charged (its
+ *   `group.limiter` windows) (see lua/includes/groups.lua, which builds the same
  *   names from `base`)
  * - `rwp:{pages}:cost:<duration>` HASH  cost units charged per sub-bucket of a
  *   `by: 'cost'` window (see lua/includes/cost-windows.lua, which builds the same
@@ -93,6 +94,9 @@ export interface QueueKeys {
   /** A group's state hash, and its list of waiting jobs (see lua/includes/groups.lua). */
   group(name: string): string;
   groupWait(name: string): string;
+  /** A group's job starts (ZSET), and its cost units per sub-bucket of a window of `duration` ms (HASH). */
+  groupLimiter(name: string): string;
+  groupCostWindow(name: string, duration: number): string;
   /** Groups taking turns (LIST), parked (ZSET), set aside: paused or at their concurrency (SET). */
   readonly groupRing: string;
   readonly groupsParked: string;
@@ -138,6 +142,8 @@ export function queueKeys(prefix: string, queueName: string, keyPrefix = ''): Qu
     call: (token: string) => `${local}call:${token}`,
     group: (name: string) => `${local}gh:${name}`,
     groupWait: (name: string) => `${local}gw:${name}`,
+    groupLimiter: (name: string) => `${local}gl:${name}`,
+    groupCostWindow: (name: string, duration: number) => `${local}gc:${duration}:${name}`,
     groupRing: `${local}groups`,
     groupsParked: `${local}groups:parked`,
     groupsAside: `${local}groups:aside`,

@@ -108,7 +108,11 @@ export class Scripts {
   }
 
   async move(request: move.MoveRequest): Promise<move.MoveReply> {
-    return move.decode(await this.#call('move', move.encode(this.#keys, request)), request.limiter);
+    return move.decode(
+      await this.#call('move', move.encode(this.#keys, request)),
+      request.limiter,
+      request.group,
+    );
   }
 
   /** Say this pool is alive (with its info), or that it left. Returns Redis time. */

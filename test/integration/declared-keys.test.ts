@@ -75,7 +75,7 @@ async function undeclared(client: Redis, prefix: string): Promise<string[]> {
 const suffix = (entry: string) => entry.slice(entry.indexOf('}:') + 2);
 
 /** Keys a script may discover as it runs: job hashes and what a job's hash names. */
-const DISCOVERABLE = /^(job|batch|gh|gw|gl|cache):|^(completed|failed):-?\d+:-?\d+$/;
+const DISCOVERABLE = /^(job|batch|gh|gw|gl|gc|cache):|^(completed|failed):-?\d+:-?\d+$/;
 
 describe('scripts declare the keys they can know before they run', () => {
   const clients: Redis[] = [];
@@ -114,6 +114,17 @@ describe('scripts declare the keys they can know before they run', () => {
     const keys = queueKeys(prefix, 'q');
     const scripts = new Scripts(client, keys);
     const limiter = resolveLimiter([{ max: 1000, duration: 60_000, by: 'cost' }]);
+    // Each group's own windows too: charged at claim (discovered), settled by a report (declared).
+    const group = {
+      concurrency: 0,
+      limiter: resolveLimiter(
+        [
+          { max: 1000, duration: 30_000, by: 'cost' },
+          { max: 1000, duration: 30_000 },
+        ],
+        'group.limiter',
+      ),
+    };
     await scripts.add({ id: 'b1', total: 2, ttl: 60, meta: '', first: true }, [
       job({ id: 'a', batchIndex: 0, group: 'user-1', cost: 5 }),
       job({ id: 'b', batchIndex: 1, cache: { key: 'page:1', ttl: 60_000 } }),
@@ -122,7 +133,7 @@ describe('scripts declare the keys they can know before they run', () => {
     expect(await undeclared(client, prefix)).toEqual([]);
 
     // The claim discovers the claimed jobs' hashes (and their groups'): that much is allowed.
-    const claimed = await scripts.move(move({ claim: 3, limiter }));
+    const claimed = await scripts.move(move({ claim: 3, limiter, group }));
     expect(claimed.claimed).toHaveLength(3);
     for (const entry of await undeclared(client, prefix)) {
       expect(suffix(entry.split(' ')[2]!), entry).toMatch(DISCOVERABLE);
@@ -152,6 +163,7 @@ describe('scripts declare the keys they can know before they run', () => {
     const reply = await scripts.move(
       move({
         limiter,
+        group,
         reports: [
           report('a', 'completed', '2:-1'),
           report('b', 'completed', '2:-1'),
@@ -205,7 +217,13 @@ describe('scripts declare the keys they can know before they run', () => {
         attempts: 2,
         backoff: { type: 'fixed', delay: 10 },
         limiter: [{ max: 10_000, duration: 60_000, by: 'cost' }],
-        group: { concurrency: 2 },
+        group: {
+          concurrency: 2,
+          limiter: [
+            { max: 10_000, duration: 60_000, by: 'cost' },
+            { max: 1000, duration: 60_000 },
+          ],
+        },
         // Renewed every third of this: the hanging jobs see a renewal or two.
         leaseDuration: 300,
       },

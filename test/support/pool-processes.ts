@@ -43,7 +43,7 @@ export interface PoolProcessConfig {
   attempts?: number;
   backoff?: { delay: number; jitter?: number };
   /** Per-group limits (the pool's `group` option). */
-  group?: { concurrency?: number; limiter?: { max: number; duration: number } };
+  group?: { concurrency?: number; limiter?: unknown };
   /** The pool's `limiter` (one window or several). */
   limiter?: unknown;
   /** The pool's `progressInterval`. */

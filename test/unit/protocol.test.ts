@@ -189,10 +189,13 @@ describe('move and add protocols: groups', () => {
           report({ group: 'user|42', batchIndex: 3 }),
           report({ kind: 'rateLimited', group: 'm', groupScope: true, delay: 500 }),
         ],
-        group: { concurrency: 2, limiter: { max: 20, duration: 60_000 } },
+        group: {
+          concurrency: 2,
+          limiter: { jobs: [{ max: 20, duration: 60_000 }], cost: [] },
+        },
       }),
     );
-    expect(args.at(-1)).toBe('2|20|60000');
+    expect(args.at(-1)).toBe('2|20:60000|0');
     const { argv, keys: declared } = split(args);
     expect(argv[9]).toBe('pool.1.1.1700000000000|c|1|1700000000000|0|1000:86400|3|user|42');
     expect(argv[12]).toBe('pool.1.1.1700000000000|g|1|1700000000000|500|1000:86400||m');
@@ -203,6 +206,39 @@ describe('move and add protocols: groups', () => {
       'rwp:{q}:gh:m',
       'rwp:{q}:gw:m',
     ]);
+  });
+
+  it("packs the group limiter's windows of job starts and of cost units apart", () => {
+    const group = (jobs: { max: number; duration: number }[], cost: typeof jobs) =>
+      move.encode(keys, request({ group: { concurrency: 0, limiter: { jobs, cost } } })).at(-1);
+    expect(group([], [])).toBe('0|0|0');
+    expect(
+      group(
+        [
+          { max: 5, duration: 1000 },
+          { max: 50, duration: 60_000 },
+        ],
+        [{ max: 9000, duration: 60_000 }],
+      ),
+    ).toBe('0|5:1000,50:60000|9000:60000');
+    // A reported cost declares the group's cost windows (and nothing when none is reported).
+    const limiter = { jobs: [], cost: [{ max: 9000, duration: 60_000 }] };
+    const settled = split(
+      move.encode(
+        keys,
+        request({ group: { concurrency: 0, limiter }, reports: [report({ group: 'u', cost: 5 })] }),
+      ),
+    ).keys;
+    expect(settled.filter((k) => k.includes(':gc:'))).toEqual(['rwp:{q}:gc:60000:u']);
+    const unsettled = split(
+      move.encode(
+        keys,
+        request({ group: { concurrency: 0, limiter }, reports: [report({ group: 'u' })] }),
+      ),
+    ).keys;
+    expect(unsettled.filter((k) => k.includes(':gc:'))).toEqual([]);
+    // A pool without group limits sends nothing for them.
+    expect(split(move.encode(keys, request({}))).argv).toHaveLength(9);
   });
 
   it('sends one group per job, after the jobs, once any job of the call has one', () => {

@@ -57,7 +57,10 @@
             retention is 'count:age' (see retention.ts);
           batch id or '';
           result or error JSON
-  ARGV[10 + 3R] per-group limits, `concurrency|max|window` (0: none); absent for none
+  ARGV[10 + 3R] per-group limits, `concurrency|starts|costs` (concurrency 0: none; starts
+          and costs: `group.limiter`'s windows of job starts and of cost units,
+          `max:window (ms)` joined by ',', or '0' for none; see includes/group-limits.lua);
+          absent for none
   Returns: { statuses, claimed, stalled, next due, now, held until, paused, over cost, groups }
     statuses: per report 'ok', 'stale' (token does not hold the lease: refused),
               'dup' (this lease's report was already applied: a resend) or
@@ -82,6 +85,7 @@
 --- @include "includes/cache.lua"
 --- @include "includes/cost-windows.lua"
 --- @include "includes/metrics.lua"
+--- @include "includes/group-limits.lua"
 
 local base = ARGV[1]
 local now = nowMs()
@@ -223,7 +227,7 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     jobEvent(id, state, batchId, index)
     if group then groupCount(base, group, completed and 'c' or 'f', 1, now) end
   end
-  if group and groupJobDone(base, group, now) then wake = true end
+  if group and groupJobDone(base, group, now, not removed) then wake = true end
 end
 
 -- 1. Reports of finished attempts. A report counts only if its token still
@@ -231,6 +235,8 @@ end
 -- outcome of the worker that took over.
 local statuses = {}
 local reportCount = tonumber(ARGV[9])
+-- The pool's limits for each group (nothing to do for a pool without them).
+local groupLimits = groupPolicy(base, ARGV[10 + 3 * reportCount], now)
 if reportCount > 0 then
   local ids = {}
   for r = 0, reportCount - 1 do
@@ -260,13 +266,19 @@ if reportCount > 0 then
       statuses[r + 1] = 'ok'
       released[#released + 1] = id
       -- Before the job's hash may be deleted (retention 0) below.
-      if costWins and realCost ~= '' then settleCost(costWins, jobKey, tonumber(realCost), now) end
+      if realCost ~= '' then
+        if group and groupLimits.costs then
+          groupLimits.settle(group, jobKey, tonumber(realCost), costWins)
+        elseif costWins then
+          settleCost(costWins, jobKey, tonumber(realCost), now)
+        end
+      end
       if kind == 'q' then
         -- The attempt does not count; `w`: when it became ready (read by the queue-lag script).
         redis.call('HSET', jobKey, 'e', payload, 'a', tonumber(attempt) - 1, 'p', startedAt, 'fk', token, 'w', nowText)
         -- Front of the line: it runs first when the queue is resumed.
         makeReady(base, KEYS[1], { id }, group, true)
-        if group then groupJobDone(base, group, now) end
+        if group then groupJobDone(base, group, now, true) end
         pauseForQuota(id, payload)
       elseif kind == 'r' or kind == 'l' or kind == 'g' then
         delay = tonumber(delay)
@@ -290,7 +302,7 @@ if reportCount > 0 then
         else
           makeReady(base, KEYS[1], { id }, group, false)
         end
-        if group then groupJobDone(base, group, now) end
+        if group then groupJobDone(base, group, now, true) end
         wake = true
       else
         finish(id, jobKey, kind == 'c', payload, attempt, startedAt, keep, token, batchId, batchIndex, group, cached)
@@ -343,7 +355,7 @@ if #expired > 0 then
         redis.call('HSET', jobKey, 'a', attempt, 'e', err, 'w', nowText)
         -- Back to the front of the line: this job was already someone's turn.
         makeReady(base, KEYS[1], { id }, f[7], true)
-        if f[7] then groupJobDone(base, f[7], now) end
+        if f[7] then groupJobDone(base, f[7], now, true) end
         wake = true
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = 'retry'
@@ -465,9 +477,7 @@ local overCost = {}
 if count > 0 then
   local ids, groups, data, fields
   if flags().ring then
-    local c, mx, w = string.match(ARGV[10 + 3 * reportCount] or '0|0|0', '^(%d+)|(%d+)|(%d+)$')
-    local policy = { concurrency = tonumber(c), max = tonumber(mx), window = tonumber(w) }
-    ids, groups, parkedUntil = claimFair(base, KEYS[1], count, now, policy, ARGV[5])
+    ids, groups, parkedUntil = claimFair(base, KEYS[1], count, now, groupLimits, ARGV[5])
     if #ids == 0 then ids = nil end
   else
     ids = redis.call('RPOP', KEYS[1], count)
@@ -480,9 +490,23 @@ if count > 0 then
       for i = #ids, 1, -1 do
         local g = groups and groups[i] or nil
         makeReady(base, KEYS[1], { ids[i] }, g, true)
-        if g then groupJobDone(base, g, now) end
+        if g then
+          groupJobDone(base, g, now, true)
+          groupUnclaim(base, groupLimits, ids[i])
+        end
       end
       ids = nil
+    end
+  end
+  if ids and groupLimits.costs then
+    -- Over a cost window of its group: never fits, fails at once (not charged anywhere).
+    for i, id in ipairs(ids) do
+      local cost = groupOverCost(groupLimits, id)
+      if cost and fields[i][1] then
+        overCost[#overCost + 1] = id
+        overCost[#overCost + 1] = cost
+        fields[i].overCost = true
+      end
     end
   end
   if ids and costWins then
@@ -491,7 +515,7 @@ if count > 0 then
     for _, w in ipairs(costWins) do loadCostWindow(w, now) end
     local kept = #ids
     for i, id in ipairs(ids) do
-      if fields[i][1] then
+      if fields[i][1] and not fields[i].overCost then
         local cost = tonumber(redis.call('HGET', base .. 'job:' .. id, 'cu')) or 1
         local over, fits, roomAt = false, true, -1
         for _, w in ipairs(costWins) do
@@ -510,6 +534,8 @@ if count > 0 then
           overCost[#overCost + 1] = id
           overCost[#overCost + 1] = cost
           fields[i].overCost = true
+          -- It will not run: its group gets back what it was charged.
+          groupUnclaim(base, groupLimits, id)
         elseif not fits then
           kept = i - 1
           heldUntil = math.max(heldUntil, roomAt)
@@ -523,7 +549,10 @@ if count > 0 then
     for i = #ids, kept + 1, -1 do
       local g = groups and groups[i] or nil
       makeReady(base, KEYS[1], { ids[i] }, g, true)
-      if g then groupJobDone(base, g, now) end
+      if g then
+        groupJobDone(base, g, now, true)
+        groupUnclaim(base, groupLimits, ids[i])
+      end
       ids[i] = nil
     end
   end
@@ -534,6 +563,7 @@ if count > 0 then
       -- A job removed while it waited leaves its id behind: skip it.
       if not fields[i][1] and groups and groups[i] then
         groupJobDone(base, groups[i], now)
+        groupUnclaim(base, groupLimits, id)
       elseif fields[i][1] then
         -- The claim time rides in the token, so `getJob()` can tell how long an attempt has run.
         local token = claimToken(#tokens / 2 + 1, nowText)
@@ -543,7 +573,9 @@ if count > 0 then
         tokens[#tokens + 1] = token
         appendClaimed(claimed, id, token, fields[i], data[i])
         -- The sub-bucket a settle of this attempt goes to.
-        if fields[i].charged then redis.call('HSET', base .. 'job:' .. id, 'ct', nowText) end
+        if fields[i].charged or groupCharged(groupLimits, id) then
+          redis.call('HSET', base .. 'job:' .. id, 'ct', nowText)
+        end
         if groups and groups[i] then
           claimedGroups[#claimedGroups + 1] = #tokens / 2
           claimedGroups[#claimedGroups + 1] = groups[i]
@@ -564,6 +596,7 @@ if count > 0 then
       end
       if costWins then chargeCostWindows(costWins) end
     end
+    chargeGroupWindows(groupLimits)
     -- This pool took all it asked for and more is waiting: wake the next idle pool.
     if #ids == requested and (groups or redis.call('LLEN', KEYS[1]) > 0) then wake = true end
   end

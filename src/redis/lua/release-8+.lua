@@ -35,7 +35,7 @@ if #released > 0 then
     for _, id in ipairs(released) do
       local g = redis.call('HGET', base .. 'job:' .. id, 'g')
       makeReady(base, KEYS[1], { id }, g, true)
-      if g then groupJobDone(base, g, now) end
+      if g then groupJobDone(base, g, now, true) end
     end
   else
     makeReady(base, KEYS[1], released, nil, true)

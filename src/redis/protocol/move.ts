@@ -38,10 +38,12 @@ export interface MoveRequest {
   reports: readonly AttemptReport[];
 }
 
-/** Limits each group gets, across every pool: 0 for none. */
+/** Limits each group gets on its own, across every pool. */
 export interface GroupPolicy {
+  /** Jobs of one group active at once; 0 for no limit. */
   readonly concurrency: number;
-  readonly limiter: { readonly max: number; readonly duration: number };
+  /** `group.limiter`'s windows, by what they count; both empty for none. */
+  readonly limiter: ResolvedLimiter;
 }
 
 /** A job whose lease expired, moved back to waiting (`retry`) or, out of attempts, to `failed`. */
@@ -103,7 +105,11 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
   }
   const { group } = request;
   // Last, and only when set: a pool without group limits sends nothing for them.
-  if (group) args.push(`${group.concurrency}|${group.limiter.max}|${group.limiter.duration}`);
+  if (group) {
+    args.push(
+      `${group.concurrency}|${packWindows(group.limiter.jobs)}|${packWindows(group.limiter.cost)}`,
+    );
+  }
   return args;
 }
 
@@ -111,7 +117,8 @@ export function encode(keys: QueueKeys, request: MoveRequest): (string | number)
  * Every key the call may touch that is known before it runs (see move-18+.lua):
  * the queue's fixed keys, each reported job's hash (in report order: the script
  * reads the id from it), then the keys those reports lead to (their batches,
- * groups and retention sets) and the pool's cost windows. Redis Cluster checks
+ * groups, their groups' cost windows when a cost is settled, and retention
+ * sets) and the pool's cost windows. Redis Cluster checks
  * declared keys before running a script (a slot being migrated answers ASK or
  * TRYAGAIN instead of a half-run), and ioredis' `keyPrefix` reaches them all.
  */
@@ -147,6 +154,11 @@ function declaredKeys(keys: QueueKeys, request: MoveRequest): string[] {
     if (r.group !== undefined) {
       more.add(keys.group(r.group));
       more.add(keys.groupWait(r.group));
+      // A reported cost is settled in the group's cost windows too.
+      if (r.cost !== undefined && request.group) {
+        for (const w of request.group.limiter.cost)
+          more.add(keys.groupCostWindow(r.group, w.duration));
+      }
     }
     const state = r.kind === 'completed' ? 'completed' : r.kind === 'failed' ? 'failed' : undefined;
     if (state && r.keep !== DEFAULT_KEEP[state]) more.add(`${keys[state]}:${r.keep}`);
@@ -191,13 +203,13 @@ type RawReply = [
   (string | number)[] | undefined,
 ];
 
-export function decode(reply: unknown, limiter?: ResolvedLimiter): MoveReply {
+export function decode(reply: unknown, limiter?: ResolvedLimiter, group?: GroupPolicy): MoveReply {
   const [statuses, claimed, stalled, nextDue, now, heldUntil, paused, overCost, groups] =
     reply as RawReply;
   const due = Number(nextDue);
   const held = Number(heldUntil);
   const jobs = decodeClaimedJobs(claimed, groups);
-  if (overCost && overCost.length > 0) markOverCost(jobs, overCost, limiter);
+  if (overCost && overCost.length > 0) markOverCost(jobs, overCost, limiter, group);
   return {
     statuses,
     claimed: jobs,
@@ -210,13 +222,15 @@ export function decode(reply: unknown, limiter?: ResolvedLimiter): MoveReply {
 }
 
 /**
- * Jobs the script found over a cost window's max (id, cost pairs): claimed, not
- * charged, and failed at once by the pool with a CostOverLimitError.
+ * Jobs the script found over a cost window's max (id, cost pairs), the pool's
+ * or their group's: claimed, not charged, and failed at once by the pool with
+ * a CostOverLimitError.
  */
 function markOverCost(
   jobs: ClaimedJob[],
   values: readonly (string | number)[],
   limiter: ResolvedLimiter | undefined,
+  group: GroupPolicy | undefined,
 ): void {
   const costs = new Map<string, number>();
   for (let i = 0; i + 1 < values.length; i += 2)
@@ -225,10 +239,19 @@ function markOverCost(
     const job = jobs[i]!;
     const cost = costs.get(job.job.id);
     if (cost === undefined) continue;
-    const window = limiter?.cost.find((w) => cost > w.max);
+    const own = limiter?.cost.find((w) => cost > w.max);
+    const window =
+      own ??
+      (job.job.group === undefined ? undefined : group?.limiter.cost.find((w) => cost > w.max));
     jobs[i] = {
       ...job,
-      decodeError: new CostOverLimitError(job.job.id, cost, window?.max, window?.duration),
+      decodeError: new CostOverLimitError(
+        job.job.id,
+        cost,
+        window?.max,
+        window?.duration,
+        own || window === undefined ? 'limiter' : 'group.limiter',
+      ),
     };
   }
 }

@@ -19,7 +19,11 @@
                                  ('r' ring, 'z' parked, 'c' waiting for a slot,
                                  'p' set aside while paused; none: idle)
   - `<base>gw:<group>`     LIST  its waiting jobs (LPUSH to add, RPOP to claim)
-  - `<base>gl:<group>`     ZSET  its recent claims, for `group.limiter`
+  - `<base>gl:<group>`     ZSET  its recent job starts, for `group.limiter`'s windows of
+                                 job starts (see group-limits.lua)
+  - `<base>gc:<duration>:<group>` HASH  cost units it was charged per sub-bucket of a
+                                 `group.limiter` window with `by: 'cost'` (see
+                                 group-limits.lua and cost-windows.lua)
   - meta `g`: the ring is running; `gj`: jobs with a group were ever added;
     `gn`: how many jobs with a group exist (in any state, retained ones too:
     every script that adds one counts it, and the scripts that delete one
@@ -39,6 +43,9 @@ local GROUP_NONE = ''
 
 local function groupHash(base, g) return base .. 'gh:' .. g end
 local function groupWait(base, g) return base .. 'gw:' .. g end
+local function groupLimiter(base, g) return base .. 'gl:' .. g end
+-- The duration is digits and ends at the first ':', so no two (duration, group) pairs share a key.
+local function groupCostWindow(base, g, duration) return base .. 'gc:' .. duration .. ':' .. g end
 
 -- Whether a job of the queue may have a group, from the meta fields `gj` and
 -- `gn` (see above): only then must a path look a job's group up.
@@ -80,10 +87,20 @@ local function tidyGroup(base, g, now)
   redis.call('DEL', key)
 end
 
--- Change one of a group's counters; a group whose count dropped may be empty.
+-- Change one of a group's counters; a group whose count dropped to 0 may be empty.
 local function groupCount(base, g, field, n, now)
-  redis.call('HINCRBY', groupHash(base, g), field, n)
-  if n < 0 then tidyGroup(base, g, now) end
+  local left = redis.call('HINCRBY', groupHash(base, g), field, n)
+  if n < 0 and left <= 0 then tidyGroup(base, g, now) end
+end
+
+-- How many groups are set aside (paused, or waiting for a slot), read once per
+-- script run and kept current by setAside: while there are none, a job that
+-- stops being active needs no look at its group's state.
+local asideCount
+local function setAside(base, g)
+  redis.call('SADD', base .. 'groups:aside', g)
+  -- Not read yet: SCARD will count this one.
+  if asideCount then asideCount = asideCount + 1 end
 end
 
 -- Every path that makes jobs ready goes through here: add, delayed promotion,
@@ -105,18 +122,21 @@ end
 
 -- A job of group `g` stopped being active (finished, retried, reclaimed or
 -- handed back). A group that waited for a free slot gets its turns back.
+-- `kept`: the caller just counted the job in another of the group's states
+-- (kept finished, delayed, waiting), so the group is not empty.
 -- Returns true when it did, so the caller wakes an idle pool.
-local function groupJobDone(base, g, now)
+local function groupJobDone(base, g, now, kept)
   local key = groupHash(base, g)
   local active = redis.call('HINCRBY', key, 'a', -1)
-  if redis.call('HGET', key, 's') == 'c' then
+  if asideCount == nil then asideCount = redis.call('SCARD', base .. 'groups:aside') end
+  if asideCount > 0 and redis.call('HGET', key, 's') == 'c' then
     redis.call('HDEL', key, 's')
     redis.call('SREM', base .. 'groups:aside', g)
     scheduleGroup(base, g)
     return true
   end
   -- With jobs still active the group cannot be empty: no need to look.
-  if active <= 0 then tidyGroup(base, g, now) end
+  if active <= 0 and not kept then tidyGroup(base, g, now) end
   return false
 end
 
@@ -148,12 +168,15 @@ local function holdGroup(base, g, until_)
 end
 
 --[[
-  One turn of group `g` (just rotated to the ring's head): take its next job
-  if it may run, else take it out of the ring. `policy`: { concurrency,
-  max, window } per group (0: no limit); `stamp`: a member for its limiter.
-  Returns the job id, or nil.
+  One turn of group `g` (just rotated to the ring's head): take its next jobs
+  (up to `want`) if it may run, else take it out of the ring. `policy`:
+  { concurrency (0: no limit), and for a `group.limiter` (see
+  group-limits.lua) gate(g): when the group may start a job again if not now,
+  admit(g, id, stamp): nil when job `id` may start (counted in the group's
+  windows), else when it may }; `stamp`: a member for its limiter (a group
+  with a limiter takes one job a turn). Returns the job ids, or nil.
 ]]
-local function groupTurn(base, g, now, policy, stamp)
+local function groupTurn(base, g, now, policy, stamp, want)
   local key = groupHash(base, g)
   local ring = base .. 'groups'
   -- g is at the ring's head (LMOVE put it there): LPOP takes it out.
@@ -161,55 +184,71 @@ local function groupTurn(base, g, now, policy, stamp)
     redis.call('LPOP', ring)
     if state then redis.call('HSET', key, 's', state) else redis.call('HDEL', key, 's') end
   end
+  local function park(until_)
+    leave('z')
+    redis.call('ZADD', base .. 'groups:parked', until_, g)
+  end
   local f = redis.call('HMGET', key, 'a', 'p', 'h')
   if f[2] then
     leave('p')
-    redis.call('SADD', base .. 'groups:aside', g)
+    setAside(base, g)
     return nil
   end
   local held = tonumber(f[3])
   if held and held > now then
-    leave('z')
-    redis.call('ZADD', base .. 'groups:parked', held, g)
+    park(held)
     return nil
   end
-  if policy.concurrency > 0 and (tonumber(f[1]) or 0) >= policy.concurrency then
-    -- Back in the ring when one of its jobs stops being active (groupJobDone).
-    leave('c')
-    redis.call('SADD', base .. 'groups:aside', g)
-    return nil
-  end
-  local limiter = base .. 'gl:' .. g
-  if policy.max > 0 then
-    redis.call('ZREMRANGEBYSCORE', limiter, '-inf', now - policy.window)
-    if redis.call('ZCARD', limiter) >= policy.max then
-      local oldest = redis.call('ZRANGE', limiter, 0, 0, 'WITHSCORES')
-      leave('z')
-      redis.call('ZADD', base .. 'groups:parked', (tonumber(oldest[2]) or now) + policy.window, g)
+  if policy.concurrency > 0 then
+    local room = policy.concurrency - (tonumber(f[1]) or 0)
+    if room <= 0 then
+      -- Back in the ring when one of its jobs stops being active (groupJobDone).
+      leave('c')
+      setAside(base, g)
       return nil
     end
+    want = math.min(want, room)
+  end
+  local until_ = policy.gate and policy.gate(g)
+  if until_ then
+    park(until_)
+    return nil
   end
   local wait = groupWait(base, g)
-  local id = redis.call('RPOP', wait)
-  if not id then
+  if policy.admit then want = 1 end
+  -- One more than wanted: when it comes, it goes back to the head of the line
+  -- (as many commands as asking LLEN); when it does not, the line is empty.
+  local ids = redis.call('RPOP', wait, want + 1)
+  if not ids then
     leave(nil)
     tidyGroup(base, g, now)
     return nil
   end
-  redis.call('HINCRBY', key, 'a', 1)
-  if policy.max > 0 then
-    redis.call('ZADD', limiter, now, stamp)
-    redis.call('PEXPIRE', limiter, policy.window)
+  local more = #ids > want
+  if more then
+    redis.call('RPUSH', wait, ids[#ids])
+    ids[#ids] = nil
   end
-  if redis.call('LLEN', wait) == 0 then leave(nil) end
-  return id
+  until_ = policy.admit and policy.admit(g, ids[1], stamp)
+  if until_ then
+    -- Does not fit in the group's cost windows: back to the head of its line.
+    redis.call('RPUSH', wait, ids[1])
+    park(until_)
+    return nil
+  end
+  redis.call('HINCRBY', key, 'a', #ids)
+  if not more then leave(nil) end
+  return ids
 end
 
 --[[
   Claim up to `count` jobs, one per group per turn of the ring (the jobs with
-  no group take one turn as a group of their own). Runs only while the ring
-  runs (meta `g`). Returns the ids, their groups (false for none), and when
-  the earliest parked group may run again (or nil).
+  no group take one turn as a group of their own); when the ring holds fewer
+  groups than the jobs asked for, each turn takes an even share of what is
+  left to claim (a group with a `group.limiter` still one), so a few groups
+  cost a few turns per call, not one per job, and each still gets its share.
+  Runs only while the ring runs (meta `g`). Returns the ids, their groups
+  (false for none), and when the earliest parked group may run again (or nil).
 ]]
 local function claimFair(base, wait, count, now, policy, stampPrefix)
   local ring = base .. 'groups'
@@ -233,29 +272,32 @@ local function claimFair(base, wait, count, now, policy, stampPrefix)
   -- Once `wait` came back empty it stays so for this call: no need to ask again each round.
   local noneEmpty = false
   local fromGroups = 0
+  -- Groups in the ring, read once: with at least as many as `count`, one job a turn.
+  local turns = count > 1 and redis.call('LLEN', ring) or count
   while #ids < count do
     local g = redis.call('LMOVE', ring, ring, 'RIGHT', 'LEFT')
     if not g then break end
+    local want = math.max(1, math.floor((count - #ids) / turns))
+    local taken
     if g == GROUP_NONE then
-      local id = not noneEmpty and redis.call('RPOP', wait)
-      noneEmpty = not id
-      if id then
-        ids[#ids + 1] = id
-        groups[#groups + 1] = false
-        idleRound = false
-      elseif idleRound then
-        break
-      else
-        idleRound = true
+      if not noneEmpty then
+        taken = want > 1 and redis.call('RPOP', wait, want) or redis.call('RPOP', wait)
+        if taken and want == 1 then taken = { taken } end
       end
+      noneEmpty = not taken
     else
-      local id = groupTurn(base, g, now, policy, stampPrefix .. '.' .. (#ids + 1))
-      if id then
+      taken = groupTurn(base, g, now, policy, stampPrefix .. '.' .. (#ids + 1), want)
+      if taken then fromGroups = fromGroups + #taken end
+    end
+    if taken then
+      for _, id in ipairs(taken) do
         ids[#ids + 1] = id
-        groups[#groups + 1] = g
-        idleRound = false
-        fromGroups = fromGroups + 1
+        groups[#groups + 1] = g ~= GROUP_NONE and g
       end
+      idleRound = false
+    elseif g == GROUP_NONE then
+      if idleRound then break end
+      idleRound = true
     end
   end
   -- The jobs taken from group lists, counted once for the call.
