@@ -6,6 +6,12 @@ import {
 } from './attempt-report.js';
 import type { AttemptSample } from './adaptive-concurrency.js';
 import {
+  AttemptAnnouncer,
+  jobFields,
+  type AnnouncerHost,
+  type FinishedAttempt,
+} from './attempt-announcer.js';
+import {
   CostReportError,
   JobCancelledError,
   JobTimeoutError,
@@ -13,18 +19,17 @@ import {
   MissingHandlerError,
   UnrecoverableError,
 } from './errors.js';
-import type { WorkerPoolEvents } from './events.js';
 import type { HandlerRegistry } from './handlers.js';
 import { AttemptController, runAttempt } from './job-runner.js';
 import type { AnyJob, ClaimedJob, Job } from './job.js';
-import { formatDuration, silentLogger, type LogFields } from './logger.js';
+import { silentLogger } from './logger.js';
 import { MAX_COST } from './job-options.js';
 import type { ResolvedPoolOptions } from './options.js';
 import { checkNumber } from './validate.js';
 import type { StatsCollector } from './stats.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { ProgressWrite } from './redis/protocol/progress.js';
-import { tracedOutcome, type AttemptSpan, type AttemptTracer } from './tracing.js';
+import type { AttemptTracer } from './tracing.js';
 import { WorkerIds } from './worker-ids.js';
 
 interface Running {
@@ -43,15 +48,8 @@ interface Running {
   ended?: boolean;
 }
 
-/** What the executor needs from its pool. */
-export interface ExecutorHost<J> {
-  emit<E extends keyof WorkerPoolEvents<J> & string>(
-    event: E,
-    ...args: WorkerPoolEvents<J>[E]
-  ): void;
-  /** Whether `event` has listeners (payloads of per-job events are only built if so). */
-  listens(event: keyof WorkerPoolEvents<J> & string): boolean;
-  onError(error: unknown, context: string): void;
+/** What the executor needs from its pool (besides what announcing an outcome needs). */
+export interface ExecutorHost<J> extends AnnouncerHost<J> {
   /** Whether a slot that frees up should rest `processingDelay` first (not while closing). */
   isAccepting(): boolean;
   /** Send an attempt's report; `settle` runs with what became of it. */
@@ -77,18 +75,6 @@ export interface RunningLease {
   readonly token: string;
 }
 
-/** An attempt whose outcome is known, on its way to Redis. */
-interface Finished {
-  job: Job;
-  attempt: number;
-  workerId: number;
-  duration: number;
-  label: string;
-  outcome: AttemptOutcome;
-  report: AttemptReport;
-  span: AttemptSpan | undefined;
-}
-
 /**
  * The pool's worker slots: runs claimed jobs in them and turns each attempt's
  * outcome into a report (completed, retry with backoff, or failed). Knows
@@ -98,7 +84,6 @@ interface Finished {
 export class JobExecutor<J> {
   readonly #options: ResolvedPoolOptions;
   readonly #handlers: HandlerRegistry;
-  readonly #stats: StatsCollector;
   readonly #host: ExecutorHost<J>;
   readonly #running = new Map<string, Running>();
   /** Slots taken: jobs running plus slots resting for `processingDelay`. */
@@ -110,6 +95,7 @@ export class JobExecutor<J> {
   #onIdle: (() => void) | undefined;
   /** Log lines are built only when someone reads them: this runs for every job. */
   readonly #verbose: boolean;
+  readonly #announcer: AttemptAnnouncer<J>;
 
   constructor(
     options: ResolvedPoolOptions,
@@ -119,9 +105,9 @@ export class JobExecutor<J> {
   ) {
     this.#options = options;
     this.#handlers = handlers;
-    this.#stats = stats;
     this.#host = host;
     this.#verbose = options.logger !== silentLogger;
+    this.#announcer = new AttemptAnnouncer(host, stats, options.logger);
     this.#freeWorkerIds = new WorkerIds(options.concurrency);
   }
 
@@ -185,7 +171,7 @@ export class JobExecutor<J> {
       return;
     }
     if (entry.cancelled) {
-      this.#announceCancelled(entry, attempt, label);
+      this.#announcer.cancelled(entry.claimed.job, entry.cancelled, attempt, workerId, label);
       this.#release(workerId);
       return;
     }
@@ -210,7 +196,7 @@ export class JobExecutor<J> {
             : 'failed';
       this.#host.attemptEnded({ outcome: kind, startedAt, now: Date.now() });
     }
-    const finished: Finished = {
+    const finished: FinishedAttempt = {
       job,
       attempt,
       workerId,
@@ -223,7 +209,7 @@ export class JobExecutor<J> {
     const rest = this.#options.processingDelay > 0 && this.#host.isAccepting();
     // Free the slot before reporting, so the call that carries this report also claims the next job.
     if (!rest) this.#release(workerId, false);
-    this.#host.report(report, (status) => this.#announce(status, finished));
+    this.#host.report(report, (status) => this.#announcer.outcome(status, finished));
     if (rest) this.#restThenRelease(workerId);
   }
 
@@ -291,102 +277,6 @@ export class JobExecutor<J> {
       }
     }, this.#options.progressInterval);
     return entry.progress;
-  }
-
-  /** Log, count and emit an attempt's outcome once Redis has ruled on its report. */
-  #announce(
-    status: ReportOutcome,
-    { job: plainJob, attempt, workerId, duration, label, outcome, report, span }: Finished,
-  ): void {
-    span?.end(tracedOutcome(status, report.kind), outcome.ok ? undefined : outcome.error);
-    const log = this.#options.logger;
-    const job = plainJob as AnyJob<J>;
-    if (status === 'stale') {
-      this.#stats.recordLeaseLost();
-      const error = new LeaseLostError(
-        job.id,
-        "another pool took the job over; this attempt's outcome was refused",
-      );
-      log.warn(`Outcome of job ${label} refused: ${error.message}`, {
-        ...jobFields(job, attempt, workerId),
-        err: error,
-      });
-      this.#host.emit('leaseLost', { job, attempt, workerId, error });
-    } else if (status === 'invalid') {
-      // Our own encoding is at fault, not another pool: say so, never "lease lost".
-      this.#host.onError(
-        new Error(
-          `Redis refused the outcome of job ${job.id} as malformed (${report.kind}, delay ${report.delay}); ` +
-            'the job is retried once its lease runs out',
-        ),
-        'reporting a job outcome',
-      );
-    } else if (status === 'unsent') {
-      log.warn(
-        `Outcome of job ${label} not sent: Redis unreachable while closing.`,
-        jobFields(job, attempt, workerId),
-      );
-    } else if (outcome.ok) {
-      this.#stats.recordSuccess();
-      if (this.#verbose)
-        log.info(`Completed job: ${label} in ${formatDuration(duration)}`, {
-          ...jobFields(job, attempt, workerId),
-          durationMs: duration,
-        });
-      if (this.#host.listens('completed')) {
-        this.#host.emit('completed', { job, result: outcome.value, attempt, duration, workerId });
-      }
-    } else if (report.kind === 'rateLimited') {
-      this.#stats.recordRateLimited();
-      log.warn(
-        `Rate limited: ${label}: ${outcome.error.message}. ${report.groupScope && job.group !== undefined ? `Group ${job.group}` : 'Queue'} held for ${formatDuration(report.delay)}; the job will be retried without spending an attempt`,
-        { ...jobFields(job, attempt, workerId), delayMs: report.delay, err: outcome.error },
-      );
-      this.#host.emit('rateLimited', {
-        job,
-        error: outcome.error,
-        retryAfter: report.delay,
-        workerId,
-      });
-    } else if (report.kind === 'quotaExceeded') {
-      log.error(
-        `Quota exceeded: ${label}: ${outcome.error.message}. Queue paused: no pool claims another job until it is resumed (queue.resume() or worker-pool resume); the job will run again first, without spending an attempt`,
-        { ...jobFields(job, attempt, workerId), err: outcome.error },
-      );
-      this.#host.emit('quotaExceeded', { job, error: outcome.error, workerId });
-    } else if (report.kind === 'retry') {
-      this.#stats.recordFailure({ retried: true });
-      log.warn(
-        `Job failed: ${label}: ${outcome.error.message}. Retrying in ${formatDuration(report.delay)}`,
-        { ...jobFields(job, attempt, workerId), delayMs: report.delay, err: outcome.error },
-      );
-      this.#host.emit('retrying', {
-        job,
-        error: outcome.error,
-        attempt,
-        delay: report.delay,
-        workerId,
-      });
-    } else {
-      this.#stats.recordFailure({ retried: false });
-      log.error(`Job failed permanently: ${label}: ${outcome.error.message}`, {
-        ...jobFields(job, attempt, workerId),
-        err: outcome.error,
-      });
-      this.#host.emit('failed', { job, error: outcome.error, attempt, workerId });
-    }
-  }
-
-  /** A cancelled job: Redis ended it `failed` when it was cancelled; say so here. */
-  #announceCancelled({ claimed, workerId, cancelled }: Running, attempt: number, label: string) {
-    const job = claimed.job as AnyJob<J>;
-    const error = cancelled as JobCancelledError;
-    this.#stats.recordFailure({ retried: false });
-    this.#options.logger.warn(`Job cancelled: ${label || job.id}: ${error.message}`, {
-      ...jobFields(job, attempt, workerId),
-      err: error,
-    });
-    this.#host.emit('failed', { job, error, attempt, workerId });
   }
 
   #release(workerId: number, wake = true): void {
@@ -474,13 +364,6 @@ export class JobExecutor<J> {
     const batch = job.batchId ? `, Batch=${job.batchId}, Index=${job.batchIndex}` : '';
     return `ID=${job.id}, Name=${job.name}${batch}`;
   }
-}
-
-/** The fields of a log call about one attempt. */
-function jobFields(job: Job, attempt: number, workerId: number): LogFields {
-  const fields: LogFields = { jobId: job.id, name: job.name, attempt, workerId };
-  if (job.batchId) fields.batchId = job.batchId;
-  return fields;
 }
 
 /** `ctx.reportCost(n)`: the attempt's real cost, sent with its report (see HandlerContext). */
