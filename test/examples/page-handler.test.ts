@@ -304,6 +304,8 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     await pool.start();
     const meta = await addEbook(queue, testPlan(2));
     await until(() => queue.isPaused(), 'the queue to pause');
+    // The script pauses the queue; the pool emits the event once the reply of that call reaches it.
+    await until(() => quota.length > 0, 'the quotaExceeded event');
     expect(quota).toEqual([
       expect.stringMatching(
         /^OpenAI API 429 \(insufficient_quota\): You exceeded your current quota/,
