@@ -18,11 +18,12 @@
 
 local base, g = ARGV[1], ARGV[3]
 local key = KEYS[3]
+-- Meta `gp` counts the paused groups: while none is, turns read no group's state.
 if ARGV[2] == 'pause' then
-  redis.call('HSET', key, 'p', '1')
+  if redis.call('HSET', key, 'p', '1') == 1 then redis.call('HINCRBY', KEYS[1], 'gp', 1) end
   return 1
 end
-redis.call('HDEL', key, 'p')
+if redis.call('HDEL', key, 'p') == 1 then redis.call('HINCRBY', KEYS[1], 'gp', -1) end
 if redis.call('HGET', key, 's') == 'p' then
   redis.call('HDEL', key, 's')
   redis.call('SREM', KEYS[6], g)

@@ -137,8 +137,15 @@ end
 local metaFlags
 local function flags()
   if not metaFlags then
-    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj', 'gn')
-    metaFlags = { paused = m[1], held = m[2], ring = m[3], grouped = groupedJobsExist(m[4], m[5]) }
+    local m = redis.call('HMGET', KEYS[8], 'paused', 'held', 'g', 'gj', 'gn', 'gp', 'gt')
+    metaFlags = {
+      paused = m[1],
+      held = m[2],
+      ring = m[3],
+      grouped = groupedJobsExist(m[4], m[5]),
+      pausedGroups = m[6],
+      groupsHeldUntil = m[7],
+    }
   end
   return metaFlags
 end
@@ -225,9 +232,8 @@ local function finish(id, jobKey, completed, payload, attempt, startedAt, keep, 
     entry.list[#entry.list + 1] = nowText
     entry.list[#entry.list + 1] = id
     jobEvent(id, state, batchId, index)
-    if group then groupCount(base, group, completed and 'c' or 'f', 1, now) end
   end
-  if group and groupJobDone(base, group, now, not removed) then wake = true end
+  if group then groupJobFinished(group, not removed and (completed and 'c' or 'f') or nil) end
 end
 
 -- 1. Reports of finished attempts. A report counts only if its token still
@@ -287,6 +293,8 @@ if reportCount > 0 then
           -- Rate limited, for this job's group only (the model or tenant behind it).
           attempt = attempt - 1
           holdGroup(base, group, now + delay)
+          -- Claims later in this call must read the groups' holds.
+          if metaFlags then metaFlags.groupsHeldUntil = now + delay end
         elseif kind ~= 'r' then
           -- Rate limited by the service the handler calls: the attempt does not count,
           -- and no pool of this queue claims again before the service's delay passes.
@@ -364,6 +372,10 @@ if #expired > 0 then
     end
   end
 end
+
+-- The jobs finished in steps 1 and 2, counted in their groups (before trimming
+-- counts the forgotten ones down).
+if flushFinishedInGroups(base, now) then wake = true end
 
 if #removedIds > 0 then
   redis.call('DEL', unpack(removedKeys))
@@ -476,7 +488,10 @@ end
 local overCost = {}
 if count > 0 then
   local ids, groups, data, fields
-  if flags().ring then
+  local meta = flags()
+  if meta.ring then
+    groupLimits.readState =
+      turnsReadState(meta.pausedGroups, meta.groupsHeldUntil, groupLimits.concurrency, now)
     ids, groups, parkedUntil = claimFair(base, KEYS[1], count, now, groupLimits, ARGV[5])
     if #ids == 0 then ids = nil end
   else

@@ -25,6 +25,10 @@
                                  `group.limiter` window with `by: 'cost'` (see
                                  group-limits.lua and cost-windows.lua)
   - meta `g`: the ring is running; `gj`: jobs with a group were ever added;
+    `gp`: how many groups are paused; `gt`: the latest time any group-scoped 429
+    holds a group until (both only grow with use: while `gp` is 0, `gt` is past
+    and the pool sets no `group.concurrency`, a group's turn reads nothing of its
+    hash, see groupTurn);
     `gn`: how many jobs with a group exist (in any state, retained ones too:
     every script that adds one counts it, and the scripts that delete one
     count it down; one deleted uncounted only leaves `gn` high, which costs
@@ -120,14 +124,14 @@ local function makeReady(base, wait, ids, group, front)
   scheduleGroup(base, group)
 end
 
--- A job of group `g` stopped being active (finished, retried, reclaimed or
--- handed back). A group that waited for a free slot gets its turns back.
--- `kept`: the caller just counted the job in another of the group's states
--- (kept finished, delayed, waiting), so the group is not empty.
+-- `n` jobs (default 1) of group `g` stopped being active (finished, retried,
+-- reclaimed or handed back). A group that waited for a free slot gets its
+-- turns back. `kept`: the caller just counted the jobs in another of the
+-- group's states (kept finished, delayed, waiting), so the group is not empty.
 -- Returns true when it did, so the caller wakes an idle pool.
-local function groupJobDone(base, g, now, kept)
+local function groupJobDone(base, g, now, kept, n)
   local key = groupHash(base, g)
-  local active = redis.call('HINCRBY', key, 'a', -1)
+  local active = redis.call('HINCRBY', key, 'a', -(n or 1))
   if asideCount == nil then asideCount = redis.call('SCARD', base .. 'groups:aside') end
   if asideCount > 0 and redis.call('HGET', key, 's') == 'c' then
     redis.call('HDEL', key, 's')
@@ -138,6 +142,37 @@ local function groupJobDone(base, g, now, kept)
   -- With jobs still active the group cannot be empty: no need to look.
   if active <= 0 and not kept then tidyGroup(base, g, now) end
   return false
+end
+
+-- Finished jobs, counted in their groups once per group and call rather than
+-- once per job (two commands a group: the kept count and the active count).
+local finishedInGroups, finishedGroupOrder = {}, {}
+
+-- A job of group `g` finished: kept as completed or failed ('c' / 'f'), or
+-- deleted (nil). Counted by flushFinishedInGroups.
+local function groupJobFinished(g, field)
+  local e = finishedInGroups[g]
+  if not e then
+    e = { n = 0, c = 0, f = 0 }
+    finishedInGroups[g] = e
+    finishedGroupOrder[#finishedGroupOrder + 1] = g
+  end
+  e.n = e.n + 1
+  if field then e[field] = e[field] + 1 end
+end
+
+-- Count the finished jobs of each group, in the order the groups were met.
+-- Returns true when a group that waited for a free slot got its turns back.
+local function flushFinishedInGroups(base, now)
+  local woke = false
+  for _, g in ipairs(finishedGroupOrder) do
+    local e = finishedInGroups[g]
+    if e.c > 0 then redis.call('HINCRBY', groupHash(base, g), 'c', e.c) end
+    if e.f > 0 then redis.call('HINCRBY', groupHash(base, g), 'f', e.f) end
+    if groupJobDone(base, g, now, e.c + e.f > 0, e.n) then woke = true end
+  end
+  finishedInGroups, finishedGroupOrder = {}, {}
+  return woke
 end
 
 -- Due delayed jobs, in due order, to their lines. `grouped`: look up each
@@ -161,57 +196,78 @@ local function promoteDue(base, wait, ids, grouped, now)
 end
 
 -- A group-scoped 429: hold group `g` until `until_` (never shortening a hold).
+-- Meta `gt` keeps the latest hold of any group, so that turns can tell that no
+-- group is held without reading each group's hash.
 local function holdGroup(base, g, until_)
   local key = groupHash(base, g)
   local held = tonumber(redis.call('HGET', key, 'h')) or 0
   if until_ > held then redis.call('HSET', key, 'h', until_) end
+  local latest = tonumber(redis.call('HGET', base .. 'meta', 'gt')) or 0
+  if until_ > latest then redis.call('HSET', base .. 'meta', 'gt', until_) end
+end
+
+-- Whether a group's turn must read its hash: some group is paused (meta `gp`),
+-- some group may be held (meta `gt` not past), or the pool limits how many of a
+-- group's jobs run at once. Otherwise a turn is the ring's LMOVE and the
+-- group's RPOP, and the hash is only written.
+local function turnsReadState(gp, gt, concurrency, now)
+  return (tonumber(gp) or 0) > 0 or (tonumber(gt) or 0) > now or concurrency > 0
+end
+
+-- Take group `g` (at the ring's head: LMOVE put it there) out of the ring, as
+-- `state` ('z' parked, 'c' waiting for a slot, 'p' set aside; nil: idle).
+local function leaveRing(base, g, state)
+  redis.call('LPOP', base .. 'groups')
+  if state then
+    redis.call('HSET', groupHash(base, g), 's', state)
+  else
+    redis.call('HDEL', groupHash(base, g), 's')
+  end
+end
+
+local function parkGroup(base, g, until_)
+  leaveRing(base, g, 'z')
+  redis.call('ZADD', base .. 'groups:parked', until_, g)
 end
 
 --[[
   One turn of group `g` (just rotated to the ring's head): take its next jobs
   (up to `want`) if it may run, else take it out of the ring. `policy`:
-  { concurrency (0: no limit), and for a `group.limiter` (see
-  group-limits.lua) gate(g): when the group may start a job again if not now,
-  admit(g, id, stamp): nil when job `id` may start (counted in the group's
-  windows), else when it may }; `stamp`: a member for its limiter (a group
-  with a limiter takes one job a turn). Returns the job ids, or nil.
+  { concurrency (0: no limit), readState (see turnsReadState), and for a
+  `group.limiter` (see group-limits.lua) gate(g): when the group may start a
+  job again if not now, admit(g, id, stamp): nil when job `id` may start
+  (counted in the group's windows), else when it may }; `stamp`: a member for
+  its limiter, built only for a group with one (which takes one job a turn)
+  from `stampPrefix` and `k`. Returns the job ids, or nil.
 ]]
-local function groupTurn(base, g, now, policy, stamp, want)
+local function groupTurn(base, g, now, policy, stampPrefix, k, want)
   local key = groupHash(base, g)
-  local ring = base .. 'groups'
-  -- g is at the ring's head (LMOVE put it there): LPOP takes it out.
-  local function leave(state)
-    redis.call('LPOP', ring)
-    if state then redis.call('HSET', key, 's', state) else redis.call('HDEL', key, 's') end
-  end
-  local function park(until_)
-    leave('z')
-    redis.call('ZADD', base .. 'groups:parked', until_, g)
-  end
-  local f = redis.call('HMGET', key, 'a', 'p', 'h')
-  if f[2] then
-    leave('p')
-    setAside(base, g)
-    return nil
-  end
-  local held = tonumber(f[3])
-  if held and held > now then
-    park(held)
-    return nil
-  end
-  if policy.concurrency > 0 then
-    local room = policy.concurrency - (tonumber(f[1]) or 0)
-    if room <= 0 then
-      -- Back in the ring when one of its jobs stops being active (groupJobDone).
-      leave('c')
+  if policy.readState then
+    local f = redis.call('HMGET', key, 'a', 'p', 'h')
+    if f[2] then
+      leaveRing(base, g, 'p')
       setAside(base, g)
       return nil
     end
-    want = math.min(want, room)
+    local held = tonumber(f[3])
+    if held and held > now then
+      parkGroup(base, g, held)
+      return nil
+    end
+    if policy.concurrency > 0 then
+      local room = policy.concurrency - (tonumber(f[1]) or 0)
+      if room <= 0 then
+        -- Back in the ring when one of its jobs stops being active (groupJobDone).
+        leaveRing(base, g, 'c')
+        setAside(base, g)
+        return nil
+      end
+      want = math.min(want, room)
+    end
   end
   local until_ = policy.gate and policy.gate(g)
   if until_ then
-    park(until_)
+    parkGroup(base, g, until_)
     return nil
   end
   local wait = groupWait(base, g)
@@ -220,7 +276,7 @@ local function groupTurn(base, g, now, policy, stamp, want)
   -- (as many commands as asking LLEN); when it does not, the line is empty.
   local ids = redis.call('RPOP', wait, want + 1)
   if not ids then
-    leave(nil)
+    leaveRing(base, g, nil)
     tidyGroup(base, g, now)
     return nil
   end
@@ -229,15 +285,15 @@ local function groupTurn(base, g, now, policy, stamp, want)
     redis.call('RPUSH', wait, ids[#ids])
     ids[#ids] = nil
   end
-  until_ = policy.admit and policy.admit(g, ids[1], stamp)
+  until_ = policy.admit and policy.admit(g, ids[1], stampPrefix .. '.' .. k)
   if until_ then
     -- Does not fit in the group's cost windows: back to the head of its line.
     redis.call('RPUSH', wait, ids[1])
-    park(until_)
+    parkGroup(base, g, until_)
     return nil
   end
   redis.call('HINCRBY', key, 'a', #ids)
-  if not more then leave(nil) end
+  if not more then leaveRing(base, g, nil) end
   return ids
 end
 
@@ -286,7 +342,7 @@ local function claimFair(base, wait, count, now, policy, stampPrefix)
       end
       noneEmpty = not taken
     else
-      taken = groupTurn(base, g, now, policy, stampPrefix .. '.' .. (#ids + 1), want)
+      taken = groupTurn(base, g, now, policy, stampPrefix, #ids + 1, want)
       if taken then fromGroups = fromGroups + #taken end
     end
     if taken then
