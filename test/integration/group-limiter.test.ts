@@ -11,10 +11,12 @@ import { redisUrl, until } from '../support/redis.js';
 const redis = new Redis(redisUrl());
 afterAll(() => redis.quit());
 
-/** The units group `group`'s window of `duration` ms holds now (the sum of its sub-buckets). */
+/** The units group `group`'s window of `duration` ms holds now (the sum of its sub-buckets, not its pacing). */
 async function groupWindowSum(prefix: string, group: string, duration: number): Promise<number> {
-  const values = await redis.hvals(queueKeys(prefix, 'q').groupCostWindow(group, duration));
-  return values.reduce((sum, v) => sum + Number(v), 0);
+  const fields = await redis.hgetall(queueKeys(prefix, 'q').groupCostWindow(group, duration));
+  return Object.entries(fields)
+    .filter(([field]) => /^\d+$/.test(field))
+    .reduce((sum, [, v]) => sum + Number(v), 0);
 }
 
 /** The most units charged in any window [t, t + duration] that starts at a claim. */
@@ -71,6 +73,47 @@ describe('group.limiter', () => {
       await fleet.stopAll();
     }
   }, 120_000);
+
+  it("paces a group's backlog over its cost window, while another group's jobs go on", async () => {
+    // As for the pool's own cost windows (cost-windows.test.ts): 20 jobs of 1 unit
+    // fit one window of max 20, so the window alone would let all of group A's go at
+    // once. Paced, one goes per duration / max (plus 3 of the window's 60 sub-buckets
+    // of slack), after at most 2 sub-buckets' share at once; group B is not held.
+    const max = 20;
+    const duration = 2000;
+    const slot = Math.ceil(duration / 60);
+    const ahead = 2 * slot;
+    const interval = (duration + 3 * slot) / max;
+    const queue = h.queue();
+    const pool = h.pool(async () => 'ok', {
+      concurrency: 20,
+      group: { limiter: { max, duration, by: 'cost' } },
+    });
+    const a = await queue.addBulk(
+      Array.from({ length: max }, () => ({
+        name: 'call',
+        data: {},
+        opts: { group: 'A', cost: 1 },
+      })),
+    );
+    await pool.start();
+    // B's job, added while A is being paced, runs without waiting for A's backlog.
+    await until(async () => (await queue.getGroupCounts('A')).completed >= 2, "A's first jobs");
+    const b = await queue.add('call', {}, { group: 'B', cost: 1 });
+    await queue.waitForResult(b.id, { timeout: 10_000 });
+    expect((await queue.getGroupCounts('A')).completed).toBeLessThan(max / 2);
+    for (const job of a) await queue.waitForResult(job.id, { timeout: 30_000 });
+    const claims: number[] = [];
+    for (const job of a) claims.push((await queue.getJob(job.id))!.processedAt!);
+    claims.sort((x, y) => x - y);
+    // The k-th claim comes at least k intervals after the first, less the lead that
+    // may go at once (and a ms of rounding): a slower machine only spreads them more.
+    for (const [k, at] of claims.entries()) {
+      expect(at - claims[0]!).toBeGreaterThanOrEqual(k * interval - ahead - 1);
+    }
+    // Every unit is still in the window's sub-buckets, whatever the pacing held back.
+    expect(await groupWindowSum(h.prefix, 'A', duration)).toBeLessThanOrEqual(max);
+  }, 60_000);
 
   it('keeps other groups running while one is over its cost window, and parks that one until room comes back', async () => {
     const queue = h.queue();
@@ -145,7 +188,8 @@ describe('group.limiter', () => {
     await until(async () => (await redis.exists(keys.group('G'))) === 0, "G's hash deleted");
     const ttl = await redis.pttl(keys.groupCostWindow('G', 60_000));
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60_000 + 1000);
+    // A window, and its pacing's lead and slack: 5 of its 60 sub-buckets (1 s each).
+    expect(ttl).toBeLessThanOrEqual(60_000 + 5 * 1000);
     const startsTtl = await redis.pttl(keys.groupLimiter('G'));
     expect(startsTtl).toBeGreaterThan(0);
     expect(startsTtl).toBeLessThanOrEqual(60_000);
@@ -174,6 +218,39 @@ describe('group.limiter', () => {
     // Each job charged its group once, whatever the times it was sent back.
     expect(await groupWindowSum(h.prefix, 'G', 60_000)).toBe(13);
     expect(await redis.zcard(queueKeys(h.prefix, 'q').groupLimiter('G'))).toBe(2);
+    // And its pacing moved on by those 13 units only, each claim once: a unit is
+    // (60 s + 3 sub-buckets of 1 s) / 100 = 630 ms, from the claim time or the pacing
+    // time before it, whichever is later.
+    const window = await redis.hgetall(queueKeys(h.prefix, 'q').groupCostWindow('G', 60_000));
+    const paced = Math.max(a!.processedAt! + 8 * 630, b!.processedAt!) + 5 * 630;
+    expect(Number(window.p100)).toBeGreaterThanOrEqual(paced - 1);
+    expect(Number(window.p100)).toBeLessThanOrEqual(paced + 1);
+  }, 30_000);
+
+  it("takes back a group's pacing for a job the pool's own window sends back in the call that keeps another", async () => {
+    const queue = h.queue();
+    const pool = h.pool(async () => 'ok', {
+      concurrency: 4,
+      limiter: { max: 8, duration: 60_000, by: 'cost' },
+      group: { limiter: { max: 1000, duration: 60_000, by: 'cost' } },
+    });
+    // Both in G's line before the pool starts: one claim call admits both to G's
+    // window, then the pool's own window keeps the first (4 of 8) and sends the
+    // second (5) back.
+    const [first, second] = await queue.addBulk([
+      { name: 'call', data: {}, opts: { group: 'G', cost: 4 } },
+      { name: 'call', data: {}, opts: { group: 'G', cost: 5 } },
+    ]);
+    await pool.start();
+    await queue.waitForResult(first!.id, { timeout: 10_000 });
+    expect((await queue.getJob(second!.id))?.state).toBe('waiting');
+    const window = await redis.hgetall(queueKeys(h.prefix, 'q').groupCostWindow('G', 60_000));
+    expect(await groupWindowSum(h.prefix, 'G', 60_000)).toBe(4);
+    // G's pacing moved on by the 4 units it kept only: a unit is (60 s + 3 sub-buckets
+    // of 1 s) / 1000 = 63 ms, and its lead of 2 sub-buckets let both in at once.
+    const claimedAt = (await queue.getJob(first!.id))!.processedAt!;
+    expect(Number(window.p1000)).toBeGreaterThanOrEqual(claimedAt + 4 * 63 - 1);
+    expect(Number(window.p1000)).toBeLessThanOrEqual(claimedAt + 4 * 63 + 1);
   }, 30_000);
 
   it('applies every window of job starts of an array, to each group on its own', async () => {

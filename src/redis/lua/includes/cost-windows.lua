@@ -82,11 +82,11 @@ end
 
 -- When a job of `need` units may be claimed, or nil if now: when it fits in the window
 -- (besides the units charged in this call), enough of its oldest sub-buckets having
--- left it, and, given `now`, the pacing lets it go. Without `now` (a group's windows,
--- group-limits.lua, charged without chargeCost): the window alone, unpaced.
+-- left it, and the pacing lets it go. The pool's windows and a group's
+-- (group-limits.lua) follow the same rules.
 local function costRoomAt(w, need, now)
   local at = nil
-  if now and w.pace and w.pace > now + w.ahead then at = math.ceil(w.pace - w.ahead) end
+  if w.pace and w.pace > now + w.ahead then at = math.ceil(w.pace - w.ahead) end
   local over = w.used + w.charged + need - w.max
   if over > 0 then
     local b = w.first
@@ -112,15 +112,10 @@ local function chargeCostWindows(windows)
   for _, w in ipairs(windows) do
     if w.charged > 0 then
       redis.call('HINCRBY', w.key, w.cur, w.charged)
-      if w.pace then
-        redis.call('HSET', w.key, w.paceField, string.format('%.3f', w.pace))
-        -- Until nothing charged counts: the window, and the pacing (at most `ahead`
-        -- ahead before a charge of at most max, which moves it on by duration + 3 slots).
-        redis.call('PEXPIRE', w.key, w.duration + 3 * w.slot + w.ahead)
-      else
-        -- Unpaced (a group's windows): a window after the last charge.
-        redis.call('PEXPIRE', w.key, w.duration + w.slot)
-      end
+      redis.call('HSET', w.key, w.paceField, string.format('%.3f', w.pace))
+      -- Until nothing charged counts: the window, and the pacing (at most `ahead`
+      -- ahead before a charge of at most max, which moves it on by duration + 3 slots).
+      redis.call('PEXPIRE', w.key, w.duration + 3 * w.slot + w.ahead)
     end
   end
 end

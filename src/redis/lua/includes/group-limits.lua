@@ -7,8 +7,9 @@
   - `<base>gl:<group>`            ZSET  its job starts (stamp -> claim time), kept for
                                         its longest window of job starts, expiring then
   - `<base>gc:<duration>:<group>` HASH  cost units charged to it per sub-bucket of its
-                                        window of `duration` ms (cost-windows.lua's
-                                        layout), expiring a window after its last charge
+                                        window of `duration` ms, and its pacing
+                                        (cost-windows.lua's layout and rules), expiring
+                                        once nothing charged in it counts
   Both keys are built by groups.lua's helpers, and die with the group's work.
 
   The policy comes from the pool as `concurrency|starts|costs`, where starts
@@ -92,8 +93,10 @@ local function groupPolicy(base, packed, now)
       for _, w in ipairs(windows) do
         if cost > w.max then
           over = true
-        elseif w.used + w.charged + cost > w.max then
-          roomAt = math.max(roomAt or 0, costRoomAt(w, cost))
+        else
+          -- The window and its pacing, as for the pool's own cost windows.
+          local at = costRoomAt(w, cost, now)
+          if at then roomAt = math.max(roomAt or 0, at) end
         end
       end
       if over then
@@ -102,7 +105,7 @@ local function groupPolicy(base, packed, now)
       elseif roomAt then
         return roomAt
       else
-        for _, w in ipairs(windows) do w.charged = w.charged + cost end
+        for _, w in ipairs(windows) do chargeCost(w, cost, now) end
         claim.cost = cost
       end
     end
@@ -135,7 +138,12 @@ local function groupUnclaim(base, policy, id)
   if not claim then return end
   policy.claims[id] = nil
   if claim.cost then
-    for _, w in ipairs(policy.loaded[claim.group]) do w.charged = w.charged - claim.cost end
+    -- chargeCost undone: the units, and the pacing they moved on (a pacing time
+    -- that falls back into the past stands for now, as it did before the charge).
+    for _, w in ipairs(policy.loaded[claim.group]) do
+      w.charged = w.charged - claim.cost
+      w.pace = w.pace - claim.cost / w.rate
+    end
   end
   if claim.stamp then redis.call('ZREM', groupLimiter(base, claim.group), claim.stamp) end
 end
