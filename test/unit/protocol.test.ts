@@ -343,10 +343,18 @@ describe('move and add protocols: the result cache', () => {
   });
 
   it('decodes a cache hit (2) apart from a duplicate (0) and a new job (1)', () => {
-    expect(add.decode(['1', 1, 'a', 0, '3', 2])).toEqual([
+    expect(add.decode(['1', 1, 'a', 0, '3', 2], 3)).toEqual([
       { id: '1', duplicate: false, cached: false },
       { id: 'a', duplicate: true, cached: false },
       { id: '3', duplicate: false, cached: true },
+    ]);
+  });
+
+  it('decodes the first id alone as that many jobs created with the numbers from it', () => {
+    expect(add.decode(41, 3)).toEqual([
+      { id: '41', duplicate: false, cached: false },
+      { id: '42', duplicate: false, cached: false },
+      { id: '43', duplicate: false, cached: false },
     ]);
   });
 

@@ -44,7 +44,9 @@
   ARGV[T + 1 + 2N] about how many entries the events stream keeps
   ARGV[T + 2 + 2N + i] job i's cache, `ttl|key` ('' for none)
   Returns: a flat list { id, created (1; 0 when a job with that id exists; 2 when the
-  cache gave an existing job) ... }, or the error ERR_BATCH_EXISTS
+  cache gave an existing job) ... }; when every job of the call is numbered and has no
+  cache (so each is created, numbered in turn), the first job's id alone, an integer;
+  or the error ERR_BATCH_EXISTS
 ]]
 --- @include "includes/now.lua"
 --- @include "includes/groups.lua"
@@ -115,6 +117,10 @@ local nextId = 0
 if numbered > 0 then
   nextId = redis.call('HINCRBY', KEYS[4], 'seq', numbered) - numbered
 end
+-- Every job numbered and none with a cache: each is created, with the next number, so
+-- the first id says them all (no list of n ids to build, store for a replay and read).
+local consecutive = numbered == n and not cached
+local firstId = nextId + 1
 
 -- Created before the jobs: a job the cache gives may finish its batch item now.
 if batchId ~= '' and redis.call('EXISTS', base .. 'batch:' .. batchId) == 0 then
@@ -256,9 +262,11 @@ for i = 0, n - 1 do
       ready[readyCount] = id
     end
   end
-  out[outCount + 1] = id
-  out[outCount + 2] = fresh
-  outCount = outCount + 2
+  if not consecutive then
+    out[outCount + 1] = id
+    out[outCount + 2] = fresh
+    outCount = outCount + 2
+  end
 end
 
 if #payloads > 0 then redis.call('HSET', KEYS[5], unpack(payloads)) end
@@ -280,5 +288,7 @@ if cached then
   emitEvents(base .. 'events', ARGV[cacheAt])
 end
 -- Five minutes covers a resend after any reconnection ioredis would still make.
-redis.call('SET', callKey, cjson.encode(out), 'EX', 300)
-return out
+local reply = out
+if consecutive then reply = firstId end
+redis.call('SET', callKey, cjson.encode(reply), 'EX', 300)
+return reply

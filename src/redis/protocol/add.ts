@@ -170,8 +170,19 @@ function declaredKeys(
   return declared;
 }
 
-/** id, created flag (1; 0 for a duplicate; 2 for a job the cache gave), per job. */
-export function decode(reply: unknown): AddedRecord[] {
+/**
+ * id, created flag (1; 0 for a duplicate; 2 for a job the cache gave), per job; or,
+ * when every one of the call's `count` jobs was created with the next number, the
+ * first id alone.
+ */
+export function decode(reply: unknown, count: number): AddedRecord[] {
+  if (typeof reply === 'number') {
+    const added: AddedRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      added.push({ id: String(reply + i), duplicate: false, cached: false });
+    }
+    return added;
+  }
   const values = reply as (string | number)[];
   const added: AddedRecord[] = [];
   for (let i = 0; i + 1 < values.length; i += 2) {
