@@ -2,7 +2,7 @@ import { resolveBackoff, type Backoff, type ResolvedBackoff } from './backoff.js
 import { OptionRangeError, OptionTypeError } from './errors.js';
 import type { JobToAdd } from './redis/protocol/add.js';
 import { checkGroup } from './groups.js';
-import { serialize } from './serialize.js';
+import { serialize, serializePlain } from './serialize.js';
 import {
   DEFAULT_REMOVE_ON_COMPLETE,
   DEFAULT_REMOVE_ON_FAIL,
@@ -17,6 +17,7 @@ import {
   checkObject,
   checkString,
   describeValue,
+  isPlainObject,
 } from './validate.js';
 
 /** Largest delay `setTimeout` accepts; larger values would fire at once. */
@@ -238,29 +239,51 @@ export function encodeJobs(
     group?: string | undefined;
   },
 ): JobToAdd[] {
+  // For each job, only what differs: the names in the messages are built for a job that
+  // fails a check (the quick checks below pass the rest; a job that fails one takes the
+  // full check, which throws with the name), and jobs sharing one options object (the
+  // queue's defaults, when they set none) share its encoding.
+  let lastOptions = defaults;
+  let lastEncoded = encodeForAdd(defaults);
+  const label = (index: number, field: string) => (single ? field : `jobs[${index}].${field}`);
   return jobs.map((item, index) => {
-    const where = single ? '' : `jobs[${index}].`;
-    const job = checkObject(single ? 'job' : `jobs[${index}]`, item);
-    const name = checkString(`${where}name`, job.name);
-    const options = resolveJobOptions(`${where}opts`, job.opts, defaults);
+    const job = isPlainObject(item) ? item : checkObject(single ? 'job' : `jobs[${index}]`, item);
+    const name =
+      typeof job.name === 'string' && job.name.trim() !== ''
+        ? job.name
+        : checkString(label(index, 'name'), job.name);
+    const options =
+      job.opts === undefined
+        ? defaults
+        : resolveJobOptions(label(index, 'opts'), job.opts, defaults);
     if (batch && options.jobId !== undefined) {
       throw new OptionTypeError(
-        `\`${where}opts.jobId\` cannot be set on a batch job: batch jobs are numbered`,
+        `\`${label(index, 'opts.jobId')}\` cannot be set on a batch job: batch jobs are numbered`,
         'jobId',
       );
     }
-    const data = serialize(job.data, single ? 'Job data' : `Job data of jobs[${index}]`, {
-      maxBytes: maxPayloadSize,
-      path: `${where}data`,
-    });
+    const data =
+      serializePlain(job.data, maxPayloadSize) ??
+      serialize(job.data, single ? 'Job data' : `Job data of jobs[${index}]`, {
+        maxBytes: maxPayloadSize,
+        path: label(index, 'data'),
+      });
+    if (options !== lastOptions) {
+      lastOptions = options;
+      lastEncoded = encodeForAdd(options);
+    }
     return {
       id: options.jobId,
       name,
       data,
-      ...encodeForAdd(options),
+      runOptions: lastEncoded.runOptions,
+      maxAttempts: lastEncoded.maxAttempts,
+      keepCompleted: lastEncoded.keepCompleted,
+      keepFailed: lastEncoded.keepFailed,
+      delay: lastEncoded.delay,
       batchIndex: batch ? index : undefined,
       group: options.group ?? group,
-      ...(options.cache ? { cache: options.cache } : {}),
+      cache: options.cache,
       // The default (1) is stored as nothing: a job with no cost pays no field for it.
       cost: options.cost === undefined || options.cost === 1 ? undefined : options.cost,
     };

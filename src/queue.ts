@@ -97,6 +97,9 @@ export function queueKeysOf(queue: object): QueueKeys {
 /** Set by Queue's static block, which alone can read `#keys`. */
 let keysOf: (queue: object) => QueueKeys;
 
+/** An AddedJob being built. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** One job for `addBulk()` and `addBatch()`. */
 export type BulkJob<J, N extends JobName<J> = JobName<J>> = {
   [K in N]: { name: K; data: JobData<J, K>; opts?: JobOptions };
@@ -242,15 +245,24 @@ export class Queue<J extends JobMap<J> = DefaultJobMap> {
       : (
           await Promise.all(chunks.map((chunk) => this.#scripts.add(undefined, chunk, traceparent)))
         ).flat();
-    return jobs.map((job, index) => ({
-      id: replies[index]?.id ?? '',
-      name: job.name,
-      data: job.data,
-      duplicate: replies[index]?.duplicate ?? false,
-      cached: replies[index]?.cached ?? false,
-      ...(batch ? { batchId: batch.id, batchIndex: index } : {}),
-      ...(encoded[index]?.group === undefined ? {} : { group: encoded[index].group }),
-    }));
+    // Built field by field, not spread: this runs for every job of a bulk add.
+    return jobs.map((job, index) => {
+      const reply = replies[index];
+      const added: Mutable<AddedJob<JobData<J, JobName<J>>, JobName<J>>> = {
+        id: reply?.id ?? '',
+        name: job.name,
+        data: job.data,
+        duplicate: reply?.duplicate ?? false,
+        cached: reply?.cached ?? false,
+      };
+      if (batch) {
+        added.batchId = batch.id;
+        added.batchIndex = index;
+      }
+      const group = encoded[index]?.group;
+      if (group !== undefined) added.group = group;
+      return added;
+    });
   }
 
   /** A job's state, data, attempts, result or error and timestamps; `null` if there is no such job. */

@@ -73,6 +73,22 @@ export function serialize(
   return checkSize(json ?? 'null', what, maxBytes);
 }
 
+/**
+ * `value` as JSON when it is plain data (an object or an array: see `isPlainJson`) of
+ * at most `maxBytes`; else undefined, for `serialize` to decide and say what is
+ * wrong. For many values at once: it takes no names for messages it never builds.
+ */
+export function serializePlain(value: unknown, maxBytes: number | undefined): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  try {
+    if (!isPlainJson(value, 0)) return undefined;
+  } catch {
+    return undefined;
+  }
+  const text = JSON.stringify(value);
+  return fits(text, maxBytes) ? text : undefined;
+}
+
 /** Deeper than this, the quick walk gives up (a cycle, or unusual data) and the careful path decides. */
 const PLAIN_DEPTH = 64;
 
@@ -110,11 +126,17 @@ function isPlainJson(v: unknown, depth: number): boolean {
 }
 
 function checkSize(text: string, what: string, maxBytes: number | undefined): string {
-  if (maxBytes !== undefined) {
-    const size = Buffer.byteLength(text);
-    if (size > maxBytes) throw new PayloadTooLargeError(what, size, maxBytes);
+  if (!fits(text, maxBytes)) {
+    throw new PayloadTooLargeError(what, Buffer.byteLength(text), maxBytes as number);
   }
   return text;
+}
+
+/** Whether `text` is at most `maxBytes` long in UTF-8: never more than 3 bytes per UTF-16 unit, so most are not counted. */
+function fits(text: string, maxBytes: number | undefined): boolean {
+  return (
+    maxBytes === undefined || text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes
+  );
 }
 
 function unsupported(v: unknown): string | undefined {

@@ -101,7 +101,7 @@ export class Scripts {
   ): Promise<add.AddedRecord[]> {
     const args = add.encode(this.#keys, { batch, jobs, callToken: token, traceparent });
     try {
-      return add.decode(await this.#call('add', args));
+      return add.decode(await this.#call('add', args), jobs.length);
     } catch (error) {
       throw scriptError(error, { batchId: batch?.id });
     }

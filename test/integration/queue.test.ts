@@ -89,6 +89,44 @@ describe('Queue', () => {
     await redis.quit();
   });
 
+  it('stores each job of a bulk add whose options differ job by job as add() stores it alone', async () => {
+    const queue = h.queue<Jobs>();
+    const redis = rawClient();
+    const keys = queueKeysOf(queue);
+    const opts = [
+      undefined,
+      { delay: 60_000 },
+      { attempts: 4, backoff: { type: 'fixed' as const, delay: 10 }, timeout: 500 },
+      { jobId: 'custom-a', removeOnComplete: true, removeOnFail: 10 },
+      undefined,
+    ];
+    const bulk = await queue.addBulk(
+      opts.map((o, index) => ({ name: 'page' as const, data: { index }, opts: o })),
+    );
+    const alone = [];
+    for (const [index, o] of opts.entries()) {
+      const only = o?.jobId ? { ...o, jobId: 'custom-b' } : o;
+      alone.push(await queue.add('page', { index }, only));
+    }
+    // Times differ between the two adds; every other field is the same.
+    const stored = async (id: string) => {
+      const { t, w, ...fields } = await redis.hgetall(keys.job(id));
+      return {
+        fields,
+        t: t !== undefined,
+        w: w !== undefined,
+        data: await redis.hget(keys.data, id),
+      };
+    };
+    for (const [i, job] of bulk.entries()) {
+      expect(await stored(job.id)).toEqual(await stored(alone[i]?.id ?? ''));
+    }
+    expect((await stored(bulk[1]?.id ?? '')).w).toBe(true);
+    expect((await stored('custom-a')).fields).toMatchObject({ kc: '0:-1', kf: '10:-1' });
+    expect(await queue.getCounts()).toMatchObject({ waiting: 8, delayed: 2 });
+    await redis.quit();
+  });
+
   it('refuses data JSON cannot carry, naming where it is, and stores nothing', async () => {
     const queue = h.queue();
     await expect(queue.add('page', { pages: [{ at: () => 1 }] })).rejects.toThrow(

@@ -138,7 +138,16 @@ describe('script calls sent twice', () => {
     const args = encodeAdd(keys, { batch: undefined, jobs: [job('a')], callToken: 'tok-1' });
     const first = await call.apply(client, args);
     const again = await call.apply(client, args);
+    // A call of numbered jobs alone is answered with the first id.
+    expect(first).toBe(1);
     expect(again).toEqual(first);
     expect(await client.llen(keys.wait)).toBe(1);
+    // With a jobId, the list of ids and flags.
+    const jobs = [{ ...job('b'), id: 'custom' }, job('c')];
+    const listed = encodeAdd(keys, { batch: undefined, jobs, callToken: 'tok-2' });
+    const firstList = await call.apply(client, listed);
+    expect(firstList).toEqual(['custom', 1, '2', 1]);
+    expect(await call.apply(client, listed)).toEqual(firstList);
+    expect(await client.llen(keys.wait)).toBe(3);
   });
 });

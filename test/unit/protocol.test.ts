@@ -178,7 +178,8 @@ describe('move and add protocols: groups', () => {
     ];
     const added = split(add.encode(keys, { batch: undefined, jobs, callToken: 't' }));
     expect(added.keys).toHaveLength(6);
-    expect(added.argv).toHaveLength(8 + 9);
+    // 8 values, the mask, then the job's 9 values (all shared: it is the only job).
+    expect(added.argv).toHaveLength(8 + 1 + 9);
   });
 
   it("packs a grouped report's group last, its group-scoped 429 as 'g', and the pool's group limits after the reports", () => {
@@ -260,7 +261,59 @@ describe('move and add protocols: groups', () => {
     });
     expect(args.slice(-3)).toEqual(['', 'a', '']);
     // The traceparent slot (empty) comes first.
-    expect(split(args).argv).toHaveLength(8 + 27 + 1 + 3);
+    expect(split(args).argv).toHaveLength(8 + 1 + 9 + 1 + 3);
+  });
+});
+
+describe('add protocol: values shared by every job of the call', () => {
+  const job: add.JobToAdd = {
+    id: undefined,
+    name: 'page',
+    data: '{}',
+    runOptions: '',
+    maxAttempts: 3,
+    keepCompleted: '1:1',
+    keepFailed: '1:1',
+    delay: 0,
+    batchIndex: undefined,
+  };
+
+  it('sends a value once when every job has it, and per job (in job order) the values that differ', () => {
+    const jobs = [
+      { ...job, data: '{"i":0}' },
+      { ...job, data: '{"i":1}', delay: 500 },
+      { ...job, data: '{"i":2}' },
+    ];
+    const { argv } = split(add.encode(keys, { batch: undefined, jobs, callToken: 't' }));
+    // id, name, data, options, attempts, keep-completed, keep-failed, delay, batch index.
+    expect(argv[8]).toBe('001000010');
+    expect(argv.slice(9)).toEqual([
+      ...['', 'page', '', '3', '1:1', '1:1', ''],
+      ...['{"i":0}', 0, '{"i":1}', 500, '{"i":2}', 0],
+    ]);
+  });
+
+  it('sends every value per job when none is shared', () => {
+    const jobs = [
+      { ...job, id: 'a', name: 'x', data: '1', runOptions: '{}', maxAttempts: 1 },
+      {
+        ...job,
+        id: 'b',
+        name: 'y',
+        data: '2',
+        maxAttempts: undefined,
+        keepCompleted: '0:0',
+        keepFailed: '2:2',
+        delay: 9,
+        batchIndex: 4,
+      },
+    ];
+    const { argv } = split(add.encode(keys, { batch: undefined, jobs, callToken: 't' }));
+    expect(argv[8]).toBe('111111111');
+    expect(argv.slice(9)).toEqual([
+      ...['a', 'x', '1', '{}', '1', '1:1', '1:1', 0, ''],
+      ...['b', 'y', '2', '', '', '0:0', '2:2', 9, 4],
+    ]);
   });
 });
 
@@ -284,16 +337,24 @@ describe('move and add protocols: the result cache', () => {
       callToken: 't',
     });
     // Traceparent slot, 2 group slots, 2 cost slots, the events' length, 2 caches.
-    expect(split(args).argv).toHaveLength(8 + 18 + 1 + 2 + 2 + 1 + 2);
+    expect(split(args).argv).toHaveLength(8 + 1 + 9 + 1 + 2 + 2 + 1 + 2);
     expect(split(args).keys).toContain('rwp:{q}:cache:page:v1:a|b');
     expect(args.slice(-7)).toEqual(['', '', '', '', 1000, '', '5000|page:v1:a|b']);
   });
 
   it('decodes a cache hit (2) apart from a duplicate (0) and a new job (1)', () => {
-    expect(add.decode(['1', 1, 'a', 0, '3', 2])).toEqual([
+    expect(add.decode(['1', 1, 'a', 0, '3', 2], 3)).toEqual([
       { id: '1', duplicate: false, cached: false },
       { id: 'a', duplicate: true, cached: false },
       { id: '3', duplicate: false, cached: true },
+    ]);
+  });
+
+  it('decodes the first id alone as that many jobs created with the numbers from it', () => {
+    expect(add.decode(41, 3)).toEqual([
+      { id: '41', duplicate: false, cached: false },
+      { id: '42', duplicate: false, cached: false },
+      { id: '43', duplicate: false, cached: false },
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { PayloadTooLargeError, SerializationError } from '../../src/errors.js';
-import { deserialize, serialize } from '../../src/serialize.js';
+import { deserialize, serialize, serializePlain } from '../../src/serialize.js';
 import { catchError } from './catch-error.js';
 
 function refusal(value: unknown, what = 'data'): SerializationError {
@@ -222,5 +222,24 @@ describe('deserialize', () => {
     // The key is an own data property, not the object's prototype.
     expect(Object.getPrototypeOf(value.nested)).toBe(Object.prototype);
     expect(Object.hasOwn(value.nested as object, '__proto__')).toBe(true);
+  });
+});
+
+describe('serializePlain', () => {
+  it('gives the JSON of plain data within the size, as serialize does', () => {
+    const value = { a: [1, 'b', null, { c: true }], d: undefined };
+    expect(serializePlain(value, undefined)).toBe(serialize(value, 'Job data'));
+    expect(serializePlain({ text: 'é'.repeat(10) }, 31)).toHaveLength(21);
+  });
+
+  it('leaves to serialize what it would refuse or has to look at closely', () => {
+    expect(serializePlain({ at: new Date(0) }, undefined)).toBeUndefined();
+    expect(serializePlain({ n: Number.NaN }, undefined)).toBeUndefined();
+    expect(serializePlain({ f: () => 1 }, undefined)).toBeUndefined();
+    expect(serializePlain('text', undefined)).toBeUndefined();
+    expect(serializePlain(null, undefined)).toBeUndefined();
+    // 31 bytes of UTF-8 in 21 characters: over 30 though 21 x 3 is not under it.
+    expect(serializePlain({ text: 'é'.repeat(10) }, 30)).toBeUndefined();
+    expect(serializePlain({ text: 'e'.repeat(10) }, 20)).toBeUndefined();
   });
 });

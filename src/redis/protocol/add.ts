@@ -59,6 +59,21 @@ export interface AddedRecord {
   readonly cached: boolean;
 }
 
+type JobValue = (job: JobToAdd) => string | number;
+
+/** A job's nine values, in the order add-6+.lua reads them. */
+const JOB_VALUES: readonly JobValue[] = [
+  (job) => job.id ?? '',
+  (job) => job.name,
+  (job) => job.data,
+  (job) => job.runOptions,
+  (job) => (job.maxAttempts === undefined ? '' : String(job.maxAttempts)),
+  (job) => job.keepCompleted,
+  (job) => job.keepFailed,
+  (job) => job.delay,
+  (job) => job.batchIndex ?? '',
+];
+
 export function encode(
   keys: QueueKeys,
   { batch, jobs, callToken, traceparent }: AddRequest,
@@ -78,19 +93,21 @@ export function encode(
     callToken,
     batch?.meta ?? '',
   ];
-  for (const job of jobs) {
-    args.push(
-      job.id ?? '',
-      job.name,
-      job.data,
-      job.runOptions,
-      job.maxAttempts === undefined ? '' : String(job.maxAttempts),
-      job.keepCompleted,
-      job.keepFailed,
-      job.delay,
-      job.batchIndex ?? '',
-    );
+  // Each of a job's nine values is sent once for the call when every job has the same
+  // (an addBulk's jobs mostly differ in their data alone), else once per job: the mask
+  // says which (see add-6+.lua).
+  const varying: JobValue[] = [];
+  let mask = '';
+  const first = jobs[0];
+  const shared: (string | number)[] = [];
+  for (const value of JOB_VALUES) {
+    const same = first !== undefined && jobs.every((job) => value(job) === value(first));
+    mask += same ? '0' : '1';
+    if (same) shared.push(value(first));
+    else varying.push(value);
   }
+  args.push(mask, ...shared);
+  for (const job of jobs) for (const value of varying) args.push(value(job));
   // Last, and only when there is one (or a job has a group, a cost or a cache): an untraced add pays no argument for it.
   const grouped = jobs.some((job) => job.group !== undefined);
   const costed = jobs.some((job) => job.cost !== undefined);
@@ -153,8 +170,19 @@ function declaredKeys(
   return declared;
 }
 
-/** id, created flag (1; 0 for a duplicate; 2 for a job the cache gave), per job. */
-export function decode(reply: unknown): AddedRecord[] {
+/**
+ * id, created flag (1; 0 for a duplicate; 2 for a job the cache gave), per job; or,
+ * when every one of the call's `count` jobs was created with the next number, the
+ * first id alone.
+ */
+export function decode(reply: unknown, count: number): AddedRecord[] {
+  if (typeof reply === 'number') {
+    const added: AddedRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      added.push({ id: String(reply + i), duplicate: false, cached: false });
+    }
+    return added;
+  }
   const values = reply as (string | number)[];
   const added: AddedRecord[] = [];
   for (let i = 0; i + 1 < values.length; i += 2) {
