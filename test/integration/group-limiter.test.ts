@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CostOverLimitError, JobFailedError, type HandlerContext } from '../../src/index.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import { useHarness } from '../support/harness.js';
+import { expectPacedClaims } from '../support/pacing.js';
 import { poolFleet } from '../support/pool-processes.js';
 import { redisUrl, until } from '../support/redis.js';
 
@@ -77,13 +78,9 @@ describe('group.limiter', () => {
   it("paces a group's backlog over its cost window, while another group's jobs go on", async () => {
     // As for the pool's own cost windows (cost-windows.test.ts): 20 jobs of 1 unit
     // fit one window of max 20, so the window alone would let all of group A's go at
-    // once. Paced, one goes per duration / max (plus 3 of the window's 60 sub-buckets
-    // of slack), after at most 2 sub-buckets' share at once; group B is not held.
+    // once. Paced, they take about a window (see expectPacedClaims); group B is not held.
     const max = 20;
     const duration = 2000;
-    const slot = Math.ceil(duration / 60);
-    const ahead = 2 * slot;
-    const interval = (duration + 3 * slot) / max;
     const queue = h.queue();
     const pool = h.pool(async () => 'ok', {
       concurrency: 20,
@@ -105,12 +102,7 @@ describe('group.limiter', () => {
     for (const job of a) await queue.waitForResult(job.id, { timeout: 30_000 });
     const claims: number[] = [];
     for (const job of a) claims.push((await queue.getJob(job.id))!.processedAt!);
-    claims.sort((x, y) => x - y);
-    // The k-th claim comes at least k intervals after the first, less the lead that
-    // may go at once (and a ms of rounding): a slower machine only spreads them more.
-    for (const [k, at] of claims.entries()) {
-      expect(at - claims[0]!).toBeGreaterThanOrEqual(k * interval - ahead - 1);
-    }
+    expectPacedClaims(claims, max, duration);
     // Every unit is still in the window's sub-buckets, whatever the pacing held back.
     expect(await groupWindowSum(h.prefix, 'A', duration)).toBeLessThanOrEqual(max);
   }, 60_000);
