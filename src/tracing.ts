@@ -134,10 +134,35 @@ export class AttemptTracer {
     this.#tracer = otel.trace.getTracer('redis-worker-pool');
   }
 
-  start(claimed: ClaimedJob, attempt: number, maxAttempts: number): AttemptSpan {
+  /**
+   * Whether a tracer provider (an SDK) is registered. Without one every span would
+   * be a no-op that still costs its attributes, its context and its run (about a
+   * microsecond a job), so an attempt gets none. Asked for each job until one is
+   * seen, so an SDK registered after `start()` is used from its next job on. An
+   * API of another copy whose provider is not our proxy counts as one.
+   */
+  #sdkSeen = false;
+  #sdkRegistered(): boolean {
+    if (this.#sdkSeen) return true;
+    const provider = this.#api.trace.getTracerProvider();
+    this.#sdkSeen =
+      !(provider instanceof this.#api.ProxyTracerProvider) ||
+      provider.getDelegateTracer('redis-worker-pool') !== undefined;
+    return this.#sdkSeen;
+  }
+
+  /** The attempt's span; undefined when no SDK is registered and the job has no trace. */
+  start(claimed: ClaimedJob, attempt: number, maxAttempts: number): AttemptSpan | undefined {
     const otel = this.#api;
     const { job } = claimed;
     const creation = claimed.traceparent ? parseTraceparent(claimed.traceparent) : undefined;
+    if (!this.#sdkRegistered()) {
+      if (!creation) return undefined;
+      // Nothing is recorded, but the handler still runs in the trace of its add(),
+      // so a propagator carries it on to the calls the handler makes.
+      const traced = otel.trace.setSpanContext(otel.ROOT_CONTEXT, creation);
+      return { run: (fn) => otel.context.with(traced, fn), end: endNothing };
+    }
     // Not the pool's ambient context (whatever was active when start() ran):
     // the job's own trace, or a trace of its own.
     const parent = creation
@@ -181,6 +206,11 @@ export class AttemptTracer {
       },
     };
   }
+}
+
+/** The end of an attempt that has no span (no SDK registered): nothing to record. */
+function endNothing(): void {
+  return undefined;
 }
 
 /** `error.type`: the library's (or the error's own) string code, else its class name. */
