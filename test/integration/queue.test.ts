@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidJobStateError,
@@ -8,7 +9,7 @@ import {
 } from '../../src/index.js';
 import { queueKeysOf } from '../../src/internal.js';
 import { useHarness } from '../support/harness.js';
-import { rawClient } from '../support/redis.js';
+import { rawClient, redisUrl } from '../support/redis.js';
 
 type Jobs = { page: { data: { index: number }; result: string } };
 
@@ -42,6 +43,27 @@ describe('Queue', () => {
     const a = await queue.add('page', { index: 0 });
     const b = await queue.add('page', { index: 1 });
     expect(Number(b.id)).toBe(Number(a.id) + 1);
+  });
+
+  it('gives back the ids of numbered jobs through a client that reads integers as strings', async () => {
+    // ioredis' `stringNumbers`: the add script's integer reply (the first id) comes back as a string.
+    const client = new Redis(redisUrl(), { stringNumbers: true });
+    try {
+      const queue = h.queue<Jobs>('q', { connection: client });
+      const one = await queue.add('page', { index: 0 });
+      const bulk = await queue.addBulk([
+        { name: 'page', data: { index: 1 } },
+        { name: 'page', data: { index: 2 } },
+      ]);
+      const batch = await queue.addBatch([{ name: 'page', data: { index: 3 } }]);
+      const ids = [one.id, ...bulk.map((j) => j.id), ...batch.jobs.map((j) => j.id)];
+      expect(ids.map(Number)).toEqual([0, 1, 2, 3].map((i) => Number(one.id) + i));
+      for (const [index, id] of ids.entries()) {
+        expect((await queue.getJob(id))?.data).toEqual({ index });
+      }
+    } finally {
+      await client.quit();
+    }
   });
 
   it('adds a job with a delay to `delayed`, with the time it becomes due', async () => {

@@ -358,6 +358,20 @@ describe('move and add protocols: the result cache', () => {
     ]);
   });
 
+  it('decodes the first id read as a string (ioredis stringNumbers) the same way', () => {
+    expect(add.decode('41', 2)).toEqual([
+      { id: '41', duplicate: false, cached: false },
+      { id: '42', duplicate: false, cached: false },
+    ]);
+  });
+
+  it('refuses a reply that does not answer for every job sent, rather than make ids up', () => {
+    expect(() => add.decode(['1', 1], 2)).toThrow(
+      'The add script answered for 1 jobs, not the 2 it was sent',
+    );
+    expect(() => add.decode(null, 1)).toThrow('answered for 0 jobs');
+  });
+
   it("marks a cached job's final report with an upper-case kind, and nothing else", () => {
     const args = move.encode(
       keys,

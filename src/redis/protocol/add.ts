@@ -176,18 +176,26 @@ function declaredKeys(
  * first id alone.
  */
 export function decode(reply: unknown, count: number): AddedRecord[] {
-  if (typeof reply === 'number') {
+  // The first id: an integer reply, which a client with ioredis' `stringNumbers` reads as a string.
+  if (typeof reply === 'number' || typeof reply === 'string') {
+    const first = Number(reply);
     const added: AddedRecord[] = [];
     for (let i = 0; i < count; i++) {
-      added.push({ id: String(reply + i), duplicate: false, cached: false });
+      added.push({ id: String(first + i), duplicate: false, cached: false });
     }
     return added;
   }
-  const values = reply as (string | number)[];
+  const values = Array.isArray(reply) ? (reply as (string | number)[]) : [];
   const added: AddedRecord[] = [];
   for (let i = 0; i + 1 < values.length; i += 2) {
     const created = Number(values[i + 1]);
     added.push({ id: String(values[i]), duplicate: created === 0, cached: created === 2 });
+  }
+  // Never hand back made-up ids: a reply of another shape is a bug to report, not to guess around.
+  if (added.length !== count) {
+    throw new Error(
+      `The add script answered for ${added.length} jobs, not the ${count} it was sent`,
+    );
   }
   return added;
 }
