@@ -70,12 +70,16 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     // Three pages run at once. The first request to arrive is answered 429 once all three are in;
     // the other two are answered 300 ms later, so two slots are free during the hold and must stay idle.
     let limited: RecordedRequest | undefined;
+    // Why the three first requests did not all arrive within 5 s, if they did not (asserted below).
+    let notAllIn: unknown;
     let limitedAnswered: () => void = () => {};
     const answered = new Promise<void>((resolve) => (limitedAnswered = resolve));
     mock.setScript(async (r) => {
       if (!limited) {
         limited = r;
-        await mock.waitForRequests(3, 5000).catch(() => {});
+        await mock.waitForRequests(3, 5000).catch((error: unknown) => {
+          notAllIn = error;
+        });
         setImmediate(limitedAnswered);
         return reply.rateLimited(2);
       }
@@ -94,6 +98,8 @@ describe('the OpenAI page handler, against a mock of the API', () => {
     const ebook = await waitForEbook(queue, meta.id, { timeout: 30_000 });
 
     expect(ebook.progress).toMatchObject({ completed: 6, failed: 0 });
+    // The three pages did run at once: all three requests were in before the 429.
+    expect(notAllIn).toBeUndefined();
     expect(events).toEqual([{ jobId: expect.any(String), retryAfter: 2000 }]);
     const limitedAt = limited!.answeredAt!;
     expect(limited!.reply).toBe(429);
